@@ -1,0 +1,90 @@
+"""create_app(): routers, templates, static files, CSRF, error pages and lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from jinja2 import Environment
+from litestar import Litestar, Response
+from litestar.config.csrf import CSRFConfig
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from service import db
+from service.accounts.api import AccountApi
+from service.accounts.pages import AccountPages
+from service.health import healthz
+from service.http import EXCEPTION_HANDLERS, BearerAwareCSRFMiddleware, resolve_request
+from service.i18n import gettext, ngettext
+from service.keys import secret_key
+from service.orgs.api import OrgApi
+from service.orgs.pages import OrgPages
+from service.redis_client import close_redis
+from service.settings import PROJECT_ROOT
+
+WEB = PROJECT_ROOT / "web"
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def configure_jinja(engine: JinjaTemplateEngine) -> None:
+    env: Environment = engine.engine
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["static_version"] = "1"
+
+
+@asynccontextmanager
+async def lifespan(app: Litestar) -> AsyncIterator[None]:
+    await db.open_pool()
+    try:
+        yield
+    finally:
+        await close_redis()
+        await db.close_pool()
+
+
+async def add_headers(response: Response[Any]) -> Response[Any]:
+    response.headers.setdefault("Vary", "HX-Request")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def create_app() -> Litestar:
+    csrf = CSRFConfig(
+        secret=secret_key("csrf").hex(),
+        cookie_httponly=True,
+        cookie_samesite="lax",
+        cookie_name="uh_csrf",
+    )
+    return Litestar(
+        route_handlers=[
+            AccountPages,
+            OrgPages,
+            AccountApi,
+            OrgApi,
+            healthz,
+            create_static_files_router(
+                path="/static", directories=[WEB / "static"], include_in_schema=False
+            ),
+        ],
+        template_config=TemplateConfig(
+            directory=WEB / "templates",
+            engine=JinjaTemplateEngine,
+            engine_callback=configure_jinja,
+        ),
+        middleware=[DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf)],
+        csrf_config=None,
+        before_request=resolve_request,
+        after_request=add_headers,
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(title="Unionhall", version="1", path="/schema"),
+    )

@@ -1,0 +1,203 @@
+"""The database engine and the one write_transaction() every service uses.
+
+SQLite (the embedded default) is tuned for a busy single process: WAL, a busy timeout,
+BEGIN IMMEDIATE for writes, one long-lived writer connection taken under an asyncio lock
+(so writers in this process queue instead of failing with "database is locked"), and a
+small pool of reader connections instead of a fresh connection per statement.
+PostgreSQL uses Piccolo's asyncpg pool; row locks come from conditional UPDATEs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
+
+BUSY_TIMEOUT_SECONDS = 30.0
+IDLE_READERS_KEPT = 8
+
+
+class PooledSQLiteTransaction(SQLiteTransaction):
+    """A transaction on the engine's shared writer connection, held under its write lock."""
+
+    engine: TunedSQLiteEngine
+
+    async def __aenter__(self) -> PooledSQLiteTransaction:
+        if self._parent is not None:
+            return self._parent
+        await self.engine.write_lock.acquire()
+        try:
+            self.connection = await self.engine.writer_connection()
+            await self.begin()
+        except BaseException:
+            self.engine.write_lock.release()
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent is not None:
+            return exception is None
+        try:
+            if exception is not None:
+                if not self._rolled_back:
+                    await self.rollback()
+            elif not self._committed and not self._rolled_back:
+                await self.commit()
+        except BaseException:
+            # The connection's state is unknown (a failed commit, a cancelled await):
+            # drop it so the next writer starts from a clean connection.
+            await self.engine.discard_writer()
+            raise
+        finally:
+            self.engine.current_transaction.reset(self.context)
+            self.engine.write_lock.release()
+        return exception is None
+
+
+class TunedSQLiteEngine(SQLiteEngine):
+    def __init__(self, path: str) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(path=path, timeout=BUSY_TIMEOUT_SECONDS)
+        self._writer: aiosqlite.Connection | None = None
+        self._write_lock: asyncio.Lock | None = None
+        self._idle_readers: list[aiosqlite.Connection] = []
+
+    @property
+    def write_lock(self) -> asyncio.Lock:
+        if self._write_lock is None:
+            self._write_lock = asyncio.Lock()
+        return self._write_lock
+
+    async def get_connection(self) -> aiosqlite.Connection:
+        connection = await aiosqlite.connect(**self.connection_kwargs)
+        connection.row_factory = dict_factory
+        await connection.execute("PRAGMA journal_mode = WAL")
+        await connection.execute("PRAGMA synchronous = NORMAL")
+        await connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        await connection.execute("PRAGMA foreign_keys = 1")
+        return connection
+
+    async def writer_connection(self) -> aiosqlite.Connection:
+        if self._writer is None:
+            self._writer = await self.get_connection()
+        return self._writer
+
+    async def discard_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            # Already broken: dropping it is the point, whatever close() says.
+            with contextlib.suppress(Exception):
+                await writer.close()
+
+    async def close(self) -> None:
+        """Close every pooled connection (end of the app's lifespan, or of a CLI command)."""
+        await self.discard_writer()
+        readers, self._idle_readers = self._idle_readers, []
+        for reader in readers:
+            await reader.close()
+        self._write_lock = None
+
+    def transaction(
+        self,
+        transaction_type: TransactionType = TransactionType.immediate,
+        allow_nested: bool = True,
+    ) -> PooledSQLiteTransaction:
+        return PooledSQLiteTransaction(
+            engine=self, transaction_type=transaction_type, allow_nested=allow_nested
+        )
+
+    async def _run_in_existing_connection(
+        self,
+        connection: aiosqlite.Connection,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: Any = None,
+    ) -> list[dict[str, Any]]:
+        async with connection.execute(query, args or []) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _run_in_new_connection(
+        self,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: Any = None,
+    ) -> list[dict[str, Any]]:
+        if query_type != "select":
+            # A write outside a transaction still goes through the one writer.
+            async with self.transaction():
+                return await self._run_in_existing_connection(self._writer_or_fail(), query, args)
+        reader = self._idle_readers.pop() if self._idle_readers else await self.get_connection()
+        try:
+            rows = await self._run_in_existing_connection(reader, query, args)
+        except BaseException:
+            await reader.close()
+            raise
+        if len(self._idle_readers) < IDLE_READERS_KEPT:
+            self._idle_readers.append(reader)
+        else:
+            await reader.close()
+        return rows
+
+    def _writer_or_fail(self) -> aiosqlite.Connection:
+        assert self._writer is not None, "the writer connection is opened by transaction()"
+        return self._writer
+
+
+def create_engine(database_url: str) -> Engine:  # type: ignore[type-arg]
+    if database_url.startswith("sqlite:///"):
+        from service.settings import PROJECT_ROOT
+
+        raw = Path(database_url.removeprefix("sqlite:///"))
+        return TunedSQLiteEngine(path=str(raw if raw.is_absolute() else PROJECT_ROOT / raw))
+    return PostgresEngine(config={"dsn": database_url})
+
+
+def engine() -> Engine:  # type: ignore[type-arg]
+    from service.piccolo_conf import DB
+
+    return DB
+
+
+@asynccontextmanager
+async def write_transaction() -> AsyncIterator[None]:
+    """The one way services write: IMMEDIATE on SQLite, a pooled transaction on PostgreSQL.
+
+    Nested calls join the outer transaction.
+    """
+    async with engine().transaction():
+        yield
+
+
+_pool_users = 0
+
+
+async def open_pool() -> None:
+    """Open the connection pool; calls nest (the app's lifespan inside a test session)."""
+    global _pool_users
+    _pool_users += 1
+    db = engine()
+    if _pool_users == 1 and isinstance(db, PostgresEngine):
+        await db.start_connection_pool(min_size=2, max_size=20)
+
+
+async def close_pool() -> None:
+    global _pool_users
+    _pool_users = max(0, _pool_users - 1)
+    if _pool_users:
+        return
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.close_connection_pool()
+    elif isinstance(db, TunedSQLiteEngine):
+        await db.close()

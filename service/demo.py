@@ -1,0 +1,86 @@
+"""Idempotent demo data: a county federation, unions, enterprises, members of every role
+and worker group. Built through the services, like every other write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from service.orgs import services as orgs
+from service.orgs.schemas import SYSTEM, WORKER_GROUPS, MemberIn, NodeIn
+from service.orgs.tables import Member, Node
+
+NODES: tuple[tuple[str, str, str, str | None], ...] = (
+    # code, name, kind, parent code
+    ("county", "城南县总工会", "federation", None),
+    ("town-chengguan", "城关镇总工会", "union", "county"),
+    ("transport", "县交通运输行业工会", "union", "county"),
+    ("express-hub", "顺达快递城关站", "enterprise", "transport"),
+    ("rider-station", "城关外卖骑手站", "enterprise", "transport"),
+    ("sanitation-depot", "县环卫服务中心", "enterprise", "town-chengguan"),
+    ("build-group", "城南建设集团", "enterprise", "town-chengguan"),
+)
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    phone: str
+    name: str
+    node: str
+    group: str
+    roles: tuple[str, ...]
+
+
+PEOPLE: tuple[DemoPerson, ...] = (
+    DemoPerson("13900000001", "管理员 王敏", "county", "other", ("admin", "organiser")),
+    DemoPerson("13900000002", "组织者 李娜", "county", "other", ("organiser",)),
+    DemoPerson("13900000003", "组织者 赵强", "transport", "other", ("organiser",)),
+    DemoPerson("13900000004", "工作人员 陈静", "town-chengguan", "other", ("staff",)),
+    *(
+        DemoPerson(f"139000001{index:02d}", name, node, group, ("worker",))
+        for index, (name, node, group) in enumerate(
+            (
+                ("张伟", "express-hub", "courier"),
+                ("刘洋", "rider-station", "food_delivery"),
+                ("孙磊", "transport", "truck_driver"),
+                ("周芳", "town-chengguan", "security_guard"),
+                ("吴杰", "town-chengguan", "property_agent"),
+                ("郑丽", "town-chengguan", "domestic"),
+                ("冯军", "sanitation-depot", "sanitation"),
+                ("何涛", "build-group", "construction"),
+                ("马超", "county", "other"),
+            ),
+            start=1,
+        )
+    ),
+)
+assert {person.group for person in PEOPLE} >= set(WORKER_GROUPS)
+
+
+async def load_demo() -> int:
+    """Create what is missing; return how many rows were added."""
+    added = 0
+    existing_nodes = {row["code"] for row in await Node.select(Node.code).run()}
+    for code, name, kind, parent in NODES:
+        if code not in existing_nodes:
+            await orgs.create_node(SYSTEM, NodeIn(code=code, name=name, kind=kind, parent=parent))
+            added += 1
+    existing_phones = {row["phone"] for row in await Member.select(Member.phone).run()}
+    for person in PEOPLE:
+        if person.phone not in existing_phones:
+            await orgs.create_member(
+                SYSTEM,
+                MemberIn(
+                    phone=person.phone,
+                    name=person.name,
+                    node=person.node,
+                    group=person.group,
+                    roles=list(person.roles),
+                ),
+            )
+            added += 1
+    return added
+
+
+def demo_sign_ins() -> list[tuple[str, str]]:
+    """(phone, who) lines printed by `make run`."""
+    return [(person.phone, person.name) for person in PEOPLE[:5]]

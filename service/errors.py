@@ -1,0 +1,47 @@
+"""DomainError: a broken business rule, with a stable code and a message to translate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# The HTTP status each stable code maps to; anything unlisted is a 400.
+STATUS_BY_CODE: dict[str, int] = {
+    "validation_error": 400,
+    "not_signed_in": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "duplicate_phone": 409,
+    "too_many_requests": 429,
+    "service_unavailable": 503,
+    "sms_failed": 503,
+}
+
+
+class DomainError(Exception):
+    """Raised by services; one handler renders it as JSON or a form message.
+
+    `message` is an English msgid; it is translated to the user's language at the edge,
+    with `params` filled in after translation.
+    """
+
+    def __init__(self, code: str, message: str, *, field: str | None = None, **params: Any):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+        self.params = params
+
+    @property
+    def status_code(self) -> int:
+        return STATUS_BY_CODE.get(self.code, 400)
+
+
+class NotFound(DomainError):
+    def __init__(self, message: str = "Not found.") -> None:
+        super().__init__("not_found", message)
+
+
+class Forbidden(DomainError):
+    def __init__(self, message: str = "You do not have access to this.") -> None:
+        super().__init__("forbidden", message)

@@ -1,0 +1,251 @@
+"""What every controller shares: who is asking, in which language, how pages render,
+and how errors come back (JSON on /api, a page in the user's language elsewhere)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from jinja2_fragments.litestar import HTMXBlockTemplate
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.response import Redirect, Template
+from litestar.types import Receive, Scope, Send
+
+from service.accounts import services as accounts
+from service.errors import DomainError
+from service.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    current_language,
+    from_accept_language,
+    gettext,
+    normalise_language,
+)
+from service.orgs.schemas import GROUP_LABELS, NODE_KIND_LABELS, ROLE_LABELS, Actor
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "uh_session"
+LANGUAGE_COOKIE = "uh_lang"
+API_PREFIX = "/api/"
+
+
+# --- who is asking ----------------------------------------------------------------------
+
+
+def bearer_token(request: Request[Any, Any, Any]) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def resolve_request(request: Request[Any, Any, Any]) -> None:
+    """before_request: attach the actor and set the language for this request."""
+    token = bearer_token(request)
+    if token is not None:
+        # A request with a bearer token is judged by the token alone, never by cookies.
+        state = accounts.SessionState(await accounts.actor_for_api_token(token), None)
+    else:
+        state = await accounts.session_state(request.cookies.get(SESSION_COOKIE))
+    request.state.actor = state.actor
+    request.state.verified_phone = state.verified_phone
+    current_language.set(request_language(request))
+
+
+def request_language(request: Request[Any, Any, Any]) -> str:
+    actor: Actor | None = request.state.get("actor")
+    if actor is not None and actor.language in LANGUAGES:
+        return actor.language
+    return (
+        normalise_language(request.cookies.get(LANGUAGE_COOKIE))
+        or from_accept_language(request.headers.get("accept-language"))
+        or DEFAULT_LANGUAGE
+    )
+
+
+def optional_actor(request: Request[Any, Any, Any]) -> Actor | None:
+    return request.state.get("actor")
+
+
+def require_actor(request: Request[Any, Any, Any]) -> Actor:
+    actor = optional_actor(request)
+    if actor is None:
+        raise DomainError("not_signed_in", "Sign in to continue.")
+    return actor
+
+
+def client_ip(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def is_https(request: Request[Any, Any, Any]) -> bool:
+    return request.url.scheme == "https"
+
+
+def is_api(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith(API_PREFIX)
+
+
+# --- sessions on the response -----------------------------------------------------------
+
+
+def with_session(response: Response[Any], request: Request[Any, Any, Any], token: str) -> Any:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(accounts.SESSION_TTL.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+    )
+    return response
+
+
+def without_session(response: Response[Any]) -> Any:
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# --- pages ------------------------------------------------------------------------------
+
+
+def page(
+    request: Request[Any, Any, Any],
+    template: str,
+    *,
+    status_code: int = 200,
+    partials: dict[str, str] | None = None,
+    **context: Any,
+) -> Template:
+    """Render a page; an htmx request aimed at one of `partials` (HX-Target → block name)
+    gets just that block."""
+    block = None
+    if request.headers.get("hx-request") and not request.headers.get("hx-boosted"):
+        block = (partials or {}).get(request.headers.get("hx-target", ""))
+    return HTMXBlockTemplate(
+        template_name=template,
+        block_name=block,
+        status_code=status_code,
+        context={**page_context(request), **context},
+    )
+
+
+def page_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    return {
+        "actor": optional_actor(request),
+        "lang": current_language.get(),
+        "languages": LANGUAGE_NAMES,
+        "group_labels": GROUP_LABELS,
+        "role_labels": ROLE_LABELS,
+        "node_kind_labels": NODE_KIND_LABELS,
+        "path": request.url.path,
+    }
+
+
+def form_error(error: DomainError) -> dict[str, Any]:
+    """Context for re-rendering a form with the error beside its field."""
+    return {"error": gettext(error.message, **error.params), "error_field": error.field}
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths may be a redirect target."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+# --- errors -----------------------------------------------------------------------------
+
+
+def _error_response(
+    request: Request[Any, Any, Any], status: int, code: str, message: str, **params: Any
+) -> Response[Any]:
+    current_language.set(request_language(request))
+    text = gettext(message, **params)
+    if is_api(request):
+        return Response(
+            {"code": code, "message": text}, status_code=status, media_type=MediaType.JSON
+        )
+    if code == "not_signed_in":
+        return Redirect(f"/signin?next={request.url.path}")
+    return page(request, "error.html", status_code=status, status=status, message=text)
+
+
+def domain_error_handler(request: Request[Any, Any, Any], error: DomainError) -> Response[Any]:
+    return _error_response(request, error.status_code, error.code, error.message, **error.params)
+
+
+HTTP_MESSAGES: dict[int, tuple[str, str]] = {
+    400: ("validation_error", "Something in the request was not right. Check it and try again."),
+    401: ("not_signed_in", "Sign in to continue."),
+    403: ("forbidden", "You do not have access to this page."),
+    404: ("not_found", "This page does not exist. Check the address or go back home."),
+    405: ("method_not_allowed", "This page cannot be used that way."),
+    413: ("too_large", "What you sent is too large. Shorten it and try again."),
+    429: ("too_many_requests", "Too many attempts. Wait a minute and try again."),
+}
+
+
+def http_error_handler(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    status = error.status_code
+    if isinstance(error, PermissionDeniedException) and "CSRF" in str(error.detail):
+        return _error_response(
+            request,
+            403,
+            "csrf_failed",
+            "This form has expired. Go back, reload the page and try again.",
+        )
+    if status == 400 and is_api(request):
+        # Litestar's validation detail says which field is wrong; keep it for API callers.
+        extra = getattr(error, "extra", None)
+        return Response(
+            {
+                "code": "validation_error",
+                "message": gettext(
+                    "Something in the request was not right. Check it and try again."
+                ),
+                "detail": error.detail,
+                "errors": extra,
+            },
+            status_code=400,
+            media_type=MediaType.JSON,
+        )
+    code, message = HTTP_MESSAGES.get(
+        status, ("error", "Something went wrong on our side. Try again in a minute.")
+    )
+    return _error_response(request, status, code, message)
+
+
+def server_error_handler(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    return _error_response(
+        request, 500, "server_error", "Something went wrong on our side. Try again in a minute."
+    )
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: domain_error_handler,
+    HTTPException: http_error_handler,
+    NotFoundException: http_error_handler,
+    500: server_error_handler,
+}
+
+
+# --- CSRF -------------------------------------------------------------------------------
+
+
+class BearerAwareCSRFMiddleware(CSRFMiddleware):
+    """CSRF on every cookie-authenticated request; a bearer-token request carries no
+    ambient credentials, so it has nothing to forge and skips the check."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            auth = dict(scope.get("headers", [])).get(b"authorization", b"")
+            if auth[:7].lower() == b"bearer ":
+                await self.app(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)

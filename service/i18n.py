@@ -1,0 +1,84 @@
+"""zh-CN (default) and English. Source strings are English msgids; zh-CN comes from
+web/locales/zh_CN/LC_MESSAGES/messages.po, read once at import.
+
+The language of the current request or job lives in a context variable, so templates,
+services' error messages and jobs all translate the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel.messages.pofile import read_po
+
+from service.settings import PROJECT_ROOT
+
+LANGUAGES: tuple[str, ...] = ("zh-CN", "en")
+DEFAULT_LANGUAGE = "zh-CN"
+LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"}
+LOCALE_DIR = PROJECT_ROOT / "web" / "locales"
+
+current_language: ContextVar[str] = ContextVar("current_language", default=DEFAULT_LANGUAGE)
+
+
+def catalog_path(language: str) -> Path:
+    return LOCALE_DIR / language.replace("-", "_") / "LC_MESSAGES" / "messages.po"
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def catalog(language: str) -> dict[str, str]:
+    path = catalog_path(language)
+    if not path.exists():
+        return {}
+    with path.open("rb") as handle:
+        po = read_po(handle)
+    return {
+        str(message.id): str(message.string)
+        for message in po
+        if message.id and message.string and not message.fuzzy
+    }
+
+
+def normalise_language(raw: str | None) -> str | None:
+    """Map 'zh', 'zh-cn', 'zh_CN', 'en-GB' … to a supported language, or None."""
+    if not raw:
+        return None
+    base = raw.strip().replace("_", "-").lower()
+    if base.startswith("zh"):
+        return "zh-CN"
+    if base.startswith("en"):
+        return "en"
+    return None
+
+
+def from_accept_language(header: str | None) -> str | None:
+    for part in (header or "").split(","):
+        language = normalise_language(part.split(";")[0])
+        if language:
+            return language
+    return None
+
+
+def gettext(message: str, **params: Any) -> str:
+    translated = catalog(current_language.get()).get(message, message)
+    return translated % params if params else translated
+
+
+def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
+    message = singular if n == 1 else plural
+    params.setdefault("num", n)
+    return gettext(message, **params)
+
+
+@contextmanager
+def language(code: str) -> Iterator[None]:
+    token = current_language.set(code if code in LANGUAGES else DEFAULT_LANGUAGE)
+    try:
+        yield
+    finally:
+        current_language.reset(token)

@@ -1,0 +1,444 @@
+"""The organisation tree and its members; every organiser query is scoped to a subtree."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from service.db import write_transaction
+from service.errors import DomainError, Forbidden, NotFound
+from service.i18n import LANGUAGES
+from service.orgs.schemas import (
+    NODE_KINDS,
+    ROLES,
+    WORKER_GROUPS,
+    Actor,
+    MemberIn,
+    MemberOut,
+    MemberPage,
+    NodeIn,
+    NodeOut,
+)
+from service.orgs.tables import Member, Node
+
+PHONE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+NAME_MAX = 50
+NODE_NAME_MAX = 100
+SEARCH_MAX = 50
+MAX_DEPTH = 6
+
+
+def normalise_phone(raw: str) -> str:
+    """A mainland mobile number as 11 digits; spaces, dashes and a +86 prefix are allowed."""
+    digits = re.sub(r"[\s-]", "", raw or "")
+    for prefix in ("+86", "0086"):
+        digits = digits.removeprefix(prefix)
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    if not PHONE_PATTERN.match(digits):
+        raise DomainError(
+            "validation_error",
+            "Enter an 11-digit mainland mobile number starting with 1, such as 13800138000.",
+            field="phone",
+        )
+    return digits
+
+
+def mask_phone(phone: str) -> str:
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) == 11 else "****"
+
+
+def clean_name(raw: str, *, field: str = "name", limit: int = NAME_MAX) -> str:
+    name = " ".join((raw or "").split())
+    if not name:
+        raise DomainError("validation_error", "Enter a name.", field=field)
+    if len(name) > limit:
+        raise DomainError(
+            "validation_error",
+            "Keep the name to %(limit)s characters or fewer.",
+            field=field,
+            limit=limit,
+        )
+    return name
+
+
+def clean_group(raw: str | None) -> str:
+    group = (raw or "").strip() or "other"
+    if group not in WORKER_GROUPS:
+        raise DomainError("validation_error", "Choose a worker group from the list.", field="group")
+    return group
+
+
+def clean_roles(raw: Iterable[str]) -> list[str]:
+    roles = sorted({role.strip() for role in raw if role.strip()} or {"worker"})
+    unknown = [role for role in roles if role not in ROLES]
+    if unknown:
+        raise DomainError(
+            "validation_error",
+            "Unknown role %(role)s: use worker, staff, organiser or admin.",
+            field="roles",
+            role=unknown[0],
+        )
+    return roles
+
+
+def _require(actor: Actor, *roles: str) -> None:
+    if not actor.has(*roles):
+        raise Forbidden()
+
+
+# --- nodes ------------------------------------------------------------------------------
+
+
+def _node_out(row: dict[str, Any]) -> NodeOut:
+    return NodeOut(
+        id=row["id"],
+        code=row["code"],
+        name=row["name"],
+        kind=row["kind"],
+        parent_id=row["parent"],
+        depth=row["depth"],
+        path=row["path"],
+    )
+
+
+async def list_nodes(within_path: str = "/") -> list[NodeOut]:
+    """The tree in depth-first order (sorted by path ids, so children follow parents)."""
+    rows = await Node.select().where(Node.path.like(f"{within_path}%")).run()
+    rows.sort(key=lambda row: [int(part) for part in row["path"].strip("/").split("/")])
+    return [_node_out(row) for row in rows]
+
+
+async def node_by_code(code: str) -> NodeOut:
+    row = await Node.select().where(Node.code == (code or "").strip()).first().run()
+    if row is None:
+        raise DomainError(
+            "unknown_node",
+            "There is no organisation with the code %(code)s.",
+            field="node",
+            code=code,
+        )
+    return _node_out(row)
+
+
+async def root_node() -> NodeOut:
+    row = await Node.select().where(Node.parent.is_null()).order_by(Node.id).first().run()
+    if row is None:
+        raise DomainError(
+            "unknown_node", "The organisation tree is empty: add the federation first."
+        )
+    return _node_out(row)
+
+
+async def create_node(actor: Actor, data: NodeIn) -> NodeOut:
+    _require(actor, "admin")
+    code = (data.code or "").strip()
+    if not CODE_PATTERN.match(code):
+        raise DomainError(
+            "validation_error",
+            "Use 1 to 32 letters, digits, - or _ for the code.",
+            field="code",
+        )
+    name = clean_name(data.name, limit=NODE_NAME_MAX)
+    if data.kind not in NODE_KINDS:
+        raise DomainError("validation_error", "Choose the kind of organisation.", field="kind")
+    async with write_transaction():
+        parent = await node_by_code(data.parent) if data.parent else None
+        if parent is None and await Node.exists().where(Node.parent.is_null()).run():
+            raise DomainError(
+                "validation_error",
+                "Choose the parent organisation.",
+                field="parent",
+            )
+        if parent is not None:
+            if not actor.reaches(parent.path):
+                raise Forbidden()
+            if parent.depth + 1 >= MAX_DEPTH:
+                raise DomainError(
+                    "validation_error", "The tree cannot be deeper here.", field="parent"
+                )
+        if await Node.exists().where(Node.code == code).run():
+            raise DomainError(
+                "conflict",
+                "The code %(code)s is already used.",
+                field="code",
+                code=code,
+            )
+        inserted = (
+            await Node.insert(
+                Node(
+                    code=code,
+                    name=name,
+                    kind=data.kind,
+                    parent=parent.id if parent else None,
+                    path="",
+                    depth=parent.depth + 1 if parent else 0,
+                )
+            )
+            .returning(Node.id)
+            .run()
+        )
+        node_id = inserted[0]["id"]
+        path = f"{parent.path if parent else '/'}{node_id}/"
+        await Node.update({Node.path: path}).where(Node.id == node_id).run()
+    return await node_by_code(code)
+
+
+# --- members ----------------------------------------------------------------------------
+
+
+MEMBER_COLUMNS = (
+    Member.id,
+    Member.name,
+    Member.phone,
+    Member.worker_group,
+    Member.roles,
+    Member.language,
+    Member.created_at,
+    Member.node.id.as_alias("node_id"),
+    Member.node.code.as_alias("node_code"),
+    Member.node.name.as_alias("node_name"),
+    Member.node.path.as_alias("node_path"),
+)
+
+
+def _member_out(row: dict[str, Any]) -> MemberOut:
+    return MemberOut(
+        id=row["id"],
+        name=row["name"],
+        phone_masked=mask_phone(row["phone"]),
+        node_id=row["node_id"],
+        node_code=row["node_code"],
+        node_name=row["node_name"],
+        group=row["worker_group"],
+        roles=row["roles"].split(","),
+        language=row["language"],
+        created_at=row["created_at"],
+    )
+
+
+def actor_from_row(row: dict[str, Any]) -> Actor:
+    return Actor(
+        member_id=row["id"],
+        node_id=row["node_id"],
+        node_path=row["node_path"],
+        roles=frozenset(row["roles"].split(",")),
+        language=row["language"],
+        name=row["name"],
+    )
+
+
+async def actor_for_member(member_id: int) -> Actor | None:
+    row = await Member.select(*MEMBER_COLUMNS).where(Member.id == member_id).first().run()
+    return actor_from_row(row) if row else None
+
+
+async def member_id_for_phone(phone: str) -> int | None:
+    row = await Member.select(Member.id).where(Member.phone == phone).first().run()
+    return row["id"] if row else None
+
+
+async def get_member(actor: Actor, member_id: int) -> MemberOut:
+    _require(actor, "organiser", "admin")
+    row = await Member.select(*MEMBER_COLUMNS).where(Member.id == member_id).first().run()
+    if row is None or not actor.reaches(row["node_path"]):
+        # Out of scope looks the same as missing: no probing of other nodes' members.
+        raise NotFound("No such member in your organisations.")
+    return _member_out(row)
+
+
+async def own_profile(actor: Actor) -> tuple[MemberOut, str]:
+    """The member's own record and their full phone number (the one place it is shown)."""
+    assert actor.member_id is not None
+    row = await Member.select(*MEMBER_COLUMNS).where(Member.id == actor.member_id).first().run()
+    if row is None:
+        raise NotFound()
+    return _member_out(row), row["phone"]
+
+
+async def search_members(
+    actor: Actor, query: str = "", *, node_code: str | None = None, limit: int = 20, offset: int = 0
+) -> MemberPage:
+    """Members in the actor's subtree, by name or by the last four digits of the phone."""
+    _require(actor, "organiser", "admin")
+    query = " ".join((query or "").split())
+    if len(query) > SEARCH_MAX:
+        raise DomainError("validation_error", "Search for at most 50 characters.", field="q")
+    scope = actor.node_path
+    if node_code:
+        node = await node_by_code(node_code)
+        if not actor.reaches(node.path):
+            raise Forbidden()
+        scope = node.path
+    where = Member.node.path.like(f"{scope}%")
+    if query.isdigit() and len(query) == 4:
+        where &= Member.phone.like(f"%{query}")
+    elif query.isdigit():
+        where &= Member.phone.like(f"{query}%")
+    elif query:
+        # LIKE wildcards typed by the user are dropped, not escaped: SQLite has no default
+        # escape character.
+        literal = re.sub(r"[%_\\]", "", query)
+        where &= Member.name.ilike(f"%{literal}%")
+    limit = max(1, min(limit, 100))
+    rows = await (
+        Member.select(*MEMBER_COLUMNS)
+        .where(where)
+        .order_by(Member.name)
+        .limit(limit)
+        .offset(max(0, offset))
+        .run()
+    )
+    total = await Member.count().where(where).run()
+    return MemberPage(items=[_member_out(row) for row in rows], total=total)
+
+
+async def _member_values(actor: Actor, data: MemberIn) -> dict[str, Any]:
+    node = await node_by_code(data.node) if data.node else await root_node()
+    if not actor.reaches(node.path):
+        raise Forbidden("You can only add members to your own organisations.")
+    return {
+        "phone": normalise_phone(data.phone),
+        "name": clean_name(data.name),
+        "node": node.id,
+        "worker_group": clean_group(data.group),
+        "roles": ",".join(clean_roles(data.roles)),
+    }
+
+
+async def create_member(actor: Actor, data: MemberIn) -> MemberOut:
+    _require(actor, "admin")
+    values = await _member_values(actor, data)
+    async with write_transaction():
+        if await Member.exists().where(Member.phone == values["phone"]).run():
+            raise DomainError(
+                "duplicate_phone",
+                "This phone number already belongs to a member.",
+                field="phone",
+            )
+        inserted = await Member.insert(Member(**values)).returning(Member.id).run()
+    return await get_member(actor, inserted[0]["id"])
+
+
+async def register_self(phone: str, name: str, node_code: str, group: str) -> int:
+    """A worker joins after verifying their phone: the worker role only."""
+    values = {
+        "phone": normalise_phone(phone),
+        "name": clean_name(name),
+        "node": (await node_by_code(node_code)).id,
+        "worker_group": clean_group(group),
+        "roles": "worker",
+    }
+    async with write_transaction():
+        existing = await member_id_for_phone(values["phone"])
+        if existing is not None:
+            return existing
+        inserted = await Member.insert(Member(**values)).returning(Member.id).run()
+    return int(inserted[0]["id"])
+
+
+async def update_member(actor: Actor, member_id: int, data: MemberIn) -> MemberOut:
+    _require(actor, "admin")
+    await get_member(actor, member_id)
+    if not data.phone.strip():
+        # An empty phone on an edit keeps the current number (it is never shown in full).
+        current = await Member.select(Member.phone).where(Member.id == member_id).first().run()
+        data = msgspec.structs.replace(data, phone=current["phone"] if current else "")
+    values = await _member_values(actor, data)
+    async with write_transaction():
+        clash = await member_id_for_phone(values["phone"])
+        if clash is not None and clash != member_id:
+            raise DomainError(
+                "duplicate_phone",
+                "This phone number already belongs to a member.",
+                field="phone",
+            )
+        await Member.update(values).where(Member.id == member_id).run()
+    return await get_member(actor, member_id)
+
+
+async def set_language(member_id: int, language: str) -> None:
+    if language not in LANGUAGES:
+        raise DomainError("validation_error", "Choose 中文 or English.", field="language")
+    async with write_transaction():
+        await Member.update({Member.language: language}).where(Member.id == member_id).run()
+
+
+async def update_own_profile(actor: Actor, name: str, group: str) -> None:
+    assert actor.member_id is not None
+    values = {Member.name: clean_name(name), Member.worker_group: clean_group(group)}
+    async with write_transaction():
+        await Member.update(values).where(Member.id == actor.member_id).run()
+
+
+# --- import -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    errors: list[tuple[int, str]]  # (line number, English message with params applied)
+
+
+IMPORT_COLUMNS = ("phone", "name", "node", "group", "roles")
+
+
+async def import_members(rows: Sequence[tuple[int, dict[str, str]]]) -> ImportResult:
+    """Create or update members from (line number, row) pairs; all or nothing.
+
+    Every bad row is reported by its line number; when any row is bad nothing is written.
+    """
+    from service.i18n import gettext
+
+    nodes = {node.code: node for node in await list_nodes()}
+    root = await root_node()
+    errors: list[tuple[int, str]] = []
+    seen: dict[str, int] = {}
+    cleaned: list[dict[str, Any]] = []
+    for line, row in rows:
+        try:
+            phone = normalise_phone(row.get("phone", ""))
+            if phone in seen:
+                raise DomainError(
+                    "validation_error",
+                    "The phone number is repeated from line %(line)s.",
+                    line=seen[phone],
+                )
+            seen[phone] = line
+            node_code = (row.get("node") or "").strip()
+            if node_code and node_code not in nodes:
+                raise DomainError(
+                    "unknown_node",
+                    "There is no organisation with the code %(code)s.",
+                    code=node_code,
+                )
+            cleaned.append(
+                {
+                    "phone": phone,
+                    "name": clean_name(row.get("name", "")),
+                    "node": nodes[node_code].id if node_code else root.id,
+                    "worker_group": clean_group(row.get("group")),
+                    "roles": ",".join(clean_roles((row.get("roles") or "").split(";"))),
+                }
+            )
+        except DomainError as error:
+            errors.append((line, gettext(error.message, **error.params)))
+    if errors:
+        return ImportResult(created=0, updated=0, errors=errors)
+    created = updated = 0
+    async with write_transaction():
+        for values in cleaned:
+            existing = await member_id_for_phone(values["phone"])
+            if existing is None:
+                await Member.insert(Member(**values)).run()
+                created += 1
+            else:
+                await Member.update(values).where(Member.id == existing).run()
+                updated += 1
+    return ImportResult(created=created, updated=updated, errors=[])

@@ -1,0 +1,1 @@
+"""The arq worker: background jobs call service/*/services.py like handlers do."""

@@ -1,0 +1,45 @@
+"""arq worker settings. Jobs take ids, re-read the database and re-check their work."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from arq.connections import RedisSettings
+from arq.cron import cron
+from arq.worker import Worker
+
+from service import db
+from service.health import WORKER_HEARTBEAT_KEY
+from service.redis_client import redis_url
+
+HEARTBEAT_TTL_SECONDS = 120
+
+
+async def heartbeat(ctx: dict[str, Any]) -> float:
+    """Tell /healthz this worker is alive."""
+    now = time.time()
+    await ctx["redis"].set(WORKER_HEARTBEAT_KEY, now, ex=HEARTBEAT_TTL_SECONDS)
+    return now
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    await db.open_pool()
+    await heartbeat(ctx)
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    await db.close_pool()
+
+
+def create_worker(*, burst: bool = False, **overrides: Any) -> Worker:
+    return Worker(
+        functions=[heartbeat],
+        cron_jobs=[cron(heartbeat, second={0, 15, 30, 45}, run_at_startup=False)],
+        redis_settings=RedisSettings.from_dsn(redis_url()),
+        on_startup=startup,
+        on_shutdown=shutdown,
+        burst=burst,
+        handle_signals=not burst,
+        **overrides,
+    )
