@@ -19,7 +19,7 @@ POSTGRES_URL = os.environ.get(
     "UNIONHALL_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test"
 )
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
-ENGINE_SUITES = ["tests/service", "tests/http", "tests/reliability", "tests/tasks"]
+ENGINE_SUITES = ["tests/db", "tests/service", "tests/http", "tests/reliability", "tests/tasks"]
 
 
 def answers(host: str, port: int, probe: bytes | None = None) -> bool:
