@@ -43,9 +43,13 @@ def python_messages() -> dict[str, str]:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 # default messages such as NotFound(message="Not found.")
                 for default in node.args.defaults:
-                    if isinstance(default, ast.Constant) and isinstance(default.value, str):
-                        if node.name == "__init__" and default.value.endswith("."):
-                            found.setdefault(default.value, f"{where}:{node.lineno}")
+                    if (
+                        node.name == "__init__"
+                        and isinstance(default, ast.Constant)
+                        and isinstance(default.value, str)
+                        and default.value.endswith(".")
+                    ):
+                        found.setdefault(default.value, f"{where}:{node.lineno}")
             if isinstance(node, ast.AnnAssign | ast.Assign):
                 targets = [node.target] if isinstance(node, ast.AnnAssign) else node.targets
                 names = [t.id for t in targets if isinstance(t, ast.Name)]

@@ -26,7 +26,7 @@ def test_values_are_read_from_the_environment() -> None:
             "UNIONHALL_DATABASE_URL": "postgresql://root@127.0.0.1:5432/unionhall",
             "UNIONHALL_REDIS_URL": "redis://127.0.0.1:6379/2",
             "UNIONHALL_DATA_DIR": "/srv/unionhall",
-            "UNIONHALL_HOST": "0.0.0.0",
+            "UNIONHALL_HOST": "0.0.0.0",  # noqa: S104 - a value under test, not a bind
             "UNIONHALL_PORT": "9000",
             "UNIONHALL_TIMEZONE": "Asia/Urumqi",
             "UNIONHALL_DEMO": "yes",
