@@ -35,7 +35,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 def create_worker(*, burst: bool = False, **overrides: Any) -> Worker:
     return Worker(
         functions=[heartbeat],
-        cron_jobs=[cron(heartbeat, second={0, 15, 30, 45}, run_at_startup=False)],
+        cron_jobs=[cron(heartbeat, second={0, 30}, run_at_startup=False)],
         redis_settings=RedisSettings.from_dsn(redis_url()),
         on_startup=startup,
         on_shutdown=shutdown,

@@ -207,7 +207,8 @@ async def end_session(token: str | None) -> None:
 
 
 async def end_all_sessions(actor: Actor) -> int:
-    """Sign out everywhere: every session and API token of this member goes."""
+    """Sign out everywhere: every browser session of this member ends (API tokens, made
+    for integrations with the CLI, are not sessions and stay)."""
     async with write_transaction():
         removed = (
             await Session.delete()
