@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
+from babel.dates import format_datetime
 from jinja2 import Environment
 from litestar import Litestar, Response
 from litestar.config.csrf import CSRFConfig
@@ -18,14 +20,16 @@ from litestar.template.config import TemplateConfig
 from service import db
 from service.accounts.api import AccountApi
 from service.accounts.pages import AccountPages
+from service.activities.api import ActivityApi
+from service.activities.pages import ActivityPages
 from service.health import healthz
 from service.http import EXCEPTION_HANDLERS, BearerAwareCSRFMiddleware, resolve_request
-from service.i18n import gettext, ngettext
+from service.i18n import current_language, gettext, ngettext
 from service.keys import secret_key
 from service.orgs.api import OrgApi
 from service.orgs.pages import OrgPages
 from service.redis_client import close_redis
-from service.settings import PROJECT_ROOT
+from service.settings import PROJECT_ROOT, get_settings
 
 WEB = PROJECT_ROOT / "web"
 MAX_BODY_BYTES = 1024 * 1024
@@ -36,6 +40,18 @@ def configure_jinja(engine: JinjaTemplateEngine) -> None:
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["static_version"] = "1"
+    env.filters["localtime"] = localtime
+
+
+def localtime(moment: datetime | None, *, short: bool = False) -> str:
+    """A UTC time as people read it here: local zone, their language, no seconds."""
+    if moment is None:
+        return ""
+    zh = current_language.get() == "zh-CN"
+    pattern = "HH:mm" if short else ("M月d日 EEE HH:mm" if zh else "EEE d MMM HH:mm")
+    return format_datetime(
+        moment, pattern, tzinfo=get_settings().zone, locale="zh_CN" if zh else "en_GB"
+    )
 
 
 @asynccontextmanager
@@ -66,8 +82,10 @@ def create_app() -> Litestar:
     return Litestar(
         route_handlers=[
             AccountPages,
+            ActivityPages,
             OrgPages,
             AccountApi,
+            ActivityApi,
             OrgApi,
             healthz,
             create_static_files_router(

@@ -201,3 +201,14 @@ async def close_pool() -> None:
         await db.close_connection_pool()
     elif isinstance(db, TunedSQLiteEngine):
         await db.close()
+
+
+def is_unique_violation(error: BaseException) -> bool:
+    """A unique constraint refused the write (the last guard behind a service's checks)."""
+    import sqlite3
+
+    import asyncpg
+
+    if isinstance(error, asyncpg.UniqueViolationError):
+        return True
+    return isinstance(error, sqlite3.IntegrityError) and "UNIQUE" in str(error)

@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 from litestar.types import Receive, Scope, Send
 
 from service.accounts import services as accounts
+from service.activities.schemas import KIND_LABELS, REGISTRATION_STATUS_LABELS, STATUS_LABELS
 from service.errors import DomainError
 from service.i18n import (
     DEFAULT_LANGUAGE,
@@ -142,6 +143,9 @@ def page_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
         "group_labels": GROUP_LABELS,
         "role_labels": ROLE_LABELS,
         "node_kind_labels": NODE_KIND_LABELS,
+        "kind_labels": KIND_LABELS,
+        "status_labels": STATUS_LABELS,
+        "registration_status_labels": REGISTRATION_STATUS_LABELS,
         "path": request.url.path,
     }
 

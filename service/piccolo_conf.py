@@ -11,5 +11,7 @@ APP_REGISTRY = AppRegistry(
     apps=[
         "service.orgs.piccolo_app",
         "service.accounts.piccolo_app",
+        "service.activities.piccolo_app",
+        "service.reminders.piccolo_app",
     ]
 )

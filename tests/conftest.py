@@ -64,13 +64,31 @@ import httpx  # noqa: E402
 
 from service import db  # noqa: E402
 from service.accounts.tables import ApiToken, Session, SignInCode  # noqa: E402
+from service.activities.tables import (  # noqa: E402
+    Activity,
+    EligibleGroup,
+    EligibleNode,
+    Registration,
+)
 from service.orgs import services as orgs  # noqa: E402
 from service.orgs.schemas import SYSTEM, Actor, MemberIn, NodeIn  # noqa: E402
 from service.orgs.tables import Member, Node  # noqa: E402
 from service.redis_client import get_redis, stop_embedded_redis  # noqa: E402
+from service.reminders.tables import OutboxMessage  # noqa: E402
 
 # Children before parents, so deletes respect the foreign keys.
-TABLES = (ApiToken, Session, SignInCode, Member, Node)
+TABLES = (
+    OutboxMessage,
+    Registration,
+    EligibleGroup,
+    EligibleNode,
+    Activity,
+    ApiToken,
+    Session,
+    SignInCode,
+    Member,
+    Node,
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -85,9 +103,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 async def database() -> AsyncIterator[None]:
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
-    result = await run_forwards(app_name="all")
-    assert result.success, result.message
     await db.open_pool()
+    try:
+        result = await run_forwards(app_name="all")
+        assert result.success, result.message
+    except BaseException:
+        await db.close_pool()  # or the SQLite connection threads keep the process alive
+        raise
     yield
     await db.close_pool()
     from service.redis_client import close_redis
@@ -105,8 +127,12 @@ async def empty_tables() -> None:
         await Node.raw(f"TRUNCATE {names} RESTART IDENTITY CASCADE").run()
     else:
         async with db.write_transaction():
-            for table in TABLES:
+            for table in TABLES[:-1]:
                 await table.delete(force=True).run()
+            # org_node.parent is ON DELETE RESTRICT, which SQLite checks row by row:
+            # remove the leaves first.
+            for depth in range(orgs.MAX_DEPTH, -1, -1):
+                await Node.delete().where(Node.depth == depth).run()
 
 
 @pytest.fixture(autouse=True)

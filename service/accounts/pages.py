@@ -33,14 +33,6 @@ AnyRequest = Request[Any, Any, Any]
 class AccountPages(Controller):
     include_in_schema = False
 
-    @get("/")
-    async def home(self, request: AnyRequest) -> Template | Redirect:
-        actor = optional_actor(request)
-        if actor is None:
-            return Redirect("/signin")
-        profile, _ = await orgs.own_profile(actor)
-        return page(request, "home.html", profile=profile)
-
     @get("/signin")
     async def signin_form(
         self, request: AnyRequest, next: FromQuery[str | None] = None

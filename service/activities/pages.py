@@ -1,0 +1,361 @@
+"""Activity pages: the worker's list, activity page and "my activities"; the organiser's
+create / edit / publish / close / cancel / duplicate / capacity / roster pages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from service import clock
+from service.activities import services as activities
+from service.activities.schemas import KINDS, ActivityIn, VenueIn
+from service.errors import DomainError, Forbidden
+from service.http import form_error, page, require_actor
+from service.orgs import services as orgs
+from service.orgs.schemas import WORKER_GROUPS
+from service.settings import get_settings
+
+AnyRequest = Request[Any, Any, Any]
+
+
+def parse_local(raw: str, field: str) -> datetime:
+    """A datetime-local form value (no zone) read in the service's time zone."""
+    try:
+        naive = datetime.fromisoformat((raw or "").strip())
+    except ValueError:
+        raise DomainError("validation_error", "Enter a date and time.", field=field) from None
+    if naive.tzinfo is not None:
+        return naive
+    return naive.replace(tzinfo=get_settings().zone)
+
+
+def parse_optional_local(raw: str, field: str) -> datetime | None:
+    return parse_local(raw, field) if (raw or "").strip() else None
+
+
+def parse_day(raw: str | None, field: str) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        day = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise DomainError(
+            "validation_error", "Enter a date such as 2026-05-01.", field=field
+        ) from None
+    return day.replace(tzinfo=day.tzinfo or get_settings().zone)
+
+
+def parse_places(raw: str) -> int | None:
+    """A capacity field: empty means unlimited (the service decides if that is allowed)."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    if not raw.lstrip("-").isdigit() or len(raw) > 9:
+        raise DomainError(
+            "validation_error", "Give the number of places as a whole number.", field="capacity"
+        )
+    return int(raw)
+
+
+def activity_from_form(form: Any) -> ActivityIn:
+    return ActivityIn(
+        kind=str(form.get("kind", "")),
+        title=str(form.get("title", "")),
+        starts_at=parse_local(str(form.get("starts_at", "")), "starts_at"),
+        ends_at=parse_local(str(form.get("ends_at", "")), "ends_at"),
+        capacity=parse_places(str(form.get("capacity", ""))),
+        description=str(form.get("description", "")),
+        venue=VenueIn(
+            name=str(form.get("venue_name", "")), address=str(form.get("venue_address", ""))
+        ),
+        online_url=str(form.get("online_url", "")),
+        registration_opens_at=parse_optional_local(
+            str(form.get("registration_opens_at", "")), "registration_opens_at"
+        ),
+        registration_closes_at=parse_optional_local(
+            str(form.get("registration_closes_at", "")), "registration_closes_at"
+        ),
+        owner=str(form.get("owner", "")) or None,
+        eligible_nodes=[str(code) for code in form.getall("eligible_nodes", []) if code],
+        eligible_groups=[str(group) for group in form.getall("eligible_groups", []) if group],
+    )
+
+
+def _local_input(moment: datetime | None) -> str:
+    return moment.astimezone(get_settings().zone).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+
+class ActivityPages(Controller):
+    include_in_schema = False
+
+    # --- workers ------------------------------------------------------------------------
+
+    @get("/")
+    async def home(
+        self,
+        request: AnyRequest,
+        kind: FromQuery[str | None] = None,
+        day: FromQuery[str | None] = None,
+    ) -> Template:
+        actor = require_actor(request)
+        kind = kind if kind in KINDS else None
+        try:
+            date_from = parse_day(day, "day")
+        except DomainError:
+            date_from = None
+        found = await activities.list_activities(actor, kind=kind, date_from=date_from)
+        if actor.has("organiser", "admin"):
+            found = [item for item in found if item.status == "published"]
+        return page(
+            request,
+            "activities/list.html",
+            partials={"activity-list": "activity_list"},
+            activities=found,
+            kind=kind,
+            day=day or "",
+            kinds=KINDS,
+        )
+
+    @get("/activities/{activity_id:int}")
+    async def detail(self, request: AnyRequest, activity_id: FromPath[int]) -> Template:
+        actor = require_actor(request)
+        activity = await activities.get_activity(actor, activity_id)
+        mine = next(
+            (
+                item.registration
+                for item in await activities.my_registrations(actor)
+                if item.activity.id == activity_id
+            ),
+            None,
+        )
+        return page(
+            request, "activities/detail.html", activity=activity, registration=mine, now=clock.now()
+        )
+
+    @post("/activities/{activity_id:int}/signup")
+    async def signup(self, request: AnyRequest, activity_id: FromPath[int]) -> Template | Redirect:
+        actor = require_actor(request)
+        try:
+            await activities.register(actor, activity_id)
+        except DomainError as error:
+            if error.code in {"not_found", "not_signed_in"}:
+                raise
+            activity = await activities.get_activity(actor, activity_id)
+            return page(
+                request,
+                "activities/detail.html",
+                status_code=error.status_code,
+                activity=activity,
+                registration=None,
+                now=clock.now(),
+                **form_error(error),
+            )
+        return Redirect(f"/activities/{activity_id}")
+
+    @post("/registrations/{registration_id:int}/cancel")
+    async def cancel_registration(
+        self, request: AnyRequest, registration_id: FromPath[int]
+    ) -> Redirect:
+        actor = require_actor(request)
+        done = await activities.cancel_registration(actor, registration_id)
+        form = await request.form()
+        if form.get("back") == "manage":
+            return Redirect(f"/organise/activities/{done.activity_id}")
+        return Redirect(f"/activities/{done.activity_id}")
+
+    @get("/me/activities")
+    async def mine(self, request: AnyRequest) -> Template:
+        actor = require_actor(request)
+        items = await activities.my_registrations(actor)
+        now = clock.now()
+        upcoming = [item for item in items if item.activity.ends_at >= now]
+        past = [item for item in items if item.activity.ends_at < now][::-1]
+        return page(request, "activities/mine.html", upcoming=upcoming, past=past)
+
+    # --- organisers ---------------------------------------------------------------------
+
+    @get("/organise/activities")
+    async def manage_list(self, request: AnyRequest) -> Template:
+        actor = require_actor(request)
+        if not actor.has("organiser", "admin"):
+            raise Forbidden()
+        found = await activities.list_activities(actor, include_past=True)
+        return page(request, "activities/manage_list.html", activities=found[::-1])
+
+    @get("/organise/activities/new")
+    async def new(self, request: AnyRequest) -> Template:
+        actor = require_actor(request)
+        if not actor.has("organiser", "admin"):
+            raise Forbidden()
+        start = (clock.now() + timedelta(days=7)).replace(hour=1, minute=0)
+        return await self._form(
+            request,
+            None,
+            {
+                "kind": "job_fair",
+                "starts_at": _local_input(start),
+                "ends_at": _local_input(start + timedelta(hours=3)),
+                "capacity": "100",
+            },
+        )
+
+    @post("/organise/activities")
+    async def create(self, request: AnyRequest) -> Template | Redirect:
+        actor = require_actor(request)
+        form = await request.form()
+        try:
+            created = await activities.create_activity(actor, activity_from_form(form))
+        except DomainError as error:
+            if error.code in {"forbidden"}:
+                raise
+            return await self._form(
+                request, None, _echo(form), status_code=error.status_code, **form_error(error)
+            )
+        return Redirect(f"/organise/activities/{created.id}")
+
+    @get("/organise/activities/{activity_id:int}")
+    async def manage(self, request: AnyRequest, activity_id: FromPath[int]) -> Template:
+        return await self._manage(request, activity_id)
+
+    @get("/organise/activities/{activity_id:int}/edit")
+    async def edit(self, request: AnyRequest, activity_id: FromPath[int]) -> Template:
+        actor = require_actor(request)
+        activity = await activities.get_activity(actor, activity_id)
+        await activities.roster(actor, activity_id)  # scope check: organisers of this node
+        values = {
+            "kind": activity.kind,
+            "title": activity.title,
+            "description": activity.description,
+            "venue_name": activity.venue_name,
+            "venue_address": activity.venue_address,
+            "online_url": activity.online_url,
+            "starts_at": _local_input(activity.starts_at),
+            "ends_at": _local_input(activity.ends_at),
+            "capacity": "" if activity.capacity is None else str(activity.capacity),
+            "registration_opens_at": _local_input(activity.registration_opens_at),
+            "registration_closes_at": _local_input(activity.registration_closes_at),
+            "owner": activity.owner_code,
+            "eligible_nodes": activity.eligible_nodes,
+            "eligible_groups": activity.eligible_groups,
+        }
+        return await self._form(request, activity, values)
+
+    @post("/organise/activities/{activity_id:int}/edit")
+    async def save(self, request: AnyRequest, activity_id: FromPath[int]) -> Template | Redirect:
+        actor = require_actor(request)
+        form = await request.form()
+        try:
+            await activities.update_activity(actor, activity_id, activity_from_form(form))
+        except DomainError as error:
+            if error.code in {"forbidden", "not_found"}:
+                raise
+            activity = await activities.get_activity(actor, activity_id)
+            return await self._form(
+                request, activity, _echo(form), status_code=error.status_code, **form_error(error)
+            )
+        return Redirect(f"/organise/activities/{activity_id}")
+
+    @post("/organise/activities/{activity_id:int}/{action:str}")
+    async def act(
+        self, request: AnyRequest, activity_id: FromPath[int], action: FromPath[str]
+    ) -> Template | Redirect:
+        actor = require_actor(request)
+        form = await request.form()
+        try:
+            if action == "publish":
+                await activities.publish(actor, activity_id)
+            elif action == "close":
+                await activities.close(actor, activity_id)
+            elif action == "cancel":
+                await activities.cancel(actor, activity_id, str(form.get("reason", "")))
+            elif action == "capacity":
+                places = parse_places(str(form.get("capacity", "")))
+                if places is None:
+                    raise DomainError(
+                        "validation_error", "Give the number of places.", field="capacity"
+                    )
+                await activities.set_capacity(actor, activity_id, places)
+            elif action == "duplicate":
+                copy = await activities.duplicate(actor, activity_id)
+                return Redirect(f"/organise/activities/{copy.id}/edit")
+            else:
+                raise NotFoundException()
+        except DomainError as error:
+            if error.code in {"forbidden", "not_found"}:
+                raise
+            return await self._manage(
+                request, activity_id, status_code=error.status_code, **form_error(error)
+            )
+        return Redirect(f"/organise/activities/{activity_id}")
+
+    @post("/organise/registrations/{registration_id:int}/promote")
+    async def promote(self, request: AnyRequest, registration_id: FromPath[int]) -> Redirect:
+        actor = require_actor(request)
+        done = await activities.promote_by_hand(actor, registration_id)
+        return Redirect(f"/organise/activities/{done.activity_id}")
+
+    async def _manage(
+        self, request: AnyRequest, activity_id: int, status_code: int = 200, **extra: Any
+    ) -> Template:
+        actor = require_actor(request)
+        roster = await activities.roster(actor, activity_id)
+        activity = await activities.get_activity(actor, activity_id)
+        return page(
+            request,
+            "activities/manage.html",
+            status_code=status_code,
+            activity=activity,
+            roster=roster,
+            now=clock.now(),
+            **extra,
+        )
+
+    async def _form(
+        self,
+        request: AnyRequest,
+        activity: Any,
+        values: dict[str, Any],
+        status_code: int = 200,
+        **extra: Any,
+    ) -> Template:
+        actor = require_actor(request)
+        return page(
+            request,
+            "activities/form.html",
+            status_code=status_code,
+            activity=activity,
+            values=values,
+            kinds=KINDS,
+            groups=WORKER_GROUPS,
+            nodes=await orgs.list_nodes(actor.node_path),
+            **extra,
+        )
+
+
+def _echo(form: Any) -> dict[str, Any]:
+    """What the organiser typed, cut to size, to refill the form after an error."""
+    values: dict[str, Any] = {
+        key: str(form.get(key, ""))[:5000]
+        for key in (
+            "kind",
+            "title",
+            "description",
+            "venue_name",
+            "venue_address",
+            "online_url",
+            "starts_at",
+            "ends_at",
+            "capacity",
+            "registration_opens_at",
+            "registration_closes_at",
+            "owner",
+        )
+    }
+    values["eligible_nodes"] = [str(code)[:32] for code in form.getall("eligible_nodes", [])]
+    values["eligible_groups"] = [str(g)[:20] for g in form.getall("eligible_groups", [])]
+    return values

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+KINDS: tuple[str, ...] = ("job_fair", "reading_session", "livestream", "heat_relief")
+KIND_LABELS: dict[str, str] = {
+    "job_fair": "Job fair",
+    "reading_session": "Reading-sharing session",
+    "livestream": "Livestream",
+    "heat_relief": "Heat-relief delivery",
+}
+STATUSES: tuple[str, ...] = ("draft", "published", "closed", "cancelled")
+STATUS_LABELS: dict[str, str] = {
+    "draft": "Draft",
+    "published": "Published",
+    "closed": "Closed",
+    "cancelled": "Cancelled",
+}
+REGISTRATION_STATUS_LABELS: dict[str, str] = {
+    "confirmed": "Confirmed",
+    "waitlisted": "Waitlist",
+    "cancelled": "Cancelled",
+}
+
+
+class VenueIn(msgspec.Struct):
+    name: str = ""
+    address: str = ""
+
+
+class ActivityIn(msgspec.Struct):
+    kind: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int | None = None
+    description: str = ""
+    venue: VenueIn | None = None
+    online_url: str = ""
+    registration_opens_at: datetime | None = None
+    registration_closes_at: datetime | None = None
+    owner: str | None = None  # node code; default: the organiser's own node
+    eligible_nodes: list[str] = msgspec.field(default_factory=list)  # node codes (subtrees)
+    eligible_groups: list[str] = msgspec.field(default_factory=list)
+
+
+class CancelIn(msgspec.Struct):
+    reason: str = ""
+
+
+class CapacityIn(msgspec.Struct):
+    capacity: int
+
+
+class ActivityOut(msgspec.Struct):
+    id: int
+    kind: str
+    title: str
+    description: str
+    owner_code: str
+    owner_name: str
+    venue_name: str
+    venue_address: str
+    online_url: str
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int | None
+    confirmed: int
+    registration_opens_at: datetime | None
+    registration_closes_at: datetime | None
+    status: str
+    cancel_reason: str
+    eligible_nodes: list[str]
+    eligible_groups: list[str]
+
+    @property
+    def seats_left(self) -> int | None:
+        return None if self.capacity is None else max(0, self.capacity - self.confirmed)
+
+
+class RegistrationOut(msgspec.Struct):
+    id: int
+    activity_id: int
+    status: str
+    waitlist_position: int | None
+    ticket_code: str | None
+    created_at: datetime
+
+
+class MyRegistrationOut(msgspec.Struct):
+    registration: RegistrationOut
+    activity: ActivityOut
+
+
+class RosterEntry(msgspec.Struct):
+    """A registration as organisers see it: the phone is masked."""
+
+    id: int
+    member_id: int
+    name: str
+    phone_masked: str
+    node_name: str
+    group: str
+    status: str
+    waitlist_position: int | None
+    created_at: datetime
+
+
+class CancelledOut(msgspec.Struct):
+    id: int
+    status: str

@@ -1,0 +1,867 @@
+"""The activity core: create, publish, sign up, waitlist, cancel. Capacity is taken with
+one conditional UPDATE inside write_transaction(); nothing here reads then writes a seat."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from service import clock
+from service.activities.schemas import (
+    KINDS,
+    ActivityIn,
+    ActivityOut,
+    MyRegistrationOut,
+    RegistrationOut,
+    RosterEntry,
+)
+from service.activities.tables import Activity, EligibleGroup, EligibleNode, Registration
+from service.db import is_unique_violation, write_transaction
+from service.errors import DomainError, Forbidden, NotFound
+from service.orgs import services as orgs
+from service.orgs.schemas import WORKER_GROUPS, Actor
+from service.reminders import services as outbox
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 5000
+MAX_CAPACITY = 100_000
+MAX_DURATION = timedelta(days=31)
+MAX_LIST = 200
+
+# Tests switch this off to prove the race tests catch overselling (the control run).
+CONDITIONAL_SEAT_WRITE = True
+
+
+def _require_organiser(actor: Actor) -> None:
+    if not actor.has("organiser", "admin"):
+        raise Forbidden()
+
+
+def _minute(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise DomainError(
+            "validation_error", "Give times with their time zone, such as 2026-05-01T09:00+08:00."
+        )
+    return moment.replace(second=0, microsecond=0)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+ACTIVITY_COLUMNS = (
+    Activity.all_columns(),
+    Activity.owner.code.as_alias("owner_code"),
+    Activity.owner.name.as_alias("owner_name"),
+    Activity.owner.path.as_alias("owner_path"),
+)
+
+
+async def _eligibility(activity_ids: Sequence[int]) -> dict[int, tuple[list[str], list[str]]]:
+    if not activity_ids:
+        return {}
+    found: dict[int, tuple[list[str], list[str]]] = {i: ([], []) for i in activity_ids}
+    for row in (
+        await EligibleNode.select(EligibleNode.activity, EligibleNode.node.code.as_alias("code"))
+        .where(EligibleNode.activity.is_in(list(activity_ids)))
+        .run()
+    ):
+        found[row["activity"]][0].append(row["code"])
+    for row in (
+        await EligibleGroup.select().where(EligibleGroup.activity.is_in(list(activity_ids))).run()
+    ):
+        found[row["activity"]][1].append(row["worker_group"])
+    return found
+
+
+def _activity_out(row: dict[str, Any], eligibility: tuple[list[str], list[str]]) -> ActivityOut:
+    return ActivityOut(
+        id=row["id"],
+        kind=row["kind"],
+        title=row["title"],
+        description=row["description"],
+        owner_code=row["owner_code"],
+        owner_name=row["owner_name"],
+        venue_name=row["venue_name"],
+        venue_address=row["venue_address"],
+        online_url=row["online_url"],
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+        capacity=row["capacity"],
+        confirmed=row["taken"],
+        registration_opens_at=row["registration_opens_at"],
+        registration_closes_at=row["registration_closes_at"],
+        status=row["status"],
+        cancel_reason=row["cancel_reason"],
+        eligible_nodes=sorted(eligibility[0]),
+        eligible_groups=sorted(eligibility[1]),
+    )
+
+
+async def _rows_to_out(rows: list[dict[str, Any]]) -> list[ActivityOut]:
+    eligibility = await _eligibility([row["id"] for row in rows])
+    return [_activity_out(row, eligibility[row["id"]]) for row in rows]
+
+
+async def _activity_row(activity_id: int) -> dict[str, Any]:
+    row = await Activity.select(*ACTIVITY_COLUMNS).where(Activity.id == activity_id).first().run()
+    if row is None:
+        raise NotFound("There is no such activity.")
+    return row
+
+
+async def _eligible_paths(activity_id: int, owner_path: str) -> list[str]:
+    rows = (
+        await EligibleNode.select(EligibleNode.node.path.as_alias("path"))
+        .where(EligibleNode.activity == activity_id)
+        .run()
+    )
+    return [row["path"] for row in rows] or [owner_path]
+
+
+async def _is_eligible(actor: Actor, activity_id: int, owner_path: str, group: str) -> bool:
+    paths = await _eligible_paths(activity_id, owner_path)
+    if not any(actor.node_path.startswith(path) for path in paths):
+        return False
+    groups = [
+        row["worker_group"]
+        for row in await EligibleGroup.select(EligibleGroup.worker_group)
+        .where(EligibleGroup.activity == activity_id)
+        .run()
+    ]
+    return not groups or group in groups
+
+
+async def _member_group(actor: Actor) -> str:
+    profile, _ = await orgs.own_profile(actor)
+    return profile.group
+
+
+async def get_activity(actor: Actor, activity_id: int) -> ActivityOut:
+    """Organisers see every activity of their subtree; members see the published, closed
+    and cancelled ones they may join or have joined."""
+    row = await _activity_row(activity_id)
+    if not await _may_see(actor, row):
+        raise NotFound("There is no such activity.")
+    return (await _rows_to_out([row]))[0]
+
+
+async def _may_see(actor: Actor, row: dict[str, Any]) -> bool:
+    if _visible(actor, row) or await _has_registration(actor, row["id"]):
+        return True
+    return row["status"] != "draft" and await _is_eligible(
+        actor, row["id"], row["owner_path"], await _member_group(actor)
+    )
+
+
+def _visible(actor: Actor, row: dict[str, Any]) -> bool:
+    return actor.has("organiser", "admin") and actor.reaches(row["owner_path"])
+
+
+async def _has_registration(actor: Actor, activity_id: int) -> bool:
+    return (
+        await Registration.exists()
+        .where((Registration.activity == activity_id) & (Registration.member == actor.member_id))
+        .run()
+    )
+
+
+async def list_activities(
+    actor: Actor,
+    *,
+    kind: str | None = None,
+    date_from: datetime | None = None,
+    date_to: datetime | None = None,
+    include_past: bool = False,
+) -> list[ActivityOut]:
+    """Upcoming first. Members: the published activities they may join. Organisers: also
+    every draft, closed and cancelled activity of their subtree."""
+    if kind and kind not in KINDS:
+        raise DomainError(
+            "validation_error", "Choose an activity kind from the list.", field="kind"
+        )
+    where = Activity.id > 0
+    if kind:
+        where &= Activity.kind == kind
+    if date_from:
+        where &= Activity.ends_at >= date_from
+    elif not include_past:
+        where &= Activity.ends_at >= clock.now()
+    if date_to:
+        where &= Activity.starts_at <= date_to
+    public = where & (Activity.status == "published")
+    rows = (
+        await Activity.select(*ACTIVITY_COLUMNS)
+        .where(public)
+        .order_by(Activity.starts_at)
+        .limit(MAX_LIST)
+        .run()
+    )
+    group = await _member_group(actor) if actor.member_id else "other"
+    keep = [row for row in rows if await _is_eligible(actor, row["id"], row["owner_path"], group)]
+    if actor.has("organiser", "admin"):
+        own = (
+            await Activity.select(*ACTIVITY_COLUMNS)
+            .where(where & Activity.owner.path.like(f"{actor.node_path}%"))
+            .order_by(Activity.starts_at)
+            .limit(MAX_LIST)
+            .run()
+        )
+        seen = {row["id"] for row in keep}
+        keep += [row for row in own if row["id"] not in seen]
+        keep.sort(key=lambda row: row["starts_at"])
+    return await _rows_to_out(keep)
+
+
+# --- organiser writes ---------------------------------------------------------------------
+
+
+def _clean(data: ActivityIn) -> dict[str, Any]:
+    if data.kind not in KINDS:
+        raise DomainError(
+            "validation_error", "Choose an activity kind from the list.", field="kind"
+        )
+    title = " ".join((data.title or "").split())
+    if not title:
+        raise DomainError("validation_error", "Give the activity a title.", field="title")
+    if len(title) > TITLE_MAX:
+        raise DomainError(
+            "validation_error",
+            "Keep the title to %(limit)s characters or fewer.",
+            field="title",
+            limit=TITLE_MAX,
+        )
+    if len(data.description or "") > DESCRIPTION_MAX:
+        raise DomainError(
+            "validation_error",
+            "Keep the description to %(limit)s characters or fewer.",
+            field="description",
+            limit=DESCRIPTION_MAX,
+        )
+    starts_at, ends_at = _minute(data.starts_at), _minute(data.ends_at)
+    if ends_at <= starts_at:
+        raise DomainError("validation_error", "The end must be after the start.", field="ends_at")
+    if ends_at - starts_at > MAX_DURATION:
+        raise DomainError(
+            "validation_error", "An activity can last at most 31 days.", field="ends_at"
+        )
+    capacity = data.capacity
+    if capacity is None and data.kind != "livestream":
+        raise DomainError("validation_error", "Give the number of places.", field="capacity")
+    if capacity is not None and not 1 <= capacity <= MAX_CAPACITY:
+        raise DomainError(
+            "validation_error",
+            "The number of places must be between 1 and %(limit)s.",
+            field="capacity",
+            limit=MAX_CAPACITY,
+        )
+    opens = _minute(data.registration_opens_at) if data.registration_opens_at else None
+    closes = _minute(data.registration_closes_at) if data.registration_closes_at else None
+    if opens and closes and closes <= opens:
+        raise DomainError(
+            "validation_error",
+            "Registration must close after it opens.",
+            field="registration_closes_at",
+        )
+    if closes and closes > ends_at:
+        raise DomainError(
+            "validation_error",
+            "Registration must close before the activity ends.",
+            field="registration_closes_at",
+        )
+    bad_groups = [group for group in data.eligible_groups if group not in WORKER_GROUPS]
+    if bad_groups:
+        raise DomainError(
+            "validation_error", "Choose a worker group from the list.", field="eligible_groups"
+        )
+    venue = data.venue
+    url = (data.online_url or "").strip()
+    if url and not url.startswith(("https://", "http://")):
+        raise DomainError(
+            "validation_error", "The online link must start with https://.", field="online_url"
+        )
+    return {
+        "kind": data.kind,
+        "title": title,
+        "description": (data.description or "").strip(),
+        "venue_name": (venue.name.strip() if venue else "")[:200],
+        "venue_address": (venue.address.strip() if venue else "")[:300],
+        "online_url": url[:500],
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "capacity": capacity,
+        "registration_opens_at": opens,
+        "registration_closes_at": closes,
+    }
+
+
+async def _owned_row(actor: Actor, activity_id: int) -> dict[str, Any]:
+    _require_organiser(actor)
+    row = await _activity_row(activity_id)
+    if not actor.reaches(row["owner_path"]):
+        raise NotFound("There is no such activity.")
+    return row
+
+
+async def _write_eligibility(activity_id: int, actor: Actor, data: ActivityIn) -> None:
+    await EligibleNode.delete().where(EligibleNode.activity == activity_id).run()
+    await EligibleGroup.delete().where(EligibleGroup.activity == activity_id).run()
+    for code in dict.fromkeys(data.eligible_nodes):
+        node = await orgs.node_by_code(code)
+        await EligibleNode.insert(EligibleNode(activity=activity_id, node=node.id)).run()
+    for group in dict.fromkeys(data.eligible_groups):
+        await EligibleGroup.insert(EligibleGroup(activity=activity_id, worker_group=group)).run()
+
+
+async def create_activity(actor: Actor, data: ActivityIn) -> ActivityOut:
+    _require_organiser(actor)
+    values = _clean(data)
+    owner = await orgs.node_by_code(data.owner) if data.owner else None
+    owner_id = owner.id if owner else actor.node_id
+    if owner is not None and not actor.reaches(owner.path):
+        raise Forbidden("You can only create activities for your own organisations.")
+    if owner_id is None:
+        owner_id = (await orgs.root_node()).id
+    async with write_transaction():
+        inserted = (
+            await Activity.insert(
+                Activity(**values, owner=owner_id, created_by=actor.member_id, status="draft")
+            )
+            .returning(Activity.id)
+            .run()
+        )
+        activity_id = inserted[0]["id"]
+        await _write_eligibility(activity_id, actor, data)
+    return await get_activity(actor, activity_id)
+
+
+async def update_activity(actor: Actor, activity_id: int, data: ActivityIn) -> ActivityOut:
+    row = await _owned_row(actor, activity_id)
+    if row["status"] in {"closed", "cancelled"}:
+        raise DomainError(
+            "activity_not_editable", "A closed or cancelled activity cannot be changed."
+        )
+    values = _clean(data)
+    new_capacity = values.pop("capacity")
+    async with write_transaction():
+        await Activity.update(values).where(Activity.id == activity_id).run()
+        await _write_eligibility(activity_id, actor, data)
+        if new_capacity != row["capacity"]:
+            await _apply_capacity(activity_id, new_capacity)
+        if row["status"] == "published" and (
+            values["starts_at"] != row["starts_at"]
+            or values["venue_name"] != row["venue_name"]
+            or values["venue_address"] != row["venue_address"]
+        ):
+            await outbox.record(
+                "activity_changed",
+                await _registered_member_ids(activity_id),
+                activity_id=activity_id,
+            )
+    return await get_activity(actor, activity_id)
+
+
+async def publish(actor: Actor, activity_id: int) -> ActivityOut:
+    row = await _owned_row(actor, activity_id)
+    if row["status"] != "draft":
+        raise DomainError("invalid_status", "Only a draft can be published.")
+    now = clock.now()
+    if row["starts_at"] <= now:
+        raise DomainError(
+            "validation_error",
+            "The start time has passed. Move it later before publishing.",
+            field="starts_at",
+        )
+    async with write_transaction():
+        published = (
+            await Activity.update(
+                {
+                    Activity.status: "published",
+                    Activity.published_at: now,
+                }
+            )
+            .where((Activity.id == activity_id) & (Activity.status == "draft"))
+            .returning(Activity.id)
+            .run()
+        )
+        if not published:
+            raise DomainError("invalid_status", "Only a draft can be published.")
+    return await get_activity(actor, activity_id)
+
+
+async def close(actor: Actor, activity_id: int) -> ActivityOut:
+    await _owned_row(actor, activity_id)
+    async with write_transaction():
+        closed = (
+            await Activity.update({Activity.status: "closed"})
+            .where((Activity.id == activity_id) & (Activity.status == "published"))
+            .returning(Activity.id)
+            .run()
+        )
+        if not closed:
+            raise DomainError("invalid_status", "Only a published activity can be closed.")
+    return await get_activity(actor, activity_id)
+
+
+async def cancel(actor: Actor, activity_id: int, reason: str) -> ActivityOut:
+    await _owned_row(actor, activity_id)
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise DomainError("validation_error", "Say why the activity is cancelled.", field="reason")
+    if len(reason) > 500:
+        raise DomainError(
+            "validation_error",
+            "Keep the reason to %(limit)s characters or fewer.",
+            field="reason",
+            limit=500,
+        )
+    async with write_transaction():
+        cancelled = (
+            await Activity.update(
+                {
+                    Activity.status: "cancelled",
+                    Activity.cancel_reason: reason,
+                }
+            )
+            .where((Activity.id == activity_id) & Activity.status.is_in(["draft", "published"]))
+            .returning(Activity.id)
+            .run()
+        )
+        if not cancelled:
+            raise DomainError("invalid_status", "This activity is already closed or cancelled.")
+        await outbox.record(
+            "activity_cancelled",
+            await _registered_member_ids(activity_id),
+            activity_id=activity_id,
+            reason=reason,
+        )
+    return await get_activity(actor, activity_id)
+
+
+async def duplicate(actor: Actor, activity_id: int) -> ActivityOut:
+    source = await get_activity(actor, activity_id)
+    await _owned_row(actor, activity_id)
+    from service.activities.schemas import VenueIn
+
+    copy = ActivityIn(
+        kind=source.kind,
+        title=source.title,
+        starts_at=source.starts_at,
+        ends_at=source.ends_at,
+        capacity=source.capacity,
+        description=source.description,
+        venue=VenueIn(name=source.venue_name, address=source.venue_address),
+        online_url=source.online_url,
+        owner=source.owner_code,
+        eligible_nodes=source.eligible_nodes,
+        eligible_groups=source.eligible_groups,
+    )
+    return await create_activity(actor, copy)
+
+
+async def set_capacity(actor: Actor, activity_id: int, capacity: int) -> ActivityOut:
+    row = await _owned_row(actor, activity_id)
+    if row["status"] in {"closed", "cancelled"}:
+        raise DomainError(
+            "activity_not_editable", "A closed or cancelled activity cannot be changed."
+        )
+    if not 1 <= capacity <= MAX_CAPACITY:
+        raise DomainError(
+            "validation_error",
+            "The number of places must be between 1 and %(limit)s.",
+            field="capacity",
+            limit=MAX_CAPACITY,
+        )
+    async with write_transaction():
+        await _apply_capacity(activity_id, capacity)
+    return await get_activity(actor, activity_id)
+
+
+async def _apply_capacity(activity_id: int, capacity: int | None) -> None:
+    """Inside a transaction: lower only down to the confirmed count, promote on a raise."""
+    if capacity is None:
+        await Activity.update({Activity.capacity: None}).where(Activity.id == activity_id).run()
+        await _promote_waiting(activity_id)
+        return
+    changed = (
+        await Activity.update({Activity.capacity: capacity})
+        .where((Activity.id == activity_id) & (Activity.taken <= capacity))
+        .returning(Activity.taken)
+        .run()
+    )
+    if not changed:
+        row = await Activity.select(Activity.taken).where(Activity.id == activity_id).first().run()
+        raise DomainError(
+            "capacity_below_confirmed",
+            "%(confirmed)s people are already confirmed: the capacity cannot go below that.",
+            field="capacity",
+            confirmed=row["taken"] if row else 0,
+        )
+    await _promote_waiting(activity_id)
+
+
+# --- signing up ---------------------------------------------------------------------------
+
+
+async def _take_seat(activity_id: int) -> bool:
+    """The one conditional write that guards capacity."""
+    if not CONDITIONAL_SEAT_WRITE:
+        # Control run only: read, then write; this oversells under concurrency.
+        row = (
+            await Activity.select(Activity.taken, Activity.capacity)
+            .where(Activity.id == activity_id)
+            .first()
+            .run()
+        )
+        if row["capacity"] is not None and row["taken"] >= row["capacity"]:
+            return False
+        await (
+            Activity.update({Activity.taken: row["taken"] + 1})
+            .where(Activity.id == activity_id)
+            .run()
+        )
+        return True
+    taken = (
+        await Activity.update({Activity.taken: Activity.taken + 1})
+        .where(
+            (Activity.id == activity_id)
+            & (Activity.capacity.is_null() | (Activity.taken < Activity.capacity))
+        )
+        .returning(Activity.id)
+        .run()
+    )
+    return bool(taken)
+
+
+async def _next_queue_no(activity_id: int) -> int:
+    rows = (
+        await Activity.update({Activity.queue_counter: Activity.queue_counter + 1})
+        .where(Activity.id == activity_id)
+        .returning(Activity.queue_counter)
+        .run()
+    )
+    return int(rows[0]["queue_counter"])
+
+
+def _check_open(row: dict[str, Any], now: datetime) -> None:
+    status = row["status"]
+    if status == "draft":
+        raise DomainError("activity_not_published", "This activity is not open yet.")
+    if status == "cancelled":
+        raise DomainError("activity_cancelled", "This activity has been cancelled.")
+    if status == "closed":
+        raise DomainError("registration_closed", "Registration for this activity has closed.")
+    opens = row["registration_opens_at"] or row["published_at"]
+    closes = row["registration_closes_at"] or row["starts_at"]
+    if opens and now < opens:
+        raise DomainError(
+            "registration_not_open",
+            "Registration opens at %(opens)s.",
+            opens=opens.isoformat(timespec="minutes"),
+        )
+    if now >= closes:
+        raise DomainError("registration_closed", "Registration for this activity has closed.")
+
+
+async def register(actor: Actor, activity_id: int) -> tuple[RegistrationOut, bool]:
+    """Sign the member up: (registration, created). Signing up again returns the same one."""
+    if actor.member_id is None:
+        raise DomainError("not_signed_in", "Sign in to continue.")
+    row = await _activity_row(activity_id)
+    existing = await _registration_row(activity_id, actor.member_id)
+    if existing is not None and existing["status"] != "cancelled":
+        return await _registration_out(existing), False
+    _check_open(row, clock.now())
+    if not await _is_eligible(actor, activity_id, row["owner_path"], await _member_group(actor)):
+        raise DomainError(
+            "not_eligible", "This activity is not open to your organisation or work group."
+        )
+    try:
+        created = await _write_registration(activity_id, actor.member_id)
+    except Exception as error:
+        # Two signups of one member racing on PostgreSQL: the unique constraint lets one in.
+        if not is_unique_violation(error):
+            raise
+        created = False
+    fresh = await _registration_row(activity_id, actor.member_id)
+    assert fresh is not None
+    return await _registration_out(fresh), created
+
+
+async def _write_registration(activity_id: int, member_id: int) -> bool:
+    """Take a seat or a waitlist number and record the registration; False if a concurrent
+    signup of the same member got there first."""
+    now = clock.now()
+    async with write_transaction():
+        current = await _registration_row(activity_id, member_id)
+        if current is not None and current["status"] != "cancelled":
+            return False
+        seat = await _take_seat(activity_id)
+        status = "confirmed" if seat else "waitlisted"
+        queue_no = None if seat else await _next_queue_no(activity_id)
+        if current is None:
+            inserted = (
+                await Registration.insert(
+                    Registration(
+                        activity=activity_id,
+                        member=member_id,
+                        status=status,
+                        queue_no=queue_no,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                .returning(Registration.id)
+                .run()
+            )
+            registration_id = inserted[0]["id"]
+        else:
+            registration_id = current["id"]
+            await (
+                Registration.update(
+                    {
+                        Registration.status: status,
+                        Registration.queue_no: queue_no,
+                        Registration.updated_at: now,
+                    }
+                )
+                .where(Registration.id == registration_id)
+                .run()
+            )
+        await outbox.record(
+            "registration_confirmed" if seat else "registration_waitlisted",
+            [member_id],
+            activity_id=activity_id,
+            registration_id=registration_id,
+        )
+    return True
+
+
+async def _registration_row(activity_id: int, member_id: int) -> dict[str, Any] | None:
+    return (
+        await Registration.select()
+        .where((Registration.activity == activity_id) & (Registration.member == member_id))
+        .first()
+        .run()
+    )
+
+
+async def _waitlist_position(row: dict[str, Any]) -> int | None:
+    if row["status"] != "waitlisted":
+        return None
+    ahead = (
+        await Registration.count()
+        .where(
+            (Registration.activity == row["activity"])
+            & (Registration.status == "waitlisted")
+            & (Registration.queue_no <= row["queue_no"])
+        )
+        .run()
+    )
+    return int(ahead)
+
+
+async def _registration_out(row: dict[str, Any]) -> RegistrationOut:
+    return RegistrationOut(
+        id=row["id"],
+        activity_id=row["activity"],
+        status=row["status"],
+        waitlist_position=await _waitlist_position(row),
+        ticket_code=None,
+        created_at=row["created_at"],
+    )
+
+
+async def _owned_registration(actor: Actor, registration_id: int) -> tuple[dict[str, Any], bool]:
+    """The registration and whether the actor acts as its organiser (not its owner)."""
+    row = await Registration.select().where(Registration.id == registration_id).first().run()
+    if row is None:
+        raise NotFound("There is no such registration.")
+    if row["member"] == actor.member_id:
+        return row, False
+    if actor.has("organiser", "admin"):
+        activity = await _activity_row(row["activity"])
+        if actor.reaches(activity["owner_path"]):
+            return row, True
+    raise NotFound("There is no such registration.")
+
+
+async def get_registration(actor: Actor, registration_id: int) -> RegistrationOut:
+    row, _ = await _owned_registration(actor, registration_id)
+    return await _registration_out(row)
+
+
+async def cancel_registration(actor: Actor, registration_id: int) -> RegistrationOut:
+    """The member (or an organiser of the activity) cancels; a freed seat goes to the first
+    person waiting, in the same transaction."""
+    row, _ = await _owned_registration(actor, registration_id)
+    async with write_transaction():
+        cancelled = (
+            await Registration.update(
+                {
+                    Registration.status: "cancelled",
+                    Registration.queue_no: None,
+                    Registration.updated_at: clock.now(),
+                }
+            )
+            .where((Registration.id == registration_id) & (Registration.status != "cancelled"))
+            .returning(Registration.id)
+            .run()
+        )
+        if cancelled and row["status"] == "confirmed":
+            await (
+                Activity.update({Activity.taken: Activity.taken - 1})
+                .where((Activity.id == row["activity"]) & (Activity.taken > 0))
+                .run()
+            )
+            await _promote_waiting(row["activity"])
+    fresh = await Registration.select().where(Registration.id == registration_id).first().run()
+    return await _registration_out(fresh)
+
+
+async def promote_by_hand(actor: Actor, registration_id: int) -> RegistrationOut:
+    """An organiser moves one person off the waitlist, out of turn; when the activity is
+    full, its capacity grows by one to make the place (said on the page)."""
+    row, as_organiser = await _owned_registration(actor, registration_id)
+    if not as_organiser:
+        raise Forbidden()
+    if row["status"] != "waitlisted":
+        raise DomainError("invalid_status", "Only someone on the waitlist can be moved up.")
+    async with write_transaction():
+        if not await _take_seat(row["activity"]):
+            await (
+                Activity.update(
+                    {
+                        Activity.capacity: Activity.capacity + 1,
+                        Activity.taken: Activity.taken + 1,
+                    }
+                )
+                .where(Activity.id == row["activity"])
+                .run()
+            )
+        await _confirm(row["id"], row["member"], row["activity"])
+    fresh = await Registration.select().where(Registration.id == registration_id).first().run()
+    return await _registration_out(fresh)
+
+
+async def _confirm(registration_id: int, member_id: int, activity_id: int) -> bool:
+    promoted = (
+        await Registration.update(
+            {
+                Registration.status: "confirmed",
+                Registration.queue_no: None,
+                Registration.updated_at: clock.now(),
+            }
+        )
+        .where((Registration.id == registration_id) & (Registration.status == "waitlisted"))
+        .returning(Registration.id)
+        .run()
+    )
+    if promoted:
+        await outbox.record(
+            "waitlist_promoted",
+            [member_id],
+            activity_id=activity_id,
+            registration_id=registration_id,
+        )
+    return bool(promoted)
+
+
+async def _promote_waiting(activity_id: int) -> int:
+    """Inside a transaction: give free seats to the waitlist, first come first served."""
+    promoted = 0
+    while True:
+        first = (
+            await Registration.select(Registration.id, Registration.member)
+            .where((Registration.activity == activity_id) & (Registration.status == "waitlisted"))
+            .order_by(Registration.queue_no)
+            .first()
+            .run()
+        )
+        if first is None or not await _take_seat(activity_id):
+            return promoted
+        if await _confirm(first["id"], first["member"], activity_id):
+            promoted += 1
+        else:  # pragma: no cover - only under a concurrent promotion of the same person
+            await (
+                Activity.update({Activity.taken: Activity.taken - 1})
+                .where(Activity.id == activity_id)
+                .run()
+            )
+
+
+async def _registered_member_ids(activity_id: int) -> list[int]:
+    rows = (
+        await Registration.select(Registration.member)
+        .where((Registration.activity == activity_id) & (Registration.status != "cancelled"))
+        .run()
+    )
+    return [row["member"] for row in rows]
+
+
+# --- lists --------------------------------------------------------------------------------
+
+
+async def roster(actor: Actor, activity_id: int) -> list[RosterEntry]:
+    await _owned_row(actor, activity_id)
+    rows = (
+        await Registration.select(
+            Registration.id,
+            Registration.member,
+            Registration.status,
+            Registration.queue_no,
+            Registration.created_at,
+            Registration.member.name.as_alias("name"),
+            Registration.member.phone.as_alias("phone"),
+            Registration.member.worker_group.as_alias("group"),
+            Registration.member.node.name.as_alias("node_name"),
+        )
+        .where(Registration.activity == activity_id)
+        .order_by(Registration.id)
+        .run()
+    )
+    waiting = sorted((row["queue_no"], row["id"]) for row in rows if row["status"] == "waitlisted")
+    positions = {
+        registration_id: index for index, (_, registration_id) in enumerate(waiting, start=1)
+    }
+    order = {"confirmed": 0, "waitlisted": 1, "cancelled": 2}
+    rows.sort(key=lambda row: (order[row["status"]], positions.get(row["id"], 0), row["id"]))
+    return [
+        RosterEntry(
+            id=row["id"],
+            member_id=row["member"],
+            name=row["name"],
+            phone_masked=orgs.mask_phone(row["phone"]),
+            node_name=row["node_name"],
+            group=row["group"],
+            status=row["status"],
+            waitlist_position=positions.get(row["id"]),
+            created_at=row["created_at"],
+        )
+        for row in rows
+    ]
+
+
+async def my_registrations(actor: Actor) -> list[MyRegistrationOut]:
+    rows = (
+        await Registration.select()
+        .where(Registration.member == actor.member_id)
+        .order_by(Registration.id, ascending=False)
+        .limit(MAX_LIST)
+        .run()
+    )
+    activities = {
+        activity.id: activity
+        for activity in await _rows_to_out(
+            await Activity.select(*ACTIVITY_COLUMNS)
+            .where(Activity.id.is_in([row["activity"] for row in rows] or [0]))
+            .run()
+        )
+    }
+    out = [
+        MyRegistrationOut(
+            registration=await _registration_out(row), activity=activities[row["activity"]]
+        )
+        for row in rows
+    ]
+    out.sort(key=lambda item: item.activity.starts_at)
+    return out

@@ -1,0 +1,12 @@
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from service.reminders.tables import OutboxMessage
+
+APP_CONFIG = AppConfig(
+    app_name="reminders",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[OutboxMessage],
+    migration_dependencies=["service.orgs.piccolo_app"],
+)
