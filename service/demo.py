@@ -4,7 +4,12 @@ and worker group. Built through the services, like every other write."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from service import clock
+from service.activities import services as activities
+from service.activities.schemas import ActivityIn, VenueIn
+from service.activities.tables import Activity
 from service.orgs import services as orgs
 from service.orgs.schemas import SYSTEM, WORKER_GROUPS, MemberIn, NodeIn
 from service.orgs.tables import Member, Node
@@ -78,7 +83,72 @@ async def load_demo() -> int:
                 ),
             )
             added += 1
+    if not await Activity.exists().run():
+        added += await _demo_activities()
     return added
+
+
+async def _demo_activities() -> int:
+    organiser = await orgs.actor_for_member(await orgs.member_id_for_phone(PEOPLE[1].phone) or 0)
+    assert organiser is not None
+    day = (clock.now() + timedelta(days=3)).replace(hour=1, minute=0, second=0, microsecond=0)
+    plans = (
+        (
+            "job_fair",
+            "春送岗位·新就业形态劳动者专场招聘会",
+            0,
+            3,
+            300,
+            VenueIn(name="县人力资源市场一楼大厅", address="城关镇人民路 88 号"),
+            "",
+        ),
+        (
+            "reading_session",
+            "职工书屋阅读分享会：《平凡的世界》",
+            2,
+            2,
+            30,
+            VenueIn(name="县总工会职工书屋", address="城关镇工人文化宫二楼"),
+            "",
+        ),
+        (
+            "livestream",
+            "理响工会直播间·工匠故事",
+            4,
+            1,
+            None,
+            None,
+            "https://live.example.cn/lixiang",
+        ),
+        (
+            "heat_relief",
+            "送清凉进工地：城南建设集团项目部",
+            6,
+            4,
+            120,
+            VenueIn(name="城南新区安置房项目工地", address="城南大道与滨河路交叉口"),
+            "",
+        ),
+    )
+    for kind, title, offset, hours, capacity, venue, url in plans:
+        starts = day + timedelta(days=offset)
+        created = await activities.create_activity(
+            organiser,
+            ActivityIn(
+                kind=kind,
+                title=title,
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=hours),
+                capacity=capacity,
+                venue=venue,
+                online_url=url,
+                description="演示数据。"
+                if kind != "job_fair"
+                else "20 余家企业带来快递、外卖、物流、安保等岗位，现场可登记初步用工意向。",
+            ),
+        )
+        await activities.publish(organiser, created.id)
+    return len(plans)
 
 
 def demo_sign_ins() -> list[tuple[str, str]]:

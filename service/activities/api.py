@@ -29,11 +29,11 @@ class ActivityApi(Controller):
     tags = ["activities"]  # noqa: RUF012
 
     @post("/activities")
-    async def create(self, request: AnyRequest, data: JSONBody[ActivityIn]) -> ActivityOut:
+    async def create_activity(self, request: AnyRequest, data: JSONBody[ActivityIn]) -> ActivityOut:
         return await activities.create_activity(require_actor(request), data)
 
     @get("/activities")
-    async def list(
+    async def list_activities(
         self,
         request: AnyRequest,
         kind: FromQuery[str | None] = None,
@@ -45,11 +45,11 @@ class ActivityApi(Controller):
         )
 
     @get("/activities/{activity_id:int}")
-    async def get(self, request: AnyRequest, activity_id: FromPath[int]) -> ActivityOut:
+    async def get_activity(self, request: AnyRequest, activity_id: FromPath[int]) -> ActivityOut:
         return await activities.get_activity(require_actor(request), activity_id)
 
     @put("/activities/{activity_id:int}")
-    async def update(
+    async def update_activity(
         self, request: AnyRequest, activity_id: FromPath[int], data: JSONBody[ActivityIn]
     ) -> ActivityOut:
         return await activities.update_activity(require_actor(request), activity_id, data)

@@ -131,11 +131,6 @@ async def _is_eligible(actor: Actor, activity_id: int, owner_path: str, group: s
     return not groups or group in groups
 
 
-async def _member_group(actor: Actor) -> str:
-    profile, _ = await orgs.own_profile(actor)
-    return profile.group
-
-
 async def get_activity(actor: Actor, activity_id: int) -> ActivityOut:
     """Organisers see every activity of their subtree; members see the published, closed
     and cancelled ones they may join or have joined."""
@@ -149,7 +144,7 @@ async def _may_see(actor: Actor, row: dict[str, Any]) -> bool:
     if _visible(actor, row) or await _has_registration(actor, row["id"]):
         return True
     return row["status"] != "draft" and await _is_eligible(
-        actor, row["id"], row["owner_path"], await _member_group(actor)
+        actor, row["id"], row["owner_path"], actor.group
     )
 
 
@@ -196,7 +191,7 @@ async def list_activities(
         .limit(MAX_LIST)
         .run()
     )
-    group = await _member_group(actor) if actor.member_id else "other"
+    group = actor.group
     keep = [row for row in rows if await _is_eligible(actor, row["id"], row["owner_path"], group)]
     if actor.has("organiser", "admin"):
         own = (
@@ -502,24 +497,18 @@ async def _apply_capacity(activity_id: int, capacity: int | None) -> None:
 # --- signing up ---------------------------------------------------------------------------
 
 
-async def _take_seat(activity_id: int) -> bool:
+async def _take_seat(activity_id: int, room_seen_earlier: bool | None = None) -> bool:
     """The one conditional write that guards capacity."""
-    if not CONDITIONAL_SEAT_WRITE:
-        # Control run only: read, then write; this oversells under concurrency.
-        row = (
-            await Activity.select(Activity.taken, Activity.capacity)
-            .where(Activity.id == activity_id)
-            .first()
-            .run()
-        )
-        if row["capacity"] is not None and row["taken"] >= row["capacity"]:
-            return False
-        await (
-            Activity.update({Activity.taken: row["taken"] + 1})
-            .where(Activity.id == activity_id)
-            .run()
-        )
-        return True
+    if room_seen_earlier is not None:
+        # Control run only (CONDITIONAL_SEAT_WRITE off): trust a read made before the
+        # transaction and write unconditionally, the classic oversell.
+        if room_seen_earlier:
+            await (
+                Activity.update({Activity.taken: Activity.taken + 1})
+                .where(Activity.id == activity_id)
+                .run()
+            )
+        return room_seen_earlier
     taken = (
         await Activity.update({Activity.taken: Activity.taken + 1})
         .where(
@@ -571,12 +560,13 @@ async def register(actor: Actor, activity_id: int) -> tuple[RegistrationOut, boo
     if existing is not None and existing["status"] != "cancelled":
         return await _registration_out(existing), False
     _check_open(row, clock.now())
-    if not await _is_eligible(actor, activity_id, row["owner_path"], await _member_group(actor)):
+    if not await _is_eligible(actor, activity_id, row["owner_path"], actor.group):
         raise DomainError(
             "not_eligible", "This activity is not open to your organisation or work group."
         )
+    room_seen_earlier = None if CONDITIONAL_SEAT_WRITE else row["taken"] < (row["capacity"] or 0)
     try:
-        created = await _write_registration(activity_id, actor.member_id)
+        created = await _write_registration(activity_id, actor.member_id, room_seen_earlier)
     except Exception as error:
         # Two signups of one member racing on PostgreSQL: the unique constraint lets one in.
         if not is_unique_violation(error):
@@ -587,7 +577,9 @@ async def register(actor: Actor, activity_id: int) -> tuple[RegistrationOut, boo
     return await _registration_out(fresh), created
 
 
-async def _write_registration(activity_id: int, member_id: int) -> bool:
+async def _write_registration(
+    activity_id: int, member_id: int, room_seen_earlier: bool | None = None
+) -> bool:
     """Take a seat or a waitlist number and record the registration; False if a concurrent
     signup of the same member got there first."""
     now = clock.now()
@@ -595,7 +587,7 @@ async def _write_registration(activity_id: int, member_id: int) -> bool:
         current = await _registration_row(activity_id, member_id)
         if current is not None and current["status"] != "cancelled":
             return False
-        seat = await _take_seat(activity_id)
+        seat = await _take_seat(activity_id, room_seen_earlier)
         status = "confirmed" if seat else "waitlisted"
         queue_no = None if seat else await _next_queue_no(activity_id)
         if current is None:

@@ -52,6 +52,7 @@ class Actor(msgspec.Struct, frozen=True):
     roles: frozenset[str]
     language: str = "zh-CN"
     name: str = ""
+    group: str = "other"
 
     def has(self, *roles: str) -> bool:
         return not self.roles.isdisjoint(roles)

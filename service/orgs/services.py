@@ -230,6 +230,7 @@ def actor_from_row(row: dict[str, Any]) -> Actor:
         roles=frozenset(row["roles"].split(",")),
         language=row["language"],
         name=row["name"],
+        group=row["worker_group"],
     )
 
 
