@@ -303,8 +303,9 @@ async def test_my_registrations_show_status_and_position(org: Org) -> None:
         await activities.register(other, activity_id)
         await activities.register(org.worker_a1, activity_id)
         mine = await activities.my_registrations(org.worker_a1)
-    assert [(m.activity.id, m.registration.status, m.registration.waitlist_position)
-            for m in mine] == [(activity_id, "waitlisted", 1)]
+    assert [
+        (m.activity.id, m.registration.status, m.registration.waitlist_position) for m in mine
+    ] == [(activity_id, "waitlisted", 1)]
 
 
 async def test_roster_masks_phones(org: Org) -> None:
@@ -319,5 +320,8 @@ async def test_duplicate_makes_a_draft_copy(org: Org) -> None:
     activity_id = await published(org, eligible_groups=["courier"])
     copy = await activities.duplicate(org.organiser_a, activity_id)
     assert copy.id != activity_id
-    assert (copy.status, copy.title, copy.eligible_groups) == ("draft", "春风行动招聘会",
-                                                               ["courier"])
+    assert (copy.status, copy.title, copy.eligible_groups) == (
+        "draft",
+        "春风行动招聘会",
+        ["courier"],
+    )
