@@ -73,6 +73,7 @@ class AccountPages(Controller):
                 str(form.get("code", "")),
                 client_ip(request),
                 replacing=request.cookies.get(SESSION_COOKIE),
+                language=normalise_language(request.cookies.get(LANGUAGE_COOKIE)),
             )
         except DomainError as error:
             safe_phone = phone if phone.isdigit() and len(phone) == 11 else ""
@@ -105,6 +106,7 @@ class AccountPages(Controller):
                 values["name"],
                 values["node"],
                 values["group"],
+                language=normalise_language(request.cookies.get(LANGUAGE_COOKIE)),
             )
         except DomainError as error:
             if error.code == "not_signed_in":

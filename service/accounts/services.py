@@ -168,11 +168,16 @@ async def start_session(
 
 
 async def sign_in_with_code(
-    raw_phone: str, code: str, ip: str, *, replacing: str | None
+    raw_phone: str, code: str, ip: str, *, replacing: str | None, language: str | None = None
 ) -> tuple[str, bool]:
-    """Verify the code and open a session; returns (session token, is an existing member)."""
+    """Verify the code and open a session; returns (session token, is an existing member).
+
+    `language` is what the person chose before signing in; it becomes the member's own.
+    """
     phone = await verify_code(raw_phone, code, ip)
     member_id = await orgs.member_id_for_phone(phone)
+    if member_id is not None and language is not None:
+        await orgs.set_language(member_id, language)
     token = await start_session(
         member_id=member_id, verified_phone=None if member_id else phone, replacing=replacing
     )
@@ -189,14 +194,16 @@ async def session_state(token: str | None) -> SessionState:
     return SessionState(actor=actor, verified_phone=row["verified_phone"])
 
 
-async def complete_signup(token: str, name: str, node_code: str, group: str) -> str:
+async def complete_signup(
+    token: str, name: str, node_code: str, group: str, language: str | None = None
+) -> str:
     """Create the member for a verified phone and rotate the session to them."""
     state = await session_state(token)
     if state.verified_phone is None:
         raise DomainError(
             "not_signed_in", "Your sign-in has expired. Enter your phone number again."
         )
-    member_id = await orgs.register_self(state.verified_phone, name, node_code, group)
+    member_id = await orgs.register_self(state.verified_phone, name, node_code, group, language)
     return await start_session(member_id=member_id, replacing=token)
 
 

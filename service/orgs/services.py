@@ -11,7 +11,7 @@ import msgspec
 
 from service.db import write_transaction
 from service.errors import DomainError, Forbidden, NotFound
-from service.i18n import LANGUAGES
+from service.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from service.orgs.schemas import (
     NODE_KINDS,
     ROLES,
@@ -326,9 +326,12 @@ async def create_member(actor: Actor, data: MemberIn) -> MemberOut:
     return await get_member(actor, inserted[0]["id"])
 
 
-async def register_self(phone: str, name: str, node_code: str, group: str) -> int:
+async def register_self(
+    phone: str, name: str, node_code: str, group: str, language: str | None = None
+) -> int:
     """A worker joins after verifying their phone: the worker role only."""
     values = {
+        "language": language if language in LANGUAGES else DEFAULT_LANGUAGE,
         "phone": normalise_phone(phone),
         "name": clean_name(name),
         "node": (await node_by_code(node_code)).id,
