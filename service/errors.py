@@ -25,7 +25,7 @@ class DomainError(Exception):
     with `params` filled in after translation.
     """
 
-    def __init__(self, code: str, message: str, *, field: str | None = None, **params: Any):
+    def __init__(self, code: str, message: str, /, *, field: str | None = None, **params: Any):
         super().__init__(message)
         self.code = code
         self.message = message

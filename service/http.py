@@ -166,21 +166,27 @@ def safe_next(target: str | None) -> str:
 
 
 def _error_response(
-    request: Request[Any, Any, Any], status: int, code: str, message: str, **params: Any
+    request: Request[Any, Any, Any],
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    **params: Any,
 ) -> Response[Any]:
     current_language.set(request_language(request))
     text = gettext(message, **params)
     if is_api(request):
-        return Response(
-            {"code": code, "message": text}, status_code=status, media_type=MediaType.JSON
-        )
+        body = {"code": code, "message": text} | ({"field": field} if field else {})
+        return Response(body, status_code=status, media_type=MediaType.JSON)
     if code == "not_signed_in":
         return Redirect(f"/signin?next={request.url.path}")
     return page(request, "error.html", status_code=status, status=status, message=text)
 
 
 def domain_error_handler(request: Request[Any, Any, Any], error: DomainError) -> Response[Any]:
-    return _error_response(request, error.status_code, error.code, error.message, **error.params)
+    return _error_response(
+        request, error.status_code, error.code, error.message, error.field, **error.params
+    )
 
 
 HTTP_MESSAGES: dict[int, tuple[str, str]] = {
@@ -248,8 +254,14 @@ class BearerAwareCSRFMiddleware(CSRFMiddleware):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            auth = dict(scope.get("headers", [])).get(b"authorization", b"")
-            if auth[:7].lower() == b"bearer ":
+            headers = dict(scope.get("headers", []))
+            bearer = headers.get(b"authorization", b"")[:7].lower() == b"bearer "
+            # An API call without a session cookie has no ambient credential to forge: it
+            # is either a bearer call or anonymous (and gets a 401, not a CSRF message).
+            cookieless_api = scope["path"].startswith(API_PREFIX) and (
+                SESSION_COOKIE.encode() not in headers.get(b"cookie", b"")
+            )
+            if bearer or cookieless_api:
                 await self.app(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)

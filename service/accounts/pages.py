@@ -125,7 +125,7 @@ class AccountPages(Controller):
             phone_masked=orgs.mask_phone(phone),
             nodes=await orgs.list_nodes(),
             groups=WORKER_GROUPS,
-            values={"name": values.get("name", "")[:50], **values},
+            values={**values, "name": values.get("name", "")[:50]},
             **extra,
         )
 

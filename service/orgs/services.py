@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from service.db import write_transaction
+from service.db import engine, write_transaction
 from service.errors import DomainError, Forbidden, NotFound
 from service.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from service.orgs.schemas import (
@@ -285,7 +285,10 @@ async def search_members(
         # LIKE wildcards typed by the user are dropped, not escaped: SQLite has no default
         # escape character.
         literal = re.sub(r"[%_\\]", "", query)
-        where &= Member.name.ilike(f"%{literal}%")
+        # SQLite's LIKE is already case-insensitive for ASCII; it has no ILIKE.
+        sqlite = engine().engine_type == "sqlite"
+        match = Member.name.like if sqlite else Member.name.ilike
+        where &= match(f"%{literal}%")
     limit = max(1, min(limit, 100))
     rows = await (
         Member.select(*MEMBER_COLUMNS)

@@ -136,6 +136,18 @@ async def browser() -> AsyncIterator[Any]:
 @pytest.fixture
 async def phone_page(browser: Any, server: str) -> AsyncIterator[Any]:
     """A fresh phone-sized browser context (its own cookies) on the running server."""
+    async for page in _phone(browser, server):
+        yield page
+
+
+@pytest.fixture
+async def second_phone_page(browser: Any, server: str) -> AsyncIterator[Any]:
+    """Another person's phone: its own context and cookies."""
+    async for page in _phone(browser, server):
+        yield page
+
+
+async def _phone(browser: Any, server: str) -> AsyncIterator[Any]:
     context = await browser.new_context(base_url=server, **PHONE)
     context.set_default_timeout(10_000)
     page = await context.new_page()
