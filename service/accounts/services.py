@@ -121,7 +121,12 @@ async def _spend_code(phone: str, code: str, now: datetime) -> DomainError | Non
         .run()
     )
     if not counted:
-        return too_many
+        # Either the tries ran out, or another request spent the code while this one
+        # waited for the row: say which.
+        spent = await SignInCode.exists().where(
+            (SignInCode.id == current["id"]) & SignInCode.spent_at.is_not_null()
+        ).run()
+        return used if spent else too_many
     if not hmac.compare_digest(current["code_hash"], _code_hash(phone, code)):
         left = CODE_MAX_TRIES - counted[0]["attempts"]
         if left <= 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +26,7 @@ from service.orgs.schemas import (
 )
 from service.orgs.tables import Member, Node
 
-PHONE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
+PHONE_PATTERN = re.compile(r"^1[3-9][0-9]{9}$")
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 NAME_MAX = 50
 NODE_NAME_MAX = 100
@@ -35,7 +36,8 @@ MAX_DEPTH = 6
 
 def normalise_phone(raw: str) -> str:
     """A mainland mobile number as 11 digits; spaces, dashes and a +86 prefix are allowed."""
-    digits = re.sub(r"[\s-]", "", raw or "")
+    # NFKC turns the full-width digits Chinese input methods type into ASCII ones.
+    digits = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", raw or ""))
     for prefix in ("+86", "0086"):
         digits = digits.removeprefix(prefix)
     if len(digits) == 13 and digits.startswith("86"):
