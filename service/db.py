@@ -212,3 +212,14 @@ def is_unique_violation(error: BaseException) -> bool:
     if isinstance(error, asyncpg.UniqueViolationError):
         return True
     return isinstance(error, sqlite3.IntegrityError) and "UNIQUE" in str(error)
+
+
+async def lock_key(key: str) -> None:
+    """Inside write_transaction(): serialise every transaction that locks the same key
+    until it ends. SQLite's writes are serialised already; PostgreSQL takes an advisory
+    transaction lock on the key's hash."""
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        from piccolo.querystring import QueryString
+
+        await db.run_querystring(QueryString("SELECT pg_advisory_xact_lock(hashtext({}))", key))

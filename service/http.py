@@ -171,6 +171,7 @@ def _error_response(
     code: str,
     message: str,
     field: str | None = None,
+    /,
     **params: Any,
 ) -> Response[Any]:
     current_language.set(request_language(request))

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from service import clock, ratelimit
 from service.accounts.sms import code_sender
 from service.accounts.tables import ApiToken, Session, SignInCode
-from service.db import write_transaction
+from service.db import lock_key, write_transaction
 from service.errors import DomainError
 from service.keys import secret_key
 from service.orgs import services as orgs
@@ -58,6 +58,7 @@ async def request_code(raw_phone: str, ip: str) -> CodeRequested:
     code = f"{secrets.randbelow(1_000_000):06d}"
     now = clock.now()
     async with write_transaction():
+        await lock_key(f"signin-code:{phone}")
         # A new code spends every earlier one for this phone.
         await (
             SignInCode.update({SignInCode.spent_at: now})
@@ -123,9 +124,11 @@ async def _spend_code(phone: str, code: str, now: datetime) -> DomainError | Non
     if not counted:
         # Either the tries ran out, or another request spent the code while this one
         # waited for the row: say which.
-        spent = await SignInCode.exists().where(
-            (SignInCode.id == current["id"]) & SignInCode.spent_at.is_not_null()
-        ).run()
+        spent = (
+            await SignInCode.exists()
+            .where((SignInCode.id == current["id"]) & SignInCode.spent_at.is_not_null())
+            .run()
+        )
         return used if spent else too_many
     if not hmac.compare_digest(current["code_hash"], _code_hash(phone, code)):
         left = CODE_MAX_TRIES - counted[0]["attempts"]
@@ -140,7 +143,15 @@ async def _spend_code(phone: str, code: str, now: datetime) -> DomainError | Non
         .returning(SignInCode.id)
         .run()
     )
-    return None if spent else used
+    if not spent:
+        return used
+    # Codes requested at the same moment may all be live: one sign-in spends them all.
+    await (
+        SignInCode.update({SignInCode.spent_at: now})
+        .where((SignInCode.phone == phone) & SignInCode.spent_at.is_null())
+        .run()
+    )
+    return None
 
 
 # --- sessions ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from service.activities.schemas import (
     MyRegistrationOut,
     RegistrationOut,
     RosterEntry,
+    VenueIn,
 )
 from service.activities.tables import Activity, EligibleGroup, EligibleNode, Registration
 from service.db import is_unique_violation, write_transaction
@@ -22,6 +23,7 @@ from service.errors import DomainError, Forbidden, NotFound
 from service.orgs import services as orgs
 from service.orgs.schemas import WORKER_GROUPS, Actor
 from service.reminders import services as outbox
+from service.text import plain_text
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 5000
@@ -215,7 +217,7 @@ def _clean(data: ActivityIn) -> dict[str, Any]:
         raise DomainError(
             "validation_error", "Choose an activity kind from the list.", field="kind"
         )
-    title = " ".join((data.title or "").split())
+    title = plain_text(data.title, field="title")
     if not title:
         raise DomainError("validation_error", "Give the activity a title.", field="title")
     if len(title) > TITLE_MAX:
@@ -225,7 +227,8 @@ def _clean(data: ActivityIn) -> dict[str, Any]:
             field="title",
             limit=TITLE_MAX,
         )
-    if len(data.description or "") > DESCRIPTION_MAX:
+    description = plain_text(data.description, field="description", multiline=True)
+    if len(description) > DESCRIPTION_MAX:
         raise DomainError(
             "validation_error",
             "Keep the description to %(limit)s characters or fewer.",
@@ -268,8 +271,8 @@ def _clean(data: ActivityIn) -> dict[str, Any]:
         raise DomainError(
             "validation_error", "Choose a worker group from the list.", field="eligible_groups"
         )
-    venue = data.venue
-    url = (data.online_url or "").strip()
+    venue = data.venue or VenueIn()
+    url = plain_text(data.online_url, field="online_url", limit=500)
     if url and not url.startswith(("https://", "http://")):
         raise DomainError(
             "validation_error", "The online link must start with https://.", field="online_url"
@@ -277,10 +280,10 @@ def _clean(data: ActivityIn) -> dict[str, Any]:
     return {
         "kind": data.kind,
         "title": title,
-        "description": (data.description or "").strip(),
-        "venue_name": (venue.name.strip() if venue else "")[:200],
-        "venue_address": (venue.address.strip() if venue else "")[:300],
-        "online_url": url[:500],
+        "description": description,
+        "venue_name": plain_text(venue.name, field="venue_name", limit=200),
+        "venue_address": plain_text(venue.address, field="venue_address", limit=300),
+        "online_url": url,
         "starts_at": starts_at,
         "ends_at": ends_at,
         "capacity": capacity,
@@ -399,7 +402,7 @@ async def close(actor: Actor, activity_id: int) -> ActivityOut:
 
 async def cancel(actor: Actor, activity_id: int, reason: str) -> ActivityOut:
     await _owned_row(actor, activity_id)
-    reason = " ".join((reason or "").split())
+    reason = plain_text(reason, field="reason")
     if not reason:
         raise DomainError("validation_error", "Say why the activity is cancelled.", field="reason")
     if len(reason) > 500:
@@ -435,7 +438,6 @@ async def cancel(actor: Actor, activity_id: int, reason: str) -> ActivityOut:
 async def duplicate(actor: Actor, activity_id: int) -> ActivityOut:
     source = await get_activity(actor, activity_id)
     await _owned_row(actor, activity_id)
-    from service.activities.schemas import VenueIn
 
     copy = ActivityIn(
         kind=source.kind,

@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 
-from service.db import engine, write_transaction
+from service.db import engine, is_unique_violation, write_transaction
 from service.errors import DomainError, Forbidden, NotFound
 from service.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from service.orgs.schemas import (
@@ -25,12 +25,14 @@ from service.orgs.schemas import (
     NodeOut,
 )
 from service.orgs.tables import Member, Node
+from service.text import plain_text
 
 PHONE_PATTERN = re.compile(r"^1[3-9][0-9]{9}$")
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 NAME_MAX = 50
 NODE_NAME_MAX = 100
 SEARCH_MAX = 50
+MAX_OFFSET = 1_000_000
 MAX_DEPTH = 6
 
 
@@ -56,7 +58,7 @@ def mask_phone(phone: str) -> str:
 
 
 def clean_name(raw: str, *, field: str = "name", limit: int = NAME_MAX) -> str:
-    name = " ".join((raw or "").split())
+    name = plain_text(raw, field=field)
     if not name:
         raise DomainError("validation_error", "Enter a name.", field=field)
     if len(name) > limit:
@@ -117,7 +119,12 @@ async def list_nodes(within_path: str = "/") -> list[NodeOut]:
 
 
 async def node_by_code(code: str) -> NodeOut:
-    row = await Node.select().where(Node.code == (code or "").strip()).first().run()
+    code = (code or "").strip()
+    row = (
+        await Node.select().where(Node.code == code).first().run()
+        if CODE_PATTERN.match(code)
+        else None
+    )
     if row is None:
         raise DomainError(
             "unknown_node",
@@ -269,7 +276,8 @@ async def search_members(
 ) -> MemberPage:
     """Members in the actor's subtree, by name or by the last four digits of the phone."""
     _require(actor, "organiser", "admin")
-    query = " ".join((query or "").split())
+    query = plain_text(query, field="q")
+    offset = max(0, min(offset, MAX_OFFSET))
     if len(query) > SEARCH_MAX:
         raise DomainError("validation_error", "Search for at most 50 characters.", field="q")
     scope = actor.node_path
@@ -320,14 +328,19 @@ async def _member_values(actor: Actor, data: MemberIn) -> dict[str, Any]:
 async def create_member(actor: Actor, data: MemberIn) -> MemberOut:
     _require(actor, "admin")
     values = await _member_values(actor, data)
-    async with write_transaction():
-        if await Member.exists().where(Member.phone == values["phone"]).run():
-            raise DomainError(
-                "duplicate_phone",
-                "This phone number already belongs to a member.",
-                field="phone",
-            )
-        inserted = await Member.insert(Member(**values)).returning(Member.id).run()
+    duplicate = DomainError(
+        "duplicate_phone", "This phone number already belongs to a member.", field="phone"
+    )
+    try:
+        async with write_transaction():
+            if await Member.exists().where(Member.phone == values["phone"]).run():
+                raise duplicate
+            inserted = await Member.insert(Member(**values)).returning(Member.id).run()
+    except Exception as error:
+        # Concurrent creates of one phone on PostgreSQL: the unique index refuses the rest.
+        if is_unique_violation(error):
+            raise duplicate from error
+        raise
     return await get_member(actor, inserted[0]["id"])
 
 
@@ -343,11 +356,18 @@ async def register_self(
         "worker_group": clean_group(group),
         "roles": "worker",
     }
-    async with write_transaction():
-        existing = await member_id_for_phone(values["phone"])
-        if existing is not None:
-            return existing
-        inserted = await Member.insert(Member(**values)).returning(Member.id).run()
+    try:
+        async with write_transaction():
+            existing = await member_id_for_phone(values["phone"])
+            if existing is not None:
+                return existing
+            inserted = await Member.insert(Member(**values)).returning(Member.id).run()
+    except Exception as error:
+        # The same phone signing up twice at once: the first one's member is theirs.
+        winner = await member_id_for_phone(values["phone"]) if is_unique_violation(error) else None
+        if winner is None:
+            raise
+        return winner
     return int(inserted[0]["id"])
 
 

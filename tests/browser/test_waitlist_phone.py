@@ -49,6 +49,7 @@ async def test_second_worker_waits_and_is_promoted_when_the_first_cancels(
 
     await first_page.goto("/")
     await sign_in(first_page, org.phones["worker_a1"])
+    await expect(first_page.locator("h1")).to_have_text(zh("Hello, %(name)s", name="快递员小王"))
     await first_page.get_by_role("link", name="一个名额的招聘会").click()
     await first_page.get_by_role("button", name=zh("Sign up")).click()
     await expect(first_page.locator(".good")).to_contain_text(zh("You are confirmed."))
@@ -56,6 +57,7 @@ async def test_second_worker_waits_and_is_promoted_when_the_first_cancels(
 
     await second_page.goto("/")
     await sign_in(second_page, "13800000006")
+    await expect(second_page.locator("h1")).to_have_text(zh("Hello, %(name)s", name="外卖骑手小李"))
     await second_page.goto(f"/activities/{activity_id}")
     await second_page.get_by_role("button", name=zh("Join the waitlist")).click()
     await expect(second_page.locator(".wait")).to_contain_text(

@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import Org, sign_in
-from tests.http.helpers import clean_state  # noqa: F401  (see its docstring)
 
 
 async def test_worker_signs_in_and_sees_home_in_chinese(client: Any, org: Org) -> None:
