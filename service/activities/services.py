@@ -4,6 +4,7 @@ one conditional UPDATE inside write_transaction(); nothing here reads then write
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -58,24 +59,44 @@ ACTIVITY_COLUMNS = (
 )
 
 
-async def _eligibility(activity_ids: Sequence[int]) -> dict[int, tuple[list[str], list[str]]]:
-    if not activity_ids:
-        return {}
-    found: dict[int, tuple[list[str], list[str]]] = {i: ([], []) for i in activity_ids}
+@dataclass(frozen=True)
+class Eligibility:
+    """Who may join: members under any of `paths` (default: the owner's subtree) and, when
+    `groups` is not empty, only those worker groups."""
+
+    codes: list[str]
+    paths: list[str]
+    groups: list[str]
+
+    def admits(self, actor: Actor, owner_path: str) -> bool:
+        paths = self.paths or [owner_path]
+        if not any(actor.node_path.startswith(path) for path in paths):
+            return False
+        return not self.groups or actor.group in self.groups
+
+
+async def _eligibility(activity_ids: Sequence[int]) -> dict[int, Eligibility]:
+    """Eligibility of many activities in two queries."""
+    found = {i: Eligibility(codes=[], paths=[], groups=[]) for i in activity_ids}
+    if not found:
+        return found
     for row in (
-        await EligibleNode.select(EligibleNode.activity, EligibleNode.node.code.as_alias("code"))
-        .where(EligibleNode.activity.is_in(list(activity_ids)))
+        await EligibleNode.select(
+            EligibleNode.activity,
+            EligibleNode.node.code.as_alias("code"),
+            EligibleNode.node.path.as_alias("path"),
+        )
+        .where(EligibleNode.activity.is_in(list(found)))
         .run()
     ):
-        found[row["activity"]][0].append(row["code"])
-    for row in (
-        await EligibleGroup.select().where(EligibleGroup.activity.is_in(list(activity_ids))).run()
-    ):
-        found[row["activity"]][1].append(row["worker_group"])
+        found[row["activity"]].codes.append(row["code"])
+        found[row["activity"]].paths.append(row["path"])
+    for row in await EligibleGroup.select().where(EligibleGroup.activity.is_in(list(found))).run():
+        found[row["activity"]].groups.append(row["worker_group"])
     return found
 
 
-def _activity_out(row: dict[str, Any], eligibility: tuple[list[str], list[str]]) -> ActivityOut:
+def _activity_out(row: dict[str, Any], eligibility: Eligibility) -> ActivityOut:
     return ActivityOut(
         id=row["id"],
         kind=row["kind"],
@@ -94,8 +115,8 @@ def _activity_out(row: dict[str, Any], eligibility: tuple[list[str], list[str]])
         registration_closes_at=row["registration_closes_at"],
         status=row["status"],
         cancel_reason=row["cancel_reason"],
-        eligible_nodes=sorted(eligibility[0]),
-        eligible_groups=sorted(eligibility[1]),
+        eligible_nodes=sorted(eligibility.codes),
+        eligible_groups=sorted(eligibility.groups),
     )
 
 
@@ -111,26 +132,8 @@ async def _activity_row(activity_id: int) -> dict[str, Any]:
     return row
 
 
-async def _eligible_paths(activity_id: int, owner_path: str) -> list[str]:
-    rows = (
-        await EligibleNode.select(EligibleNode.node.path.as_alias("path"))
-        .where(EligibleNode.activity == activity_id)
-        .run()
-    )
-    return [row["path"] for row in rows] or [owner_path]
-
-
-async def _is_eligible(actor: Actor, activity_id: int, owner_path: str, group: str) -> bool:
-    paths = await _eligible_paths(activity_id, owner_path)
-    if not any(actor.node_path.startswith(path) for path in paths):
-        return False
-    groups = [
-        row["worker_group"]
-        for row in await EligibleGroup.select(EligibleGroup.worker_group)
-        .where(EligibleGroup.activity == activity_id)
-        .run()
-    ]
-    return not groups or group in groups
+async def _is_eligible(actor: Actor, row: dict[str, Any]) -> bool:
+    return (await _eligibility([row["id"]]))[row["id"]].admits(actor, row["owner_path"])
 
 
 async def get_activity(actor: Actor, activity_id: int) -> ActivityOut:
@@ -145,9 +148,7 @@ async def get_activity(actor: Actor, activity_id: int) -> ActivityOut:
 async def _may_see(actor: Actor, row: dict[str, Any]) -> bool:
     if _visible(actor, row) or await _has_registration(actor, row["id"]):
         return True
-    return row["status"] != "draft" and await _is_eligible(
-        actor, row["id"], row["owner_path"], actor.group
-    )
+    return row["status"] != "draft" and await _is_eligible(actor, row)
 
 
 def _visible(actor: Actor, row: dict[str, Any]) -> bool:
@@ -193,8 +194,8 @@ async def list_activities(
         .limit(MAX_LIST)
         .run()
     )
-    group = actor.group
-    keep = [row for row in rows if await _is_eligible(actor, row["id"], row["owner_path"], group)]
+    eligibility = await _eligibility([row["id"] for row in rows])
+    keep = [row for row in rows if eligibility[row["id"]].admits(actor, row["owner_path"])]
     if actor.has("organiser", "admin"):
         own = (
             await Activity.select(*ACTIVITY_COLUMNS)
@@ -562,7 +563,7 @@ async def register(actor: Actor, activity_id: int) -> tuple[RegistrationOut, boo
     if existing is not None and existing["status"] != "cancelled":
         return await _registration_out(existing), False
     _check_open(row, clock.now())
-    if not await _is_eligible(actor, activity_id, row["owner_path"], actor.group):
+    if not await _is_eligible(actor, row):
         raise DomainError(
             "not_eligible", "This activity is not open to your organisation or work group."
         )
