@@ -22,7 +22,9 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 
 BUSY_TIMEOUT_SECONDS = 30.0
-IDLE_READERS_KEPT = 8
+# Readers are bounded: under a rush, more connections only add threads and open/close
+# churn; requests queue for a reader instead.
+MAX_READERS = 4
 
 
 class PooledSQLiteTransaction(SQLiteTransaction):
@@ -69,6 +71,7 @@ class TunedSQLiteEngine(SQLiteEngine):
         super().__init__(path=path, timeout=BUSY_TIMEOUT_SECONDS)
         self._writer: aiosqlite.Connection | None = None
         self._write_lock: asyncio.Lock | None = None
+        self._reader_slots: asyncio.Semaphore | None = None
         self._idle_readers: list[aiosqlite.Connection] = []
 
     @property
@@ -105,6 +108,13 @@ class TunedSQLiteEngine(SQLiteEngine):
         for reader in readers:
             await reader.close()
         self._write_lock = None
+        self._reader_slots = None
+
+    @property
+    def reader_slots(self) -> asyncio.Semaphore:
+        if self._reader_slots is None:
+            self._reader_slots = asyncio.Semaphore(MAX_READERS)
+        return self._reader_slots
 
     def transaction(
         self,
@@ -137,16 +147,14 @@ class TunedSQLiteEngine(SQLiteEngine):
             # A write outside a transaction still goes through the one writer.
             async with self.transaction():
                 return await self._run_in_existing_connection(self._writer_or_fail(), query, args)
-        reader = self._idle_readers.pop() if self._idle_readers else await self.get_connection()
-        try:
-            rows = await self._run_in_existing_connection(reader, query, args)
-        except BaseException:
-            await reader.close()
-            raise
-        if len(self._idle_readers) < IDLE_READERS_KEPT:
+        async with self.reader_slots:
+            reader = self._idle_readers.pop() if self._idle_readers else await self.get_connection()
+            try:
+                rows = await self._run_in_existing_connection(reader, query, args)
+            except BaseException:
+                await reader.close()
+                raise
             self._idle_readers.append(reader)
-        else:
-            await reader.close()
         return rows
 
     def _writer_or_fail(self) -> aiosqlite.Connection:
