@@ -690,27 +690,36 @@ async def cancel_registration(actor: Actor, registration_id: int) -> Registratio
     person waiting, in the same transaction."""
     row, _ = await _owned_registration(actor, registration_id)
     async with write_transaction():
-        cancelled = (
-            await Registration.update(
-                {
-                    Registration.status: "cancelled",
-                    Registration.queue_no: None,
-                    Registration.updated_at: clock.now(),
-                }
-            )
-            .where((Registration.id == registration_id) & (Registration.status != "cancelled"))
-            .returning(Registration.id)
-            .run()
-        )
-        if cancelled and row["status"] == "confirmed":
+        # Decide on the status the row has now, not the one read before: a waiting person
+        # may have been promoted in between, and then their seat must be given back.
+        if await _cancel_if(registration_id, "confirmed"):
             await (
                 Activity.update({Activity.taken: Activity.taken - 1})
                 .where((Activity.id == row["activity"]) & (Activity.taken > 0))
                 .run()
             )
             await _promote_waiting(row["activity"])
+        else:
+            await _cancel_if(registration_id, "waitlisted")
     fresh = await Registration.select().where(Registration.id == registration_id).first().run()
     return await _registration_out(fresh)
+
+
+async def _cancel_if(registration_id: int, status: str) -> bool:
+    """Cancel the registration only if it still has `status` (a conditional write)."""
+    cancelled = (
+        await Registration.update(
+            {
+                Registration.status: "cancelled",
+                Registration.queue_no: None,
+                Registration.updated_at: clock.now(),
+            }
+        )
+        .where((Registration.id == registration_id) & (Registration.status == status))
+        .returning(Registration.id)
+        .run()
+    )
+    return bool(cancelled)
 
 
 async def promote_by_hand(actor: Actor, registration_id: int) -> RegistrationOut:
@@ -719,9 +728,13 @@ async def promote_by_hand(actor: Actor, registration_id: int) -> RegistrationOut
     row, as_organiser = await _owned_registration(actor, registration_id)
     if not as_organiser:
         raise Forbidden()
+    not_waiting = DomainError("invalid_status", "Only someone on the waitlist can be moved up.")
     if row["status"] != "waitlisted":
-        raise DomainError("invalid_status", "Only someone on the waitlist can be moved up.")
+        raise not_waiting
     async with write_transaction():
+        # Confirm first (conditionally): if they cancelled meanwhile, no seat is taken.
+        if not await _confirm(row["id"], row["member"], row["activity"]):
+            raise not_waiting
         if not await _take_seat(row["activity"]):
             await (
                 Activity.update(
@@ -733,7 +746,6 @@ async def promote_by_hand(actor: Actor, registration_id: int) -> RegistrationOut
                 .where(Activity.id == row["activity"])
                 .run()
             )
-        await _confirm(row["id"], row["member"], row["activity"])
     fresh = await Registration.select().where(Registration.id == registration_id).first().run()
     return await _registration_out(fresh)
 
