@@ -24,6 +24,7 @@ def main() -> None:
     engine = sys.argv[1]
     out = Path(sys.argv[2]) if len(sys.argv) > 2 else bench.RESULTS / f"profile-{engine}"
     out = out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="unionhall-profile-") as tmp_name:
         tmp = Path(tmp_name)
         with bench.databases(engine, tmp, bench.Report()) as dbs:
@@ -47,6 +48,7 @@ def main() -> None:
                     "Authorization",
                     [f"Bearer {token}" for _, token in members],
                     tmp,
+                    timeout=900,
                 )
     wall = measured["finished"] - measured["started"]
     attempts = sum(measured["statuses"].values())

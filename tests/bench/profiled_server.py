@@ -7,7 +7,10 @@ service code changes). Used by tests/bench/profile_rush.py.
 On shutdown (SIGINT) writes OUT_DIR/profile.txt, OUT_DIR/profile.html and
 OUT_DIR/queries.json: per statement shape (verb + table), its count, the mean and total
 wall time from the call to the answer (the await, so it includes waiting for the event
-loop and, on SQLite, the aiosqlite thread); and per write transaction, the time spent
+loop and, on SQLite, the aiosqlite thread; not Piccolo's own Python work, which the
+profile shows); "(in tx)" marks statements run inside a transaction, which on SQLite
+includes the one TunedSQLiteEngine opens around any statement it takes for a write; and
+per write transaction, the time spent
 waiting to start it (SQLite: the engine's write lock) and holding it (BEGIN → COMMIT).
 """
 
@@ -21,9 +24,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-SHAPE = re.compile(
-    r'^\s*(?P<verb>\w+).*?(?:\bFROM|\bINTO|^\s*UPDATE)\s+"?(?P<table>\w+)"?', re.I | re.S
-)
+SHAPE = re.compile(r'^\s*(?P<verb>\w+).*?\b(?:FROM|INTO)\s+"?(?P<table>\w+)"?', re.I | re.S)
+UPDATE_SHAPE = re.compile(r'^\s*UPDATE\s+"?(?P<table>\w+)"?\s+SET\s+"?(?P<column>\w+)"?', re.I)
 
 
 class Stats:
@@ -32,10 +34,17 @@ class Stats:
         self.transactions = {"count": 0, "wait_s": 0.0, "hold_s": 0.0}
 
     def query(self, sql: str, seconds: float, in_transaction: bool) -> None:
+        update = UPDATE_SHAPE.match(sql)
         match = SHAPE.match(sql)
-        shape = f"{match['verb'].upper()} {match['table']}" if match else sql[:40]
-        if match and match["verb"].upper() == "UPDATE":
-            shape += " SET " + sql.split(" SET ", 1)[1].split("=", 1)[0].strip()
+        if update:
+            shape = f"UPDATE {update['table']} SET {update['column']}"
+        elif match:
+            shape = f"{match['verb'].upper()} {match['table']}"
+        else:
+            shape = sql[:40]
+        aggregate = re.match(r"\s*SELECT\s+(?:ALL\s+)?(COUNT|EXISTS)\(", sql, re.I)
+        if aggregate:
+            shape = shape.replace("SELECT", f"SELECT {aggregate[1].upper()}")
         key = f"{shape} {'(in tx)' if in_transaction else ''}".strip()
         entry = self.queries[key]
         entry[0] += 1
@@ -53,26 +62,41 @@ class Stats:
 
 
 def install(stats: Stats) -> None:
-    from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
-    from piccolo.engine.sqlite import SQLiteEngine
+    """Count at the driver boundary, where the compiled SQL is at hand: asyncpg's
+    Connection.fetch (every Piccolo query on PostgreSQL, in a transaction or from the
+    pool) and TunedSQLiteEngine._run_in_existing_connection (every one on SQLite)."""
+    import asyncpg
+    from piccolo.engine.postgres import PostgresTransaction
 
-    from service.db import PooledSQLiteTransaction
+    from service.db import PooledSQLiteTransaction, TunedSQLiteEngine
 
-    for engine_class in (PostgresEngine, SQLiteEngine):
-        original = engine_class.run_querystring
+    original_fetch = asyncpg.connection.Connection.fetch
 
-        async def run_querystring(
-            self: Any, querystring: Any, in_pool: bool = False, _original: Any = original
-        ) -> Any:
-            began = time.perf_counter()
+    async def fetch(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return await original_fetch(self, query, *args, **kwargs)
+        finally:
+            in_transaction = self.is_in_transaction()
+            stats.query(query, time.perf_counter() - began, in_transaction)
+
+    asyncpg.connection.Connection.fetch = fetch  # type: ignore[method-assign]
+
+    original_run = TunedSQLiteEngine._run_in_existing_connection
+
+    async def run_in_existing(
+        self: Any, connection: Any, query: str, *args: Any, **kwargs: Any
+    ) -> Any:
+        began = time.perf_counter()
+        try:
+            return await original_run(self, connection, query, *args, **kwargs)
+        finally:
             in_transaction = self.current_transaction.get() is not None
-            try:
-                return await _original(self, querystring, in_pool)
-            finally:
-                sql = querystring.compile_string(engine_type=self.engine_type)[0]
-                stats.query(sql, time.perf_counter() - began, in_transaction)
+            stats.query(query, time.perf_counter() - began, in_transaction)
 
-        engine_class.run_querystring = run_querystring  # type: ignore[method-assign]
+    TunedSQLiteEngine._run_in_existing_connection = run_in_existing  # type: ignore[method-assign]
+
+    opened: dict[int, float] = {}  # id(transaction) → when BEGIN returned (it has slots)
 
     for transaction_class in (PooledSQLiteTransaction, PostgresTransaction):
         enter, leave = transaction_class.__aenter__, transaction_class.__aexit__
@@ -81,17 +105,17 @@ def install(stats: Stats) -> None:
             began = time.perf_counter()
             result = await _enter(self)
             if self._parent is None:
-                self._bench_began = time.perf_counter()
+                opened[id(self)] = time.perf_counter()
                 stats.transactions["count"] += 1
-                stats.transactions["wait_s"] += self._bench_began - began
+                stats.transactions["wait_s"] += opened[id(self)] - began
             return result
 
         async def aexit(self: Any, *args: Any, _leave: Any = leave) -> Any:
             try:
                 return await _leave(self, *args)
             finally:
-                if self._parent is None and hasattr(self, "_bench_began"):
-                    stats.transactions["hold_s"] += time.perf_counter() - self._bench_began
+                if self._parent is None and id(self) in opened:
+                    stats.transactions["hold_s"] += time.perf_counter() - opened.pop(id(self))
 
         transaction_class.__aenter__ = aenter  # type: ignore[method-assign]
         transaction_class.__aexit__ = aexit  # type: ignore[method-assign]
@@ -109,7 +133,7 @@ def main() -> None:
     install(stats)
     settings = get_settings()
     assert settings.redis_url, "give UNIONHALL_REDIS_URL (the profile skips embedded Redis)"
-    profiler = Profiler(interval=0.001, async_mode="disabled")
+    profiler = Profiler(interval=0.005, async_mode="disabled")
     profiler.start()
     try:
         uvicorn.run(

@@ -139,16 +139,18 @@ class Report:
         head = (
             f"{'engine':<9}{'target':<11}{'confirmed/s':>12}{'attempts/s':>11}{'p50 ms':>9}"
             f"{'p95 ms':>9}{'errors':>7}{'confirmed':>10}{'waitlist':>9}{'locked':>7}"
-            f"{'vs floor':>9}"
+            f"{'vs floor':>9}{'sold out s':>11}"
         )
         lines = [head, "-" * len(head)]
         for row in self.rows:
             ratio = f"{row.ratio_to_floor:.0%}" if row.ratio_to_floor is not None else "-"
             locked = str(row.locked) if row.locked is not None else "-"
+            sold_out = f"{row.sold_out_s:.2f}" if row.sold_out_s is not None else "-"
             lines.append(
                 f"{row.engine:<9}{row.target:<11}{row.confirmed_per_s:>12.0f}"
                 f"{row.attempts_per_s:>11.0f}{row.p50_ms:>9.0f}{row.p95_ms:>9.0f}"
                 f"{row.errors:>7}{row.confirmed:>10}{row.waitlisted:>9}{locked:>7}{ratio:>9}"
+                f"{sold_out:>11}"
             )
         for engine in dict.fromkeys(row.engine for row in self.rows):
             mine = [r for r in self.rows if r.engine == engine and r.target == "unionhall"]
@@ -166,6 +168,11 @@ class Report:
                     + ("met" if row.ratio_to_floor >= TARGET_FLOOR_SHARE else "MISSED")
                 )
             lines.append(f"{engine} targets: " + "; ".join(verdicts))
+        lines.append(
+            "confirmed/s = confirmed rows ÷ wall time of all 5,000 attempts; attempts/s and "
+            "p50/p95 over all attempts;\nsold out s = start → the 1,000th 'confirmed' answer; "
+            "vs floor = Unionhall attempts/s ÷ floor attempts/s"
+        )
         lines += [f"skipped: {reason}" for reason in self.skipped]
         return "\n".join(lines)
 
@@ -372,7 +379,12 @@ def machine_cpu() -> tuple[int, int]:
 
 
 def load(
-    target: tuple[str, int], path: str, header: str, values: list[str], work: Path
+    target: tuple[str, int],
+    path: str,
+    header: str,
+    values: list[str],
+    work: Path,
+    timeout: float = LOAD_TIMEOUT,
 ) -> dict[str, Any]:
     """Run the load generator against a server; adds the server's CPU seconds and the
     machine's busy share over the run (other processes on the box show up there)."""
@@ -396,7 +408,7 @@ def load(
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=LOAD_TIMEOUT,
+        timeout=timeout,
         check=False,
     )
     server_after, machine_after = process_cpu_s(pid), machine_cpu()
