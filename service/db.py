@@ -143,7 +143,8 @@ class TunedSQLiteEngine(SQLiteEngine):
         query_type: str = "generic",
         table: Any = None,
     ) -> list[dict[str, Any]]:
-        if query_type != "select":
+        # Piccolo labels most reads "generic", so read the statement itself.
+        if query.lstrip()[:6].upper() != "SELECT":
             # A write outside a transaction still goes through the one writer.
             async with self.transaction():
                 return await self._run_in_existing_connection(self._writer_or_fail(), query, args)

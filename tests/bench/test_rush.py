@@ -9,12 +9,18 @@ with one API token each, one published job_fair with capacity 1,000), the real s
 UPDATE + INSERT with raw asyncpg / raw sqlite3) runs under uvicorn with the same load
 generator in the same run.
 
+The load generator's default client is a minimal HTTP/1.1 keep-alive client on asyncio
+(one connection per client): httpx costs ~1 ms of client CPU per request, which on this
+2-core machine capped the floor (see rush_load.py); UNIONHALL_BENCH_CLIENT=httpx runs the
+same load with one httpx.AsyncClient per client instead.
+
 Asserted: correctness only (exactly 1,000 confirmed, taken = 1,000, one registration per
 member, 0 errors, 0 "database is locked"). The performance targets (≥ 1,000 confirmed/s on
 PostgreSQL, ≥ 500/s on SQLite, ≥ 50 % of the floor) are printed and written to
 tests/bench/results/rush-<timestamp>.json, not asserted.
 
     make bench      # or: .venv/bin/python -m pytest tests/bench -p no:cacheprovider -s
+    .venv/bin/python -m tests.bench.rush_medians    # medians over the saved runs
 """
 
 from __future__ import annotations
