@@ -125,14 +125,7 @@ class ActivityPages(Controller):
     async def detail(self, request: AnyRequest, activity_id: FromPath[int]) -> Template:
         actor = require_actor(request)
         activity = await activities.get_activity(actor, activity_id)
-        mine = next(
-            (
-                item.registration
-                for item in await activities.my_registrations(actor)
-                if item.activity.id == activity_id
-            ),
-            None,
-        )
+        mine = await activities.my_registration(actor, activity_id)
         return page(
             request, "activities/detail.html", activity=activity, registration=mine, now=clock.now()
         )

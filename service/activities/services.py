@@ -680,6 +680,14 @@ async def _owned_registration(actor: Actor, registration_id: int) -> tuple[dict[
     raise NotFound("There is no such registration.")
 
 
+async def my_registration(actor: Actor, activity_id: int) -> RegistrationOut | None:
+    """The member's own registration for one activity, if any."""
+    if actor.member_id is None:
+        return None
+    row = await _registration_row(activity_id, actor.member_id)
+    return await _registration_out(row) if row else None
+
+
 async def get_registration(actor: Actor, registration_id: int) -> RegistrationOut:
     row, _ = await _owned_registration(actor, registration_id)
     return await _registration_out(row)
