@@ -24,7 +24,6 @@ from tests.conftest import Org, add_member
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 START = NOW + timedelta(days=3)
 END = START + timedelta(hours=3)
-FULL_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
 def iso(moment: datetime) -> str:

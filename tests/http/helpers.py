@@ -99,3 +99,13 @@ async def count(table: Any, where: Any = None) -> int:
     if where is not None:
         query = query.where(where)
     return int(await query.run())
+
+
+_FULL_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_HEX_TOKEN = re.compile(r"[0-9a-f]{32,}")
+
+
+def full_phones(text: str) -> list[str]:
+    """Unmasked mainland numbers in a response. CSRF tokens (long hex strings) are removed
+    first: their random digits can look like a phone number."""
+    return _FULL_PHONE.findall(_HEX_TOKEN.sub("", text))

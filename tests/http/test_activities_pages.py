@@ -18,7 +18,6 @@ from service.orgs.tables import Member
 from tests.conftest import Org, post_form, sign_in
 from tests.http.activity_helpers import (
     END,
-    FULL_PHONE,
     NOW,
     START,
     bearer,
@@ -29,6 +28,7 @@ from tests.http.activity_helpers import (
     workers,
     zh,
 )
+from tests.http.helpers import full_phones
 
 
 def said(message: str, **params: Any) -> str:
@@ -469,7 +469,7 @@ async def test_roster_shows_masked_phones_only(client: httpx.AsyncClient, org: O
     assert "137****0000" in page.text and "137****0001" in page.text
     assert said("Waitlist place %(n)s", n=1) in page.text
     assert said("Waitlist place %(n)s", n=2) in page.text
-    assert FULL_PHONE.findall(page.text) == []
+    assert full_phones(page.text) == []
     phones = [row["phone"] for row in await Member.select(Member.phone).run()]
     assert not [phone for phone in phones if phone in page.text]
 
