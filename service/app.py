@@ -22,6 +22,7 @@ from service.accounts.api import AccountApi
 from service.accounts.pages import AccountPages
 from service.activities.api import ActivityApi
 from service.activities.pages import ActivityPages
+from service.checkin.api import CheckinApi
 from service.health import healthz
 from service.http import EXCEPTION_HANDLERS, BearerAwareCSRFMiddleware, resolve_request
 from service.i18n import current_language, gettext, ngettext
@@ -30,6 +31,7 @@ from service.orgs.api import OrgApi
 from service.orgs.pages import OrgPages
 from service.redis_client import close_redis
 from service.settings import PROJECT_ROOT, get_settings
+from service.tickets.api import TicketApi
 
 WEB = PROJECT_ROOT / "web"
 MAX_BODY_BYTES = 1024 * 1024
@@ -87,6 +89,8 @@ def create_app() -> Litestar:
             AccountApi,
             ActivityApi,
             OrgApi,
+            TicketApi,
+            CheckinApi,
             healthz,
             create_static_files_router(
                 path="/static", directories=[WEB / "static"], include_in_schema=False

@@ -13,5 +13,7 @@ APP_REGISTRY = AppRegistry(
         "service.accounts.piccolo_app",
         "service.activities.piccolo_app",
         "service.reminders.piccolo_app",
+        "service.tickets.piccolo_app",
+        "service.checkin.piccolo_app",
     ]
 )

@@ -70,14 +70,22 @@ from service.activities.tables import (  # noqa: E402
     EligibleNode,
     Registration,
 )
+from service.checkin.tables import AuditEntry, CheckinSettings, DoorStaff, Scan  # noqa: E402
 from service.orgs import services as orgs  # noqa: E402
 from service.orgs.schemas import SYSTEM, Actor, MemberIn, NodeIn  # noqa: E402
 from service.orgs.tables import Member, Node  # noqa: E402
 from service.redis_client import get_redis, stop_embedded_redis  # noqa: E402
 from service.reminders.tables import OutboxMessage  # noqa: E402
+from service.tickets.tables import Revocation, TicketState  # noqa: E402
 
 # Children before parents, so deletes respect the foreign keys.
 TABLES = (
+    AuditEntry,
+    DoorStaff,
+    CheckinSettings,
+    Scan,
+    Revocation,
+    TicketState,
     OutboxMessage,
     Registration,
     EligibleGroup,

@@ -111,3 +111,29 @@ class RosterEntry(msgspec.Struct):
 class CancelledOut(msgspec.Struct):
     id: int
     status: str
+
+
+class DoorActivity(msgspec.Struct):
+    """What the door needs of an activity."""
+
+    id: int
+    title: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    owner_path: str
+    venue_name: str
+    capacity: int | None
+    confirmed: int
+
+
+class DoorRegistration(msgspec.Struct):
+    """A registration as a door sees it: the phone is masked."""
+
+    id: int
+    activity_id: int
+    member_id: int
+    status: str
+    name: str
+    phone_masked: str
+    updated_at: datetime

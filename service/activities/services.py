@@ -13,6 +13,8 @@ from service.activities.schemas import (
     KINDS,
     ActivityIn,
     ActivityOut,
+    DoorActivity,
+    DoorRegistration,
     MyRegistrationOut,
     RegistrationOut,
     RosterEntry,
@@ -25,6 +27,7 @@ from service.orgs import services as orgs
 from service.orgs.schemas import WORKER_GROUPS, Actor
 from service.reminders import services as outbox
 from service.text import plain_text
+from service.tickets import services as tickets
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 5000
@@ -661,7 +664,11 @@ async def _registration_out(row: dict[str, Any]) -> RegistrationOut:
         activity_id=row["activity"],
         status=row["status"],
         waitlist_position=await _waitlist_position(row),
-        ticket_code=None,
+        ticket_code=(
+            await tickets.code_for(row["id"], row["activity"])
+            if row["status"] == "confirmed"
+            else None
+        ),
         created_at=row["created_at"],
     )
 
@@ -701,6 +708,7 @@ async def cancel_registration(actor: Actor, registration_id: int) -> Registratio
         # Decide on the status the row has now, not the one read before: a waiting person
         # may have been promoted in between, and then their seat must be given back.
         if await _cancel_if(registration_id, "confirmed"):
+            await tickets.revoke(registration_id, row["activity"], "cancelled")
             await (
                 Activity.update({Activity.taken: Activity.taken - 1})
                 .where((Activity.id == row["activity"]) & (Activity.taken > 0))
@@ -880,3 +888,160 @@ async def my_registrations(actor: Actor) -> list[MyRegistrationOut]:
     ]
     out.sort(key=lambda item: item.activity.starts_at)
     return out
+
+
+async def reissue_ticket(actor: Actor, registration_id: int) -> RegistrationOut:
+    """A new code for a confirmed registration (a lost phone, a shared screenshot): every
+    code handed out before stops working at the door."""
+    row, _ = await _owned_registration(actor, registration_id)
+    if row["status"] != "confirmed":
+        raise DomainError("invalid_status", "Only a confirmed place has a ticket.")
+    async with write_transaction():
+        await tickets.revoke(registration_id, row["activity"], "reissued")
+    return await _registration_out(row)
+
+
+# --- the door (called by service/checkin, which decides who may scan) ---------------------
+
+
+async def door_activity(activity_id: int) -> DoorActivity:
+    row = await _activity_row(activity_id)
+    return DoorActivity(
+        id=row["id"],
+        title=row["title"],
+        status=row["status"],
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+        owner_path=row["owner_path"],
+        venue_name=row["venue_name"],
+        capacity=row["capacity"],
+        confirmed=row["taken"],
+    )
+
+
+DOOR_COLUMNS = (
+    Registration.id,
+    Registration.activity,
+    Registration.member,
+    Registration.status,
+    Registration.updated_at,
+    Registration.member.name.as_alias("name"),
+    Registration.member.phone.as_alias("phone"),
+)
+
+
+def _door_registration(row: dict[str, Any]) -> DoorRegistration:
+    return DoorRegistration(
+        id=row["id"],
+        activity_id=row["activity"],
+        member_id=row["member"],
+        status=row["status"],
+        name=row["name"],
+        phone_masked=orgs.mask_phone(row["phone"]),
+        updated_at=row["updated_at"],
+    )
+
+
+async def door_registration(registration_id: int) -> DoorRegistration | None:
+    row = (
+        await Registration.select(*DOOR_COLUMNS)
+        .where(Registration.id == registration_id)
+        .first()
+        .run()
+    )
+    return _door_registration(row) if row else None
+
+
+async def door_registrations(
+    activity_id: int, *, ids: Sequence[int] | None = None, changed_since: datetime | None = None
+) -> list[DoorRegistration]:
+    """An activity's registrations as a door needs them: all, some ids, or those changed
+    since a moment (either condition matches when both are given)."""
+    where = Registration.activity == activity_id
+    if ids is not None or changed_since is not None:
+        match = Registration.id.is_in(list(ids) or [0]) if ids is not None else None
+        if changed_since is not None:
+            recent = Registration.updated_at >= changed_since
+            match = recent if match is None else (match | recent)
+        where &= match
+    rows = await Registration.select(*DOOR_COLUMNS).where(where).order_by(Registration.id).run()
+    return [_door_registration(row) for row in rows]
+
+
+async def door_search(activity_id: int, query: str, limit: int = 20) -> list[DoorRegistration]:
+    """Registrations whose name contains the query, or whose phone ends with its digits."""
+    query = plain_text(query, field="q", limit=50)
+    if not query:
+        return []
+    match = orgs.member_match(query, phone=Registration.member.phone, name=Registration.member.name)
+    if match is None:
+        return []
+    rows = (
+        await Registration.select(*DOOR_COLUMNS)
+        .where((Registration.activity == activity_id) & match)
+        .order_by(Registration.id)
+        .limit(limit)
+        .run()
+    )
+    return [_door_registration(row) for row in rows]
+
+
+async def door_member_status(activity_id: int, member_id: int) -> str | None:
+    row = await _registration_row(activity_id, member_id)
+    return row["status"] if row else None
+
+
+async def admit_walk_in(activity_id: int, member_id: int, *, over_capacity: bool) -> int:
+    """Confirm a member at the door; returns the registration id. A seat is taken when one
+    is free; a full activity takes the walk-in only when `over_capacity` allows it."""
+    now = clock.now()
+    async with write_transaction():
+        current = await _registration_row(activity_id, member_id)
+        if current is not None and current["status"] == "confirmed":
+            return int(current["id"])
+        if not await _take_seat(activity_id):
+            if not over_capacity:
+                raise DomainError(
+                    "activity_full",
+                    "The activity is full. An organiser can allow walk-ins beyond the places.",
+                )
+            await (
+                Activity.update({Activity.taken: Activity.taken + 1})
+                .where(Activity.id == activity_id)
+                .run()
+            )
+        if current is None:
+            inserted = (
+                await Registration.insert(
+                    Registration(
+                        activity=activity_id,
+                        member=member_id,
+                        status="confirmed",
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                .returning(Registration.id)
+                .run()
+            )
+            registration_id = int(inserted[0]["id"])
+        else:
+            registration_id = int(current["id"])
+            await (
+                Registration.update(
+                    {
+                        Registration.status: "confirmed",
+                        Registration.queue_no: None,
+                        Registration.updated_at: now,
+                    }
+                )
+                .where(Registration.id == registration_id)
+                .run()
+            )
+        await outbox.record(
+            "registration_confirmed",
+            [member_id],
+            activity_id=activity_id,
+            registration_id=registration_id,
+        )
+    return registration_id

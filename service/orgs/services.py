@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
+from piccolo.columns import Varchar
+from piccolo.columns.combination import Combinable
 
 from service.db import engine, is_unique_violation, write_transaction
 from service.errors import DomainError, Forbidden, NotFound
@@ -248,6 +250,27 @@ async def actor_for_member(member_id: int) -> Actor | None:
     return actor_from_row(row) if row else None
 
 
+async def node_for_path(path: str) -> NodeOut:
+    row = await Node.select().where(Node.path == path).first().run()
+    if row is None:
+        raise NotFound("There is no such organisation.")
+    return _node_out(row)
+
+
+async def member_cards(member_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Id, name and masked phone of some members, in the order given."""
+    rows = (
+        await Member.select(Member.id, Member.name, Member.phone)
+        .where(Member.id.is_in(list(member_ids) or [0]))
+        .run()
+    )
+    by_id = {
+        row["id"]: {"id": row["id"], "name": row["name"], "phone_masked": mask_phone(row["phone"])}
+        for row in rows
+    }
+    return [by_id[member_id] for member_id in member_ids if member_id in by_id]
+
+
 async def member_id_for_phone(phone: str) -> int | None:
     row = await Member.select(Member.id).where(Member.phone == phone).first().run()
     return row["id"] if row else None
@@ -287,18 +310,9 @@ async def search_members(
             raise Forbidden()
         scope = node.path
     where = Member.node.path.like(f"{scope}%")
-    if query.isdigit() and len(query) == 4:
-        where &= Member.phone.like(f"%{query}")
-    elif query.isdigit():
-        where &= Member.phone.like(f"{query}%")
-    elif query:
-        # LIKE wildcards typed by the user are dropped, not escaped: SQLite has no default
-        # escape character.
-        literal = re.sub(r"[%_\\]", "", query)
-        # SQLite's LIKE is already case-insensitive for ASCII; it has no ILIKE.
-        sqlite = engine().engine_type == "sqlite"
-        match = Member.name.like if sqlite else Member.name.ilike
-        where &= match(f"%{literal}%")
+    match = member_match(query, phone=Member.phone, name=Member.name)
+    if match is not None:
+        where &= match
     limit = max(1, min(limit, 100))
     rows = await (
         Member.select(*MEMBER_COLUMNS)
@@ -310,6 +324,24 @@ async def search_members(
     )
     total = await Member.count().where(where).run()
     return MemberPage(items=[_member_out(row) for row in rows], total=total)
+
+
+def member_match(query: str, *, phone: Varchar, name: Varchar) -> Combinable | None:
+    """The filter for a search box: four digits are the end of a phone number, more digits
+    its start, anything else part of a name (case-insensitive)."""
+    query = unicodedata.normalize("NFKC", query).strip()
+    if query.isdigit() and len(query) == 4:
+        return phone.like(f"%{query}")
+    if query.isdigit():
+        return phone.like(f"{query}%")
+    # LIKE wildcards typed by the user are dropped, not escaped: SQLite has no default
+    # escape character.
+    literal = re.sub(r"[%_\\]", "", query)
+    if not literal:
+        return None
+    # SQLite's LIKE is already case-insensitive for ASCII; it has no ILIKE.
+    sqlite = engine().engine_type == "sqlite"
+    return (name.like if sqlite else name.ilike)(f"%{literal}%")
 
 
 async def _member_values(actor: Actor, data: MemberIn) -> dict[str, Any]:

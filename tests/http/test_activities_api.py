@@ -15,6 +15,7 @@ from service.activities import services as activities
 from service.activities.tables import Activity, Registration
 from service.orgs import services as orgs
 from service.orgs.tables import Member
+from service.tickets import tokens
 from tests.conftest import Org, add_member, sign_in
 from tests.http.activity_helpers import (
     END,
@@ -362,12 +363,15 @@ async def test_signing_up_is_201_then_200_with_the_same_registration(
     assert first.json().keys() >= REGISTRATION_KEYS
     assert first.json()["status"] == "confirmed"
     assert first.json()["waitlist_position"] is None
-    assert first.json()["ticket_code"] is None
+    # The QR payload of a confirmed place: it verifies, and names this registration.
+    ticket = tokens.verify_ticket(first.json()["ticket_code"])
+    assert (ticket.ticket_id, ticket.activity_id) == (first.json()["id"], activity_id)
 
     again = await client.post(url, headers=headers)
     assert again.status_code == 200, again.text
     assert again.json()["id"] == first.json()["id"]
     assert again.json()["status"] == "confirmed"
+    assert again.json()["ticket_code"] == first.json()["ticket_code"]
     assert await registration_count() == 1
 
     seen = await client.get(f"/api/v1/activities/{activity_id}", headers=headers)

@@ -1,0 +1,783 @@
+"""Check-in: one function decides every scan at the door. Cheap checks first (parse,
+signature, activity), then the registration, then lock, decide and record. Every answer
+has a stable result code and is idempotent by the scanner's client id, so an offline
+scanner can resend its queue safely."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from service import clock
+from service.activities import services as activities
+from service.activities.schemas import DoorActivity, DoorRegistration
+from service.checkin.schemas import (
+    MAX_BATCH,
+    Attendee,
+    BatchScan,
+    CheckinOut,
+    DoorOut,
+    DoorSettingsIn,
+    RosterOut,
+    RosterTicket,
+)
+from service.checkin.tables import AuditEntry, CheckinSettings, DoorStaff, Scan
+from service.db import is_unique_violation, lock_key, write_transaction
+from service.errors import DomainError, Forbidden, NotFound
+from service.orgs import services as orgs
+from service.orgs.schemas import Actor
+from service.text import plain_text
+from service.tickets import services as tickets
+from service.tickets import tokens
+
+OPENS_BEFORE_START = timedelta(minutes=60)
+# An offline scanner's clock is trusted for ordering, within reason.
+MAX_CLOCK_PAST = timedelta(hours=24)
+MAX_CLOCK_FUTURE = timedelta(minutes=2)
+# Roster changes are fetched with this much overlap, so a change committed while the last
+# answer was being read is not missed (the scanner merges by ticket id).
+ROSTER_OVERLAP = timedelta(seconds=10)
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+GATE_MAX = 40
+MAX_GATES = 20
+
+# Tests switch this off to show that the race tests catch a double admission.
+SERIALISE_ADMISSIONS = True
+
+
+@dataclass(frozen=True)
+class Door:
+    activity: DoorActivity
+    opens_at: datetime
+    closes_at: datetime
+    walk_ins_over_capacity: bool
+    gates: tuple[str, ...]
+
+
+# --- who may scan, and the door's settings ------------------------------------------------
+
+
+async def _settings_row(activity_id: int) -> dict[str, Any] | None:
+    return (
+        await CheckinSettings.select()
+        .where(CheckinSettings.activity_id == activity_id)
+        .first()
+        .run()
+    )
+
+
+def _door_from(activity: DoorActivity, settings: dict[str, Any] | None) -> Door:
+    settings = settings or {}
+    return Door(
+        activity=activity,
+        opens_at=settings.get("opens_at") or activity.starts_at - OPENS_BEFORE_START,
+        closes_at=settings.get("closes_at") or activity.ends_at,
+        walk_ins_over_capacity=bool(settings.get("walk_ins_over_capacity")),
+        gates=tuple(line for line in (settings.get("gates") or "").splitlines() if line),
+    )
+
+
+async def _may_scan(actor: Actor, activity: DoorActivity) -> bool:
+    if actor.has("organiser", "admin") and actor.reaches(activity.owner_path):
+        return True
+    if actor.member_id is None or not actor.has("staff"):
+        return False
+    return bool(
+        await DoorStaff.exists()
+        .where((DoorStaff.activity_id == activity.id) & (DoorStaff.member_id == actor.member_id))
+        .run()
+    )
+
+
+async def door(actor: Actor, activity_id: int) -> Door:
+    """The door of an activity, for those who may scan there (403 for anyone else)."""
+    if not actor.has("staff", "organiser", "admin"):
+        raise Forbidden("Only door staff and organisers can check people in.")
+    activity = await activities.door_activity(activity_id)
+    if not await _may_scan(actor, activity):
+        raise Forbidden("You are not on the door staff of this activity.")
+    return _door_from(activity, await _settings_row(activity_id))
+
+
+async def _organised_door(actor: Actor, activity_id: int) -> Door:
+    if not actor.has("organiser", "admin"):
+        raise Forbidden()
+    activity = await activities.door_activity(activity_id)
+    if not actor.reaches(activity.owner_path):
+        raise NotFound("There is no such activity.")
+    return _door_from(activity, await _settings_row(activity_id))
+
+
+def _gate(found: Door, gate: str) -> str:
+    gate = plain_text(gate, field="gate", limit=GATE_MAX)
+    if found.gates and gate not in found.gates:
+        raise DomainError("validation_error", "Choose a gate from the list.", field="gate")
+    return gate
+
+
+def _client_id(client_id: str | None) -> str | None:
+    if client_id is None or client_id == "":
+        return None
+    if not CLIENT_ID.match(client_id):
+        raise DomainError(
+            "validation_error",
+            "client_id must be 8 to 64 letters, digits or - _ . :",
+            field="client_id",
+        )
+    return client_id
+
+
+def _scan_time(scanned_at: datetime | None, now: datetime) -> datetime:
+    if scanned_at is None:
+        return now
+    if scanned_at.tzinfo is None:
+        raise DomainError(
+            "validation_error", "Give scanned_at with its time zone.", field="scanned_at"
+        )
+    return min(max(scanned_at, now - MAX_CLOCK_PAST), now + MAX_CLOCK_FUTURE)
+
+
+# --- deciding a scan ----------------------------------------------------------------------
+
+
+def _attendee(registration: DoorRegistration | None) -> Attendee | None:
+    if registration is None:
+        return None
+    return Attendee(name=registration.name, phone_masked=registration.phone_masked)
+
+
+async def _judge_code(found: Door, code: str, at: datetime) -> tuple[str, DoorRegistration | None]:
+    """Everything that needs no lock: the verdict, or "admit" when only the admission
+    record remains to be decided."""
+    try:
+        token = tokens.verify_ticket(code)
+    except tokens.BadToken:
+        return "invalid", None
+    if token.activity_id != found.activity.id:
+        return "wrong_activity", None
+    registration = await activities.door_registration(token.ticket_id)
+    if registration is None or registration.activity_id != token.activity_id:
+        return "invalid", None
+    current = await tickets.current_reissue(registration.id)
+    if registration.status == "cancelled":
+        return "cancelled", registration
+    if token.reissue < current:
+        return "revoked", registration
+    if token.reissue > current:
+        return "invalid", None
+    return _judge_registration(found, registration, at), registration
+
+
+def _judge_registration(found: Door, registration: DoorRegistration, at: datetime) -> str:
+    if found.activity.status == "cancelled" or registration.status == "cancelled":
+        return "cancelled"
+    if registration.status == "waitlisted":
+        return "waitlisted"
+    if found.activity.status == "draft" or not found.opens_at <= at <= found.closes_at:
+        return "not_open"
+    return "admit"
+
+
+async def _admission(registration_id: int) -> dict[str, Any] | None:
+    return (
+        await Scan.select()
+        .where(
+            (Scan.registration_id == registration_id)
+            & (Scan.result == "admitted")
+            & Scan.undone_at.is_null()
+        )
+        .first()
+        .run()
+    )
+
+
+def _scan_row(
+    actor: Actor,
+    found: Door,
+    result: str,
+    *,
+    registration_id: int | None,
+    client_id: str | None,
+    at: datetime,
+    gate: str,
+    walk_in: bool = False,
+    first_scan_id: int | None = None,
+) -> Scan:
+    return Scan(
+        activity_id=found.activity.id,
+        registration_id=registration_id,
+        result=result,
+        gate=gate,
+        scanner_id=actor.member_id,
+        scanner_name=actor.name[:50],
+        client_id=client_id,
+        scanned_at=at,
+        recorded_at=clock.now(),
+        walk_in=walk_in,
+        first_scan_id=first_scan_id,
+    )
+
+
+async def _insert(scan: Scan) -> int:
+    rows = await Scan.insert(scan).returning(Scan.id).run()
+    return int(rows[0]["id"])
+
+
+async def _admit(
+    actor: Actor,
+    found: Door,
+    registration_id: int,
+    *,
+    client_id: str | None,
+    at: datetime,
+    gate: str,
+    walk_in: bool,
+) -> int:
+    """Record the admission, or the duplicate; returns the new scan's id. The earliest
+    scan wins: an offline scan made before the recorded admission takes its place."""
+    seen_earlier = None if SERIALISE_ADMISSIONS else await _admission(registration_id)
+    async with write_transaction():
+        if SERIALISE_ADMISSIONS:
+            await lock_key(f"checkin:{registration_id}")
+            first = await _admission(registration_id)
+        else:  # the control run: a decision made on a read from before the transaction
+            first = seen_earlier
+
+        def scan(result: str, first_scan_id: int | None = None) -> Scan:
+            return _scan_row(
+                actor,
+                found,
+                result,
+                registration_id=registration_id,
+                client_id=client_id,
+                at=at,
+                gate=gate,
+                walk_in=walk_in,
+                first_scan_id=first_scan_id,
+            )
+
+        if first is None:
+            return await _insert(scan("admitted"))
+        if at >= first["scanned_at"]:
+            return await _insert(scan("already_checked_in", first["id"]))
+        # Two offline scanners admitted one ticket: this scan came first. The later one
+        # becomes the duplicate, and its scanner sees that after its next roster sync.
+        await Scan.update({Scan.result: "superseded"}).where(Scan.id == first["id"]).run()
+        winner = await _insert(scan("admitted"))
+        await (
+            Scan.update({Scan.result: "already_checked_in", Scan.first_scan_id: winner})
+            .where(Scan.id == first["id"])
+            .run()
+        )
+        return winner
+
+
+async def _answer(scan_id: int) -> CheckinOut:
+    """The answer a scan was given, rebuilt from the scan log (so a replay matches)."""
+    row = await Scan.select().where(Scan.id == scan_id).first().run()
+    assert row is not None
+    return await _answer_row(row)
+
+
+async def _answer_row(row: dict[str, Any]) -> CheckinOut:
+    registration = (
+        await activities.door_registration(row["registration_id"])
+        if row["registration_id"]
+        else None
+    )
+    out = CheckinOut(
+        result=row["result"],
+        registration_id=row["registration_id"],
+        attendee=_attendee(registration),
+        scan_id=row["id"],
+        client_id=row["client_id"],
+        walk_in=row["walk_in"],
+    )
+    if row["result"] in {"admitted", "already_checked_in"}:
+        first = row
+        if row["first_scan_id"]:
+            first = await Scan.select().where(Scan.id == row["first_scan_id"]).first().run()
+        if first is not None:
+            out.first_checked_in_at = first["scanned_at"]
+            out.first_scanner = first["scanner_name"]
+            out.first_gate = first["gate"]
+    return out
+
+
+async def _replay(actor: Actor, found: Door, client_id: str) -> CheckinOut | None:
+    row = await Scan.select().where(Scan.client_id == client_id).first().run()
+    if row is None:
+        return None
+    if row["activity_id"] != found.activity.id or row["scanner_id"] != actor.member_id:
+        raise DomainError(
+            "conflict", "This client_id was already used for another scan.", field="client_id"
+        )
+    return await _answer_row(row)
+
+
+async def _decided(
+    actor: Actor,
+    found: Door,
+    verdict: str,
+    registration: DoorRegistration | None,
+    *,
+    client_id: str | None,
+    at: datetime,
+    gate: str,
+    walk_in: bool = False,
+) -> CheckinOut:
+    """Record a verdict in the scan log (or the admission) and answer with it."""
+    try:
+        if verdict == "admit":
+            assert registration is not None
+            scan_id = await _admit(
+                actor,
+                found,
+                registration.id,
+                client_id=client_id,
+                at=at,
+                gate=gate,
+                walk_in=walk_in,
+            )
+        else:
+            async with write_transaction():
+                scan_id = await _insert(
+                    _scan_row(
+                        actor,
+                        found,
+                        verdict,
+                        registration_id=registration.id if registration else None,
+                        client_id=client_id,
+                        at=at,
+                        gate=gate,
+                    )
+                )
+    except Exception as error:
+        # The same client id sent twice at once: the first one's answer is the answer.
+        if client_id is None or not is_unique_violation(error):
+            raise
+        replayed = await _replay(actor, found, client_id)
+        if replayed is None:
+            raise
+        return replayed
+    return await _answer(scan_id)
+
+
+async def check_in(
+    actor: Actor,
+    activity_id: int,
+    code: str,
+    *,
+    client_id: str | None = None,
+    scanned_at: datetime | None = None,
+    gate: str = "",
+) -> CheckinOut:
+    """Decide one scanned code. The same client id again returns the first answer and
+    writes nothing."""
+    found = await door(actor, activity_id)
+    return await _check_in_at(
+        actor, found, code, client_id=client_id, scanned_at=scanned_at, gate=gate
+    )
+
+
+async def _check_in_at(
+    actor: Actor,
+    found: Door,
+    code: str,
+    *,
+    client_id: str | None,
+    scanned_at: datetime | None,
+    gate: str,
+) -> CheckinOut:
+    gate = _gate(found, gate)
+    client_id = _client_id(client_id)
+    if client_id and (replayed := await _replay(actor, found, client_id)):
+        return replayed
+    at = _scan_time(scanned_at, clock.now())
+    verdict, registration = await _judge_code(found, code if isinstance(code, str) else "", at)
+    return await _decided(
+        actor, found, verdict, registration, client_id=client_id, at=at, gate=gate
+    )
+
+
+async def check_in_batch(
+    actor: Actor, activity_id: int, scans: Sequence[BatchScan], *, gate: str = ""
+) -> list[CheckinOut]:
+    """An offline scanner's queue: decided oldest first (so the earliest scan of a ticket
+    wins), answered in the order sent."""
+    if len(scans) > MAX_BATCH:
+        raise DomainError(
+            "validation_error",
+            "Send at most %(limit)s scans at a time.",
+            field="scans",
+            limit=MAX_BATCH,
+        )
+    found = await door(actor, activity_id)
+    for scan in scans:
+        if not scan.client_id:
+            raise DomainError(
+                "validation_error", "Every queued scan needs its client_id.", field="client_id"
+            )
+    order = sorted(
+        range(len(scans)),
+        key=lambda i: scans[i].scanned_at.timestamp() if scans[i].scanned_at else 0.0,
+    )
+    answers: dict[int, CheckinOut] = {}
+    for index in order:
+        scan = scans[index]
+        answers[index] = await _check_in_at(
+            actor,
+            found,
+            scan.code,
+            client_id=scan.client_id,
+            scanned_at=scan.scanned_at,
+            gate=gate,
+        )
+    return [answers[index] for index in range(len(scans))]
+
+
+async def admit_registration(
+    actor: Actor,
+    activity_id: int,
+    registration_id: int,
+    *,
+    client_id: str | None = None,
+    gate: str = "",
+) -> CheckinOut:
+    """Manual look-up at the door: admit by registration, without a code."""
+    found = await door(actor, activity_id)
+    gate = _gate(found, gate)
+    client_id = _client_id(client_id)
+    if client_id and (replayed := await _replay(actor, found, client_id)):
+        return replayed
+    registration = await activities.door_registration(registration_id)
+    if registration is None or registration.activity_id != activity_id:
+        raise NotFound("There is no such registration.")
+    at = clock.now()
+    verdict = _judge_registration(found, registration, at)
+    return await _decided(
+        actor, found, verdict, registration, client_id=client_id, at=at, gate=gate
+    )
+
+
+async def walk_in(
+    actor: Actor,
+    activity_id: int,
+    phone: str,
+    name: str = "",
+    *,
+    client_id: str | None = None,
+    gate: str = "",
+) -> CheckinOut:
+    """Register someone at the door by phone and admit them. A phone the union does not
+    know yet becomes a member of the activity's organisation (a name is then needed)."""
+    found = await door(actor, activity_id)
+    gate = _gate(found, gate)
+    client_id = _client_id(client_id)
+    if client_id and (replayed := await _replay(actor, found, client_id)):
+        return replayed
+    if found.activity.status != "published" and found.activity.status != "closed":
+        raise DomainError("not_open", "Check-in is not open now.")
+    at = clock.now()
+    if not found.opens_at <= at <= found.closes_at:
+        raise DomainError("not_open", "Check-in is not open now.")
+    phone = orgs.normalise_phone(phone)
+    member_id = await orgs.member_id_for_phone(phone)
+    if member_id is None:
+        if not plain_text(name, field="name").strip():
+            raise DomainError(
+                "validation_error",
+                "No member has this phone number yet. Add their name to register them.",
+                field="name",
+            )
+        owner = await orgs.node_for_path(found.activity.owner_path)
+        member_id = await orgs.register_self(phone, name, owner.code, "other")
+    before = await activities.door_member_status(activity_id, member_id)
+    registration_id = await activities.admit_walk_in(
+        activity_id, member_id, over_capacity=found.walk_ins_over_capacity
+    )
+    registration = await activities.door_registration(registration_id)
+    return await _decided(
+        actor,
+        found,
+        "admit",
+        registration,
+        client_id=client_id,
+        at=at,
+        gate=gate,
+        walk_in=before != "confirmed",
+    )
+
+
+async def undo(actor: Actor, scan_id: int, reason: str) -> CheckinOut:
+    """Take back a mistaken admission; the ticket can be scanned again. Kept in the audit
+    log with who, when and why."""
+    row = await Scan.select().where(Scan.id == scan_id).first().run()
+    if row is None:
+        raise NotFound("There is no such scan.")
+    await door(actor, row["activity_id"])
+    reason = plain_text(reason, field="reason", limit=300)
+    async with write_transaction():
+        undone = (
+            await Scan.update({Scan.undone_at: clock.now()})
+            .where((Scan.id == scan_id) & (Scan.result == "admitted") & Scan.undone_at.is_null())
+            .returning(Scan.id)
+            .run()
+        )
+        if not undone:
+            raise DomainError("invalid_status", "Only an admission that stands can be undone.")
+        await AuditEntry.insert(
+            AuditEntry(
+                activity_id=row["activity_id"],
+                scan_id=scan_id,
+                action="undo_admission",
+                actor_id=actor.member_id,
+                actor_name=actor.name[:50],
+                reason=reason,
+                created_at=clock.now(),
+            )
+        ).run()
+    return await _answer(scan_id)
+
+
+# --- what the door shows and holds -------------------------------------------------------
+
+
+async def door_state(actor: Actor, activity_id: int) -> DoorOut:
+    found = await door(actor, activity_id)
+    counts = await _counts(activity_id)
+    return DoorOut(
+        activity_id=activity_id,
+        title=found.activity.title,
+        starts_at=found.activity.starts_at,
+        ends_at=found.activity.ends_at,
+        opens_at=found.opens_at,
+        closes_at=found.closes_at,
+        gates=list(found.gates),
+        confirmed=found.activity.confirmed,
+        admitted=counts["admitted"],
+        walk_ins=counts["walk_ins"],
+        capacity=found.activity.capacity,
+        walk_ins_over_capacity=found.walk_ins_over_capacity,
+    )
+
+
+async def _counts(activity_id: int) -> dict[str, int]:
+    """Admissions across every gate: one number, however many gates there are."""
+    standing = (
+        (Scan.activity_id == activity_id) & (Scan.result == "admitted") & Scan.undone_at.is_null()
+    )
+    admitted = await Scan.count().where(standing).run()
+    walk_ins = await Scan.count().where(standing & (Scan.walk_in == True)).run()  # noqa: E712
+    return {"admitted": int(admitted), "walk_ins": int(walk_ins)}
+
+
+def _cursor(raw: str | None) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise DomainError(
+            "validation_error", "since must be a cursor from an earlier answer.", field="since"
+        ) from None
+    if moment.tzinfo is None:
+        raise DomainError(
+            "validation_error", "since must be a cursor from an earlier answer.", field="since"
+        )
+    return moment
+
+
+async def roster(actor: Actor, activity_id: int, since: str | None = None) -> RosterOut:
+    """What a door needs offline: every ticket of the activity, or those changed since the
+    cursor of an earlier answer (status, reissue or admission)."""
+    await door(actor, activity_id)
+    changed_since = _cursor(since)
+    cursor = clock.now()
+    if changed_since is None:
+        registrations = await activities.door_registrations(activity_id)
+    else:
+        after = changed_since - ROSTER_OVERLAP
+        touched = {
+            row["registration_id"]
+            for row in await Scan.select(Scan.registration_id)
+            .where(
+                (Scan.activity_id == activity_id)
+                & Scan.registration_id.is_not_null()
+                & ((Scan.recorded_at >= after) | (Scan.undone_at >= after))
+            )
+            .run()
+        }
+        touched |= set(await tickets.changed_since(activity_id, after))
+        registrations = await activities.door_registrations(
+            activity_id, ids=sorted(touched), changed_since=after
+        )
+    ids = [registration.id for registration in registrations]
+    reissue = await tickets.reissues(ids)
+    admissions = {
+        row["registration_id"]: row
+        for row in await Scan.select(
+            Scan.registration_id, Scan.scanned_at, Scan.client_id, Scan.gate, Scan.scanner_name
+        )
+        .where(
+            Scan.registration_id.is_in(ids or [0])
+            & (Scan.result == "admitted")
+            & Scan.undone_at.is_null()
+        )
+        .run()
+    }
+    out = []
+    for registration in registrations:
+        admission = admissions.get(registration.id)
+        out.append(
+            RosterTicket(
+                ticket_id=registration.id,
+                name=registration.name,
+                phone_masked=registration.phone_masked,
+                status=registration.status,
+                reissue=reissue[registration.id],
+                admitted_at=admission["scanned_at"] if admission else None,
+                admitted_client_id=admission["client_id"] if admission else None,
+                admitted_gate=admission["gate"] if admission else None,
+                admitted_by=admission["scanner_name"] if admission else None,
+            )
+        )
+    return RosterOut(cursor=cursor.isoformat(), full=changed_since is None, tickets=out)
+
+
+async def search(actor: Actor, activity_id: int, query: str) -> list[RosterTicket]:
+    """Manual look-up at the door by name or the last four digits of the phone."""
+    await door(actor, activity_id)
+    found = await activities.door_search(activity_id, query)
+    admissions = {
+        row["registration_id"]: row
+        for row in await Scan.select(Scan.registration_id, Scan.scanned_at, Scan.gate)
+        .where(
+            Scan.registration_id.is_in([r.id for r in found] or [0])
+            & (Scan.result == "admitted")
+            & Scan.undone_at.is_null()
+        )
+        .run()
+    }
+    return [
+        RosterTicket(
+            ticket_id=r.id,
+            name=r.name,
+            phone_masked=r.phone_masked,
+            status=r.status,
+            reissue=0,
+            admitted_at=admissions[r.id]["scanned_at"] if r.id in admissions else None,
+            admitted_gate=admissions[r.id]["gate"] if r.id in admissions else None,
+        )
+        for r in found
+    ]
+
+
+# --- organisers' door setup ---------------------------------------------------------------
+
+
+async def update_settings(actor: Actor, activity_id: int, data: DoorSettingsIn) -> DoorOut:
+    found = await _organised_door(actor, activity_id)
+    for moment in (data.opens_at, data.closes_at):
+        if moment is not None and moment.tzinfo is None:
+            raise DomainError("validation_error", "Give times with their time zone.")
+    opens = data.opens_at or found.activity.starts_at - OPENS_BEFORE_START
+    closes = data.closes_at or found.activity.ends_at
+    if closes <= opens:
+        raise DomainError(
+            "validation_error", "Check-in must close after it opens.", field="closes_at"
+        )
+    gates = list(dict.fromkeys(plain_text(g, field="gates", limit=GATE_MAX) for g in data.gates))
+    gates = [gate for gate in gates if gate]
+    if len(gates) > MAX_GATES:
+        raise DomainError(
+            "validation_error",
+            "An activity can have at most %(limit)s gates.",
+            field="gates",
+            limit=MAX_GATES,
+        )
+    values = {
+        "opens_at": data.opens_at,
+        "closes_at": data.closes_at,
+        "walk_ins_over_capacity": data.walk_ins_over_capacity,
+        "gates": "\n".join(gates),
+    }
+    async with write_transaction():
+        exists = (
+            await CheckinSettings.exists().where(CheckinSettings.activity_id == activity_id).run()
+        )
+        if exists:
+            await (
+                CheckinSettings.update(values)
+                .where(CheckinSettings.activity_id == activity_id)
+                .run()
+            )
+        else:
+            await CheckinSettings.insert(CheckinSettings(activity_id=activity_id, **values)).run()
+    return await door_state(actor, activity_id)
+
+
+async def door_staff(actor: Actor, activity_id: int) -> list[dict[str, Any]]:
+    """The staff assigned to an activity's door: member id, name, masked phone."""
+    await _organised_door(actor, activity_id)
+    ids = [
+        row["member_id"]
+        for row in await DoorStaff.select(DoorStaff.member_id)
+        .where(DoorStaff.activity_id == activity_id)
+        .order_by(DoorStaff.id)
+        .run()
+    ]
+    return await orgs.member_cards(ids)
+
+
+async def assign_staff(actor: Actor, activity_id: int, phone: str) -> list[dict[str, Any]]:
+    """Give a staff member the door of this activity (they need the staff role)."""
+    await _organised_door(actor, activity_id)
+    member_id = await orgs.member_id_for_phone(orgs.normalise_phone(phone))
+    staff = await orgs.actor_for_member(member_id) if member_id else None
+    if staff is None or not staff.has("staff", "organiser", "admin"):
+        raise DomainError(
+            "validation_error",
+            "No staff member has this phone number. An admin can give them the staff role.",
+            field="phone",
+        )
+    async with write_transaction():
+        already = (
+            await DoorStaff.exists()
+            .where((DoorStaff.activity_id == activity_id) & (DoorStaff.member_id == member_id))
+            .run()
+        )
+        if not already:
+            await DoorStaff.insert(DoorStaff(activity_id=activity_id, member_id=member_id)).run()
+    return await door_staff(actor, activity_id)
+
+
+async def remove_staff(actor: Actor, activity_id: int, member_id: int) -> list[dict[str, Any]]:
+    await _organised_door(actor, activity_id)
+    async with write_transaction():
+        await (
+            DoorStaff.delete()
+            .where((DoorStaff.activity_id == activity_id) & (DoorStaff.member_id == member_id))
+            .run()
+        )
+    return await door_staff(actor, activity_id)
+
+
+async def recent_admissions(actor: Actor, activity_id: int, limit: int = 10) -> list[CheckinOut]:
+    """The latest admissions at this door, newest first, for undo."""
+    await door(actor, activity_id)
+    rows = (
+        await Scan.select()
+        .where(
+            (Scan.activity_id == activity_id)
+            & (Scan.result == "admitted")
+            & Scan.undone_at.is_null()
+        )
+        .order_by(Scan.id, ascending=False)
+        .limit(limit)
+        .run()
+    )
+    return [await _answer_row(row) for row in rows]

@@ -1,0 +1,51 @@
+from piccolo.columns import Boolean, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Scan(Table, tablename="checkin_scan"):
+    """Every verdict given at a door, the scan log. An admission is a scan with result
+    "admitted" that has not been undone; a partial unique index (migration) allows one
+    per registration, the last guard against admitting a ticket twice."""
+
+    activity_id = Integer(index=True)
+    registration_id = Integer(null=True, default=None, index=True)
+    result = Varchar(length=24)
+    gate = Varchar(length=40, default="")
+    scanner_id = Integer(null=True, default=None)  # member id of the staff who scanned
+    scanner_name = Varchar(length=50, default="")
+    client_id = Varchar(length=64, null=True, default=None, unique=True)
+    scanned_at = Timestamptz()  # on the scanner's clock (offline scans), clamped
+    recorded_at = Timestamptz(default=TimestamptzNow(), index=True)
+    walk_in = Boolean(default=False)
+    first_scan_id = Integer(null=True, default=None)  # for already_checked_in: the admission
+    undone_at = Timestamptz(null=True, default=None)
+
+
+class CheckinSettings(Table, tablename="checkin_settings"):
+    """Door settings of one activity; an activity without a row uses the defaults."""
+
+    activity_id = Integer(unique=True)
+    opens_at = Timestamptz(null=True, default=None)  # default: 60 minutes before the start
+    closes_at = Timestamptz(null=True, default=None)  # default: the end
+    walk_ins_over_capacity = Boolean(default=False)
+    gates = Text(default="")  # one gate name a line; empty: a single unnamed entrance
+
+
+class DoorStaff(Table, tablename="checkin_staff"):
+    """Staff assigned to scan at one activity (organisers of its subtree need no row)."""
+
+    activity_id = Integer(index=True)
+    member_id = Integer(index=True)
+
+
+class AuditEntry(Table, tablename="checkin_audit"):
+    """Who undid which admission, when and why."""
+
+    activity_id = Integer(index=True)
+    scan_id = Integer()
+    action = Varchar(length=24)
+    actor_id = Integer(null=True, default=None)
+    actor_name = Varchar(length=50, default="")
+    reason = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -1,0 +1,162 @@
+"""The door's rules through the services: one verdict per scan, idempotent by client id."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from service import clock
+from service.activities import services as activities
+from service.checkin import services as checkin
+from service.checkin.schemas import BatchScan, DoorSettingsIn
+from service.errors import DomainError
+from service.tickets import tokens
+from tests.conftest import Org, add_member
+from tests.service.test_activities import NOW, published, workers
+
+START = NOW + timedelta(days=3)
+AT_DOOR = START - timedelta(minutes=10)
+
+
+async def confirmed_ticket(org: Org, activity_id: int, index: int = 0) -> tuple[int, str]:
+    member = (await workers(index + 1))[index]
+    with clock.frozen_at(NOW):
+        registration, _ = await activities.register(member, activity_id)
+    assert registration.ticket_code
+    return registration.id, registration.ticket_code
+
+
+async def test_a_ticket_is_admitted_once_then_already_checked_in(org: Org) -> None:
+    activity_id = await published(org, capacity=5)
+    registration_id, code = await confirmed_ticket(org, activity_id)
+    with clock.frozen_at(AT_DOOR):
+        first = await checkin.check_in(org.organiser_a, activity_id, code, gate="北门")
+        second = await checkin.check_in(org.organiser_a, activity_id, code, gate="南门")
+        state = await checkin.door_state(org.organiser_a, activity_id)
+    assert first.result == "admitted"
+    assert first.registration_id == registration_id
+    assert first.attendee and first.attendee.phone_masked == "137****0000"
+    assert second.result == "already_checked_in"
+    assert second.first_gate == "北门"
+    assert second.first_checked_in_at == AT_DOOR
+    assert second.first_scanner == org.organiser_a.name
+    assert state.admitted == 1
+
+
+async def test_same_client_id_returns_the_first_answer_and_writes_nothing(org: Org) -> None:
+    activity_id = await published(org, capacity=5)
+    _, code = await confirmed_ticket(org, activity_id)
+    with clock.frozen_at(AT_DOOR):
+        first = await checkin.check_in(org.organiser_a, activity_id, code, client_id="scan-0001")
+        again = await checkin.check_in(org.organiser_a, activity_id, code, client_id="scan-0001")
+    assert first.result == again.result == "admitted"
+    assert first.scan_id == again.scan_id
+
+
+async def test_cancelled_reissued_waitlisted_and_foreign_codes(org: Org) -> None:
+    activity_id = await published(org, capacity=1)
+    other_id = await published(org, capacity=1, title="另一场")
+    members = await workers(3)
+    with clock.frozen_at(NOW):
+        mine, _ = await activities.register(members[0], activity_id)
+        waiting, _ = await activities.register(members[1], activity_id)
+        elsewhere, _ = await activities.register(members[2], other_id)
+        old_code = mine.ticket_code
+        fresh = await activities.reissue_ticket(members[0], mine.id)
+    assert waiting.status == "waitlisted" and waiting.ticket_code is None
+    waiting_code = tokens.ticket_code(waiting.id, activity_id, 0)
+    with clock.frozen_at(AT_DOOR):
+        verdicts = {
+            name: (await checkin.check_in(org.organiser_a, activity_id, code)).result
+            for name, code in {
+                "old": old_code,
+                "waiting": waiting_code,
+                "elsewhere": elsewhere.ticket_code,
+                "junk": "NOT-A-TICKET",
+                "fresh": fresh.ticket_code,
+            }.items()
+        }
+    assert verdicts == {
+        "old": "revoked",
+        "waiting": "waitlisted",
+        "elsewhere": "wrong_activity",
+        "junk": "invalid",
+        "fresh": "admitted",
+    }
+    with clock.frozen_at(AT_DOOR):
+        await activities.cancel_registration(members[0], mine.id)
+        after_cancel = await checkin.check_in(org.organiser_a, activity_id, fresh.ticket_code)
+    assert after_cancel.result == "cancelled"
+
+
+async def test_not_open_before_the_window_and_after_the_end(org: Org) -> None:
+    activity_id = await published(org, capacity=5)
+    _, code = await confirmed_ticket(org, activity_id)
+    for moment in (START - timedelta(minutes=61), START + timedelta(hours=3, minutes=1)):
+        with clock.frozen_at(moment):
+            assert (await checkin.check_in(org.organiser_a, activity_id, code)).result == "not_open"
+    with clock.frozen_at(START - timedelta(hours=2)):
+        await checkin.update_settings(
+            org.organiser_a,
+            activity_id,
+            DoorSettingsIn(opens_at=START - timedelta(hours=3)),
+        )
+        assert (await checkin.check_in(org.organiser_a, activity_id, code)).result == "admitted"
+
+
+async def test_offline_scans_keep_the_earliest(org: Org) -> None:
+    activity_id = await published(org, capacity=5)
+    _, code = await confirmed_ticket(org, activity_id)
+    await checkin.update_settings(org.organiser_a, activity_id, DoorSettingsIn(gates=["A", "B"]))
+    later = BatchScan(code=code, client_id="gate-b-0001", scanned_at=AT_DOOR + timedelta(minutes=2))
+    earlier = BatchScan(code=code, client_id="gate-a-0001", scanned_at=AT_DOOR)
+    with clock.frozen_at(AT_DOOR + timedelta(minutes=5)):
+        (b,) = await checkin.check_in_batch(org.organiser_a, activity_id, [later], gate="B")
+        (a,) = await checkin.check_in_batch(org.organiser_a, activity_id, [earlier], gate="A")
+        replay = await checkin.check_in_batch(org.organiser_a, activity_id, [later], gate="B")
+        roster = await checkin.roster(org.organiser_a, activity_id)
+    assert b.result == "admitted" and a.result == "admitted"
+    assert replay[0].result == "already_checked_in"
+    assert replay[0].first_gate == "A"
+    assert roster.tickets[0].admitted_client_id == "gate-a-0001"
+
+
+async def test_walk_in_and_undo(org: Org) -> None:
+    activity_id = await published(org, capacity=1)
+    await confirmed_ticket(org, activity_id)
+    with clock.frozen_at(AT_DOOR):
+        with pytest.raises(DomainError) as full:
+            await checkin.walk_in(org.organiser_a, activity_id, "13912345678", "路人甲")
+        assert full.value.code == "activity_full"
+        await checkin.update_settings(
+            org.organiser_a, activity_id, DoorSettingsIn(walk_ins_over_capacity=True)
+        )
+        walked = await checkin.walk_in(org.organiser_a, activity_id, "13912345678", "路人甲")
+        state = await checkin.door_state(org.organiser_a, activity_id)
+        assert walked.result == "admitted" and walked.walk_in
+        assert (state.admitted, state.walk_ins, state.confirmed) == (1, 1, 2)
+        assert walked.scan_id is not None
+        await checkin.undo(org.organiser_a, walked.scan_id, "扫错了")
+        assert (await checkin.door_state(org.organiser_a, activity_id)).admitted == 0
+
+
+async def test_only_assigned_staff_and_subtree_organisers_may_scan(org: Org) -> None:
+    activity_id = await published(org, capacity=5)
+    _, code = await confirmed_ticket(org, activity_id)
+    other_staff = await add_member("13800000009", "乙工作人员", "union-b", ["staff"])
+    for actor in (org.worker_a1, org.staff_a, org.organiser_b, other_staff):
+        with pytest.raises(DomainError) as refused:
+            await checkin.check_in(actor, activity_id, code)
+        assert refused.value.code == "forbidden"
+    await checkin.assign_staff(org.organiser_a, activity_id, org.phones["staff_a"])
+    with clock.frozen_at(AT_DOOR):
+        assert (await checkin.check_in(org.staff_a, activity_id, code)).result == "admitted"
+
+
+def test_codes_fit_a_small_qr() -> None:
+    from service.tickets.services import qr_version
+
+    code = tokens.ticket_code(tokens.MAX_ID, tokens.MAX_ID, 255)
+    assert len(code) <= 122
+    assert qr_version(code) <= 7
