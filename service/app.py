@@ -23,6 +23,7 @@ from service.accounts.pages import AccountPages
 from service.activities.api import ActivityApi
 from service.activities.pages import ActivityPages
 from service.checkin.api import CheckinApi
+from service.checkin.pages import CheckinPages
 from service.health import healthz
 from service.http import EXCEPTION_HANDLERS, BearerAwareCSRFMiddleware, resolve_request
 from service.i18n import current_language, gettext, ngettext
@@ -32,6 +33,7 @@ from service.orgs.pages import OrgPages
 from service.redis_client import close_redis
 from service.settings import PROJECT_ROOT, get_settings
 from service.tickets.api import TicketApi
+from service.tickets.pages import TicketPages
 
 WEB = PROJECT_ROOT / "web"
 MAX_BODY_BYTES = 1024 * 1024
@@ -86,6 +88,8 @@ def create_app() -> Litestar:
             AccountPages,
             ActivityPages,
             OrgPages,
+            TicketPages,
+            CheckinPages,
             AccountApi,
             ActivityApi,
             OrgApi,

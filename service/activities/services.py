@@ -905,7 +905,10 @@ async def reissue_ticket(actor: Actor, registration_id: int) -> RegistrationOut:
 
 
 async def door_activity(activity_id: int) -> DoorActivity:
-    row = await _activity_row(activity_id)
+    return _door_activity(await _activity_row(activity_id))
+
+
+def _door_activity(row: dict[str, Any]) -> DoorActivity:
     return DoorActivity(
         id=row["id"],
         title=row["title"],
@@ -917,6 +920,28 @@ async def door_activity(activity_id: int) -> DoorActivity:
         capacity=row["capacity"],
         confirmed=row["taken"],
     )
+
+
+async def door_activities(
+    ids: Sequence[int], subtree: str | None, *, ending_after: datetime
+) -> list[DoorActivity]:
+    """Published or closed activities that end after a moment: those with the given ids,
+    and those owned within a subtree path."""
+    match = Activity.id.is_in(list(ids) or [0])
+    if subtree is not None:
+        match |= Activity.owner.path.like(f"{subtree}%")
+    rows = (
+        await Activity.select(*ACTIVITY_COLUMNS)
+        .where(
+            match
+            & Activity.status.is_in(["published", "closed"])
+            & (Activity.ends_at > ending_after)
+        )
+        .order_by(Activity.starts_at)
+        .limit(MAX_LIST)
+        .run()
+    )
+    return [_door_activity(row) for row in rows]
 
 
 DOOR_COLUMNS = (

@@ -96,3 +96,7 @@ class CheckinApi(Controller):
         self, request: AnyRequest, activity_id: FromPath[int], q: FromQuery[str] = ""
     ) -> list[RosterTicket]:
         return await checkin.search(require_actor(request), activity_id, q)
+
+    @get("/activities/{activity_id:int}/door/recent")
+    async def recent(self, request: AnyRequest, activity_id: FromPath[int]) -> list[CheckinOut]:
+        return await checkin.recent_admissions(require_actor(request), activity_id)

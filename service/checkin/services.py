@@ -102,6 +102,23 @@ async def door(actor: Actor, activity_id: int) -> Door:
     return _door_from(activity, await _settings_row(activity_id))
 
 
+async def scannable_activities(actor: Actor) -> list[DoorActivity]:
+    """Activities this actor may scan at that have not ended: those of the organiser's
+    subtree, and those a staff member is assigned to."""
+    if not actor.has("staff", "organiser", "admin"):
+        return []
+    assigned: list[int] = []
+    if actor.member_id is not None:
+        assigned = [
+            row["activity_id"]
+            for row in await DoorStaff.select(DoorStaff.activity_id)
+            .where(DoorStaff.member_id == actor.member_id)
+            .run()
+        ]
+    subtree = actor.node_path if actor.has("organiser", "admin") else None
+    return await activities.door_activities(assigned, subtree, ending_after=clock.now())
+
+
 async def _organised_door(actor: Actor, activity_id: int) -> Door:
     if not actor.has("organiser", "admin"):
         raise Forbidden()
