@@ -9,11 +9,13 @@ from typing import Any
 
 from babel.dates import format_datetime
 from jinja2 import Environment
-from litestar import Litestar, Response
+from litestar import Litestar, Response, get
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import File
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
@@ -58,6 +60,14 @@ def localtime(moment: datetime | None, *, short: bool = False) -> str:
     )
 
 
+@get("/sw.js", include_in_schema=False, cache_control=CacheControlHeader(no_cache=True))
+async def service_worker() -> File:
+    """The service worker, from the root so that its scope is the whole site."""
+    return File(
+        WEB / "static" / "sw.js", content_disposition_type="inline", media_type="text/javascript"
+    )
+
+
 @asynccontextmanager
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
     await db.open_pool()
@@ -96,6 +106,7 @@ def create_app() -> Litestar:
             TicketApi,
             CheckinApi,
             healthz,
+            service_worker,
             create_static_files_router(
                 path="/static", directories=[WEB / "static"], include_in_schema=False
             ),

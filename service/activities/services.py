@@ -695,6 +695,16 @@ async def my_registration(actor: Actor, activity_id: int) -> RegistrationOut | N
     return await _registration_out(row) if row else None
 
 
+async def my_ticket(actor: Actor, registration_id: int) -> MyRegistrationOut:
+    """The member's own registration with its activity: a ticket is shown to its holder
+    only (an organiser seeing the code could walk in with it)."""
+    row, as_organiser = await _owned_registration(actor, registration_id)
+    if as_organiser:
+        raise NotFound("There is no such registration.")
+    activity = (await _rows_to_out([await _activity_row(row["activity"])]))[0]
+    return MyRegistrationOut(registration=await _registration_out(row), activity=activity)
+
+
 async def get_registration(actor: Actor, registration_id: int) -> RegistrationOut:
     row, _ = await _owned_registration(actor, registration_id)
     return await _registration_out(row)

@@ -45,7 +45,8 @@ class TicketApi(Controller):
 
     @get("/registrations/{registration_id:int}/qr.svg", media_type="image/svg+xml")
     async def qr(self, request: AnyRequest, registration_id: FromPath[int]) -> Response[bytes]:
-        registration = await activities.get_registration(require_actor(request), registration_id)
+        ticket = await activities.my_ticket(require_actor(request), registration_id)
+        registration = ticket.registration
         if registration.ticket_code is None:
             raise DomainError("no_ticket", "Only a confirmed place has a ticket.")
         return svg_response(request, tickets.qr_svg(registration.ticket_code))

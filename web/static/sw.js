@@ -1,0 +1,61 @@
+// Unionhall service worker: static files from the cache, and tickets that stay viewable
+// with no signal once opened. Pages are private to the signed-in member, so only ticket
+// pages are kept, and they are dropped at sign-out (the page posts "forget").
+const VERSION = "v1";
+const STATIC = `static-${VERSION}`;
+const TICKETS = "tickets";
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches.open(STATIC).then((cache) =>
+      cache.addAll(["/static/app.css?v=1", "/static/vendor/htmx-2.0.11.min.js"])
+    ).then(() => self.skipWaiting())
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches.keys().then((names) =>
+      Promise.all(names.filter((n) => n.startsWith("static-") && n !== STATIC).map((n) => caches.delete(n)))
+    ).then(() => self.clients.claim())
+  );
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data === "forget") event.waitUntil(caches.delete(TICKETS));
+});
+
+function isTicketPage(url) {
+  return /^\/me\/tickets\/\d+$/.test(url.pathname);
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith("/static/")) {
+    event.respondWith(
+      caches.match(request).then((hit) => hit || fetch(request).then((response) => {
+        if (response.ok) {
+          const copy = response.clone();
+          caches.open(STATIC).then((cache) => cache.put(request, copy));
+        }
+        return response;
+      }))
+    );
+    return;
+  }
+  if (isTicketPage(url) && !request.headers.get("HX-Request")) {
+    // Network first, so a reissued code replaces the old one; the copy when offline.
+    event.respondWith(
+      fetch(request).then((response) => {
+        if (response.ok) {
+          const copy = response.clone();
+          caches.open(TICKETS).then((cache) => cache.put(url.pathname, copy));
+        }
+        return response;
+      }).catch(() => caches.match(url.pathname).then((hit) => hit || Response.error()))
+    );
+  }
+});
