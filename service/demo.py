@@ -10,8 +10,9 @@ from service import clock
 from service.activities import services as activities
 from service.activities.schemas import ActivityIn, VenueIn
 from service.activities.tables import Activity
+from service.checkin import services as checkin
 from service.orgs import services as orgs
-from service.orgs.schemas import SYSTEM, WORKER_GROUPS, MemberIn, NodeIn
+from service.orgs.schemas import SYSTEM, WORKER_GROUPS, Actor, MemberIn, NodeIn
 from service.orgs.tables import Member, Node
 
 NODES: tuple[tuple[str, str, str, str | None], ...] = (
@@ -148,7 +149,35 @@ async def _demo_activities() -> int:
             ),
         )
         await activities.publish(organiser, created.id)
-    return len(plans)
+    return len(plans) + await _demo_door(organiser)
+
+
+async def _demo_door(organiser: Actor) -> int:
+    """An activity starting within the hour, so the door can be tried at once: every demo
+    worker holds a ticket and the demo staff member is on its door staff."""
+    starts = (clock.now() + timedelta(minutes=40)).replace(second=0, microsecond=0)
+    created = await activities.create_activity(
+        organiser,
+        ActivityIn(
+            kind="reading_session",
+            title="安全生产知识讲座（演示签到）",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=2),
+            capacity=50,
+            venue=VenueIn(name="县总工会二楼会议室", address="城关镇工人文化宫二楼"),
+            description="演示数据：用工作人员账号打开“签到”，扫描职工的入场码。",
+        ),
+    )
+    await activities.publish(organiser, created.id)
+    for person in PEOPLE:
+        if person.roles == ("worker",):
+            member_id = await orgs.member_id_for_phone(person.phone)
+            worker = await orgs.actor_for_member(member_id or 0)
+            assert worker is not None
+            await activities.register(worker, created.id)
+    staff = next(person for person in PEOPLE if "staff" in person.roles)
+    await checkin.assign_staff(organiser, created.id, staff.phone)
+    return 1
 
 
 def demo_sign_ins() -> list[tuple[str, str]]:
