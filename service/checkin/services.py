@@ -252,9 +252,10 @@ async def _admit(
     at: datetime,
     gate: str,
     walk_in: bool,
-) -> int:
-    """Record the admission, or the duplicate; returns the new scan's id. The earliest
-    scan wins: an offline scan made before the recorded admission takes its place."""
+) -> tuple[int, dict[str, Any] | None]:
+    """Record the admission, or the duplicate: (the new scan's id, the standing admission
+    when this scan is a duplicate). The earliest scan wins: an offline scan made before
+    the recorded admission takes its place."""
     seen_earlier = None if SERIALISE_ADMISSIONS else await _admission(registration_id)
     async with write_transaction():
         if SERIALISE_ADMISSIONS:
@@ -277,9 +278,9 @@ async def _admit(
             )
 
         if first is None:
-            return await _insert(scan("admitted"))
+            return await _insert(scan("admitted")), None
         if at >= first["scanned_at"]:
-            return await _insert(scan("already_checked_in", first["id"]))
+            return await _insert(scan("already_checked_in", first["id"])), first
         # Two offline scanners admitted one ticket: this scan came first. The later one
         # becomes the duplicate, and its scanner sees that after its next roster sync.
         await Scan.update({Scan.result: "superseded"}).where(Scan.id == first["id"]).run()
@@ -289,7 +290,7 @@ async def _admit(
             .where(Scan.id == first["id"])
             .run()
         )
-        return winner
+        return winner, None
 
 
 async def _answer(scan_id: int) -> CheckinOut:
@@ -346,11 +347,13 @@ async def _decided(
     gate: str,
     walk_in: bool = False,
 ) -> CheckinOut:
-    """Record a verdict in the scan log (or the admission) and answer with it."""
+    """Record a verdict in the scan log (or the admission) and answer with it (built
+    from what is known, so a verdict costs no read after its write)."""
+    first: dict[str, Any] | None = None
     try:
         if verdict == "admit":
             assert registration is not None
-            scan_id = await _admit(
+            scan_id, first = await _admit(
                 actor,
                 found,
                 registration.id,
@@ -359,6 +362,7 @@ async def _decided(
                 gate=gate,
                 walk_in=walk_in,
             )
+            verdict = "admitted" if first is None else "already_checked_in"
         else:
             async with write_transaction():
                 scan_id = await _insert(
@@ -380,7 +384,21 @@ async def _decided(
         if replayed is None:
             raise
         return replayed
-    return await _answer(scan_id)
+    out = CheckinOut(
+        result=verdict,
+        registration_id=registration.id if registration else None,
+        attendee=_attendee(registration),
+        scan_id=scan_id,
+        client_id=client_id,
+        walk_in=walk_in and verdict == "admitted",
+    )
+    if verdict == "admitted":
+        out.first_checked_in_at, out.first_scanner, out.first_gate = at, actor.name[:50], gate
+    elif first is not None:
+        out.first_checked_in_at = first["scanned_at"]
+        out.first_scanner = first["scanner_name"]
+        out.first_gate = first["gate"]
+    return out
 
 
 async def check_in(
