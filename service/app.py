@@ -33,6 +33,7 @@ from service.keys import secret_key
 from service.orgs.api import OrgApi
 from service.orgs.pages import OrgPages
 from service.redis_client import close_redis
+from service.reports.api import ReportApi
 from service.settings import PROJECT_ROOT, get_settings
 from service.tickets.api import TicketApi
 from service.tickets.pages import TicketPages
@@ -105,6 +106,7 @@ def create_app() -> Litestar:
             OrgApi,
             TicketApi,
             CheckinApi,
+            ReportApi,
             healthz,
             service_worker,
             create_static_files_router(

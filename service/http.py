@@ -4,6 +4,7 @@ and how errors come back (JSON on /api, a page in the user's language elsewhere)
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from jinja2_fragments.litestar import HTMXBlockTemplate
@@ -26,6 +27,7 @@ from service.i18n import (
     normalise_language,
 )
 from service.orgs.schemas import GROUP_LABELS, NODE_KIND_LABELS, ROLE_LABELS, Actor
+from service.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +111,30 @@ def with_session(response: Response[Any], request: Request[Any, Any, Any], token
 def without_session(response: Response[Any]) -> Any:
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+# --- parsing ---
+
+
+def parse_day(raw: str | None, field: str) -> datetime | None:
+    """A date (local midnight) or a full timestamp from a query string or form field."""
+    if not raw:
+        return None
+    try:
+        day = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise DomainError(
+            "validation_error", "Enter a date such as 2026-05-01.", field=field
+        ) from None
+    return day.replace(tzinfo=day.tzinfo or get_settings().zone)
+
+
+def parse_day_end(raw: str | None, field: str) -> datetime | None:
+    """The end of a range: a date means up to the end of that day."""
+    moment = parse_day(raw, field)
+    if moment is not None and raw is not None and len(raw.strip()) == len("2026-05-01"):
+        moment += timedelta(days=1)
+    return moment
 
 
 # --- pages ------------------------------------------------------------------------------

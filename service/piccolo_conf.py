@@ -15,5 +15,6 @@ APP_REGISTRY = AppRegistry(
         "service.reminders.piccolo_app",
         "service.tickets.piccolo_app",
         "service.checkin.piccolo_app",
+        "service.reports.piccolo_app",
     ]
 )

@@ -76,10 +76,12 @@ from service.orgs.schemas import SYSTEM, Actor, MemberIn, NodeIn  # noqa: E402
 from service.orgs.tables import Member, Node  # noqa: E402
 from service.redis_client import get_redis, stop_embedded_redis  # noqa: E402
 from service.reminders.tables import OutboxMessage  # noqa: E402
+from service.reports.tables import ExportAudit  # noqa: E402
 from service.tickets.tables import Revocation, TicketState  # noqa: E402
 
 # Children before parents, so deletes respect the foreign keys.
 TABLES = (
+    ExportAudit,
     AuditEntry,
     DoorStaff,
     CheckinSettings,

@@ -15,7 +15,7 @@ from service import clock
 from service.activities import services as activities
 from service.activities.schemas import KINDS, ActivityIn, VenueIn
 from service.errors import DomainError, Forbidden
-from service.http import form_error, page, require_actor
+from service.http import form_error, page, parse_day, require_actor
 from service.orgs import services as orgs
 from service.orgs.schemas import WORKER_GROUPS
 from service.settings import get_settings
@@ -36,18 +36,6 @@ def parse_local(raw: str, field: str) -> datetime:
 
 def parse_optional_local(raw: str, field: str) -> datetime | None:
     return parse_local(raw, field) if (raw or "").strip() else None
-
-
-def parse_day(raw: str | None, field: str) -> datetime | None:
-    if not raw:
-        return None
-    try:
-        day = datetime.fromisoformat(raw.strip())
-    except ValueError:
-        raise DomainError(
-            "validation_error", "Enter a date such as 2026-05-01.", field=field
-        ) from None
-    return day.replace(tzinfo=day.tzinfo or get_settings().zone)
 
 
 def parse_places(raw: str) -> int | None:

@@ -1,0 +1,451 @@
+"""Attendance reports: what organisers send upward. Every figure is an aggregate computed
+in the database and scoped to the caller's subtree here, in the service.
+
+Reports are the read side across rooms: they read the activity, registration, member,
+node and scan tables with aggregate SQL (never writing them), because a report built
+from each room's row-by-row services would be neither fast nor consistent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.querystring import QueryString
+
+from service import clock
+from service.activities import services as activities
+from service.activities.schemas import KINDS, DoorActivity
+from service.db import engine
+from service.errors import DomainError, Forbidden, NotFound
+from service.orgs import services as orgs
+from service.orgs.schemas import WORKER_GROUPS, Actor
+from service.reports.schemas import (
+    ActivityReport,
+    ArrivalBucket,
+    GateCount,
+    GroupCount,
+    HistoryItem,
+    KindCount,
+    MemberHistory,
+    MonthCount,
+    NodeCount,
+    NodeReach,
+    ReportSection,
+    SummaryReport,
+)
+from service.settings import get_settings
+
+BUCKET_SECONDS = 15 * 60
+MAX_RANGE = timedelta(days=5 * 366)
+DEFAULT_RANGE = timedelta(days=365)
+TOP_NODES = 5
+HISTORY_LIMIT = 500
+
+# Where each activity kind adds its own part of the report (ROADMAP.md: job-fair intents,
+# deliveries, livestream viewers, reading notes). A kind's room registers a function.
+SectionBuilder = Callable[[int], Coroutine[Any, Any, list[ReportSection]]]
+SECTIONS: dict[str, SectionBuilder] = {}
+
+ADMITTED = "s.result = 'admitted' AND s.undone_at IS NULL"
+
+
+async def _rows(sql: str, *params: Any) -> list[dict[str, Any]]:
+    """A read-only aggregate query; `{}` marks each parameter (both engines)."""
+    return await engine().run_querystring(QueryString(sql, *params))
+
+
+def _epoch(column: str) -> str:
+    if isinstance(engine(), PostgresEngine):
+        return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
+    return f"CAST(strftime('%s', {column}) AS INTEGER)"
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _require_organiser(actor: Actor) -> None:
+    if not actor.has("organiser", "admin"):
+        raise Forbidden("Reports are for organisers.")
+
+
+async def _reported_activity(actor: Actor, activity_id: int) -> DoorActivity:
+    _require_organiser(actor)
+    activity = await activities.door_activity(activity_id)
+    if not actor.reaches(activity.owner_path):
+        raise NotFound("There is no such activity.")
+    return activity
+
+
+# --- one activity -------------------------------------------------------------------------
+
+
+async def activity_report(actor: Actor, activity_id: int) -> ActivityReport:
+    activity = await _reported_activity(actor, activity_id)
+    kind, status = await _activity_kind(activity_id)
+    by_status = {
+        row["status"]: int(row["n"])
+        for row in await _rows(
+            "SELECT status, COUNT(*) AS n FROM activity_registration "
+            "WHERE activity = {} GROUP BY status",
+            activity_id,
+        )
+    }
+    gates = await _rows(
+        "SELECT s.gate AS gate, COUNT(*) AS n, "
+        "SUM(CASE WHEN s.walk_in THEN 1 ELSE 0 END) AS walk_ins, COUNT(*) AS scans "
+        f"FROM checkin_scan s WHERE s.activity_id = {{}} AND {ADMITTED} GROUP BY s.gate "
+        "ORDER BY s.gate",
+        activity_id,
+    )
+    checked_in = sum(int(row["n"]) for row in gates)
+    walk_ins = sum(int(row["walk_ins"] or 0) for row in gates)
+    any_scan = await _rows(
+        "SELECT COUNT(*) AS n FROM checkin_scan WHERE activity_id = {}", activity_id
+    )
+    confirmed = by_status.get("confirmed", 0)
+    ended = activity.ends_at <= clock.now()
+    unknown = ended and confirmed > 0 and int(any_scan[0]["n"]) == 0
+    no_shows = max(0, confirmed - checked_in)
+    by_node, by_group = await _attendee_breakdown(activity_id)
+    builder = SECTIONS.get(kind)
+    return ActivityReport(
+        activity_id=activity_id,
+        title=activity.title,
+        kind=kind,
+        status=status,
+        starts_at=activity.starts_at,
+        ends_at=activity.ends_at,
+        registered=sum(by_status.values()),
+        confirmed=confirmed,
+        waitlisted=by_status.get("waitlisted", 0),
+        cancelled=by_status.get("cancelled", 0),
+        checked_in=checked_in,
+        walk_ins=walk_ins,
+        no_shows=0 if unknown else no_shows,
+        no_show_rate=None if unknown else _rate(no_shows, confirmed),
+        provisional=not ended,
+        attendance_unknown=unknown,
+        by_gate=[GateCount(gate=row["gate"] or "", checked_in=int(row["n"])) for row in gates],
+        arrivals=await _arrivals(activity_id),
+        by_node=by_node,
+        by_group=by_group,
+        sections=await builder(activity_id) if builder else [],
+    )
+
+
+async def _activity_kind(activity_id: int) -> tuple[str, str]:
+    rows = await _rows("SELECT kind, status FROM activity WHERE id = {}", activity_id)
+    return rows[0]["kind"], rows[0]["status"]
+
+
+async def _arrivals(activity_id: int) -> list[ArrivalBucket]:
+    """The arrival curve: check-ins per 15 minutes, gaps filled with zeros."""
+    bucket = f"{_epoch('s.scanned_at')} / {BUCKET_SECONDS}"
+    rows = await _rows(
+        f"SELECT {bucket} AS bucket, COUNT(*) AS n FROM checkin_scan s "
+        f"WHERE s.activity_id = {{}} AND {ADMITTED} GROUP BY {bucket} ORDER BY 1",
+        activity_id,
+    )
+    counts = {int(row["bucket"]): int(row["n"]) for row in rows}
+    if not counts:
+        return []
+    return [
+        ArrivalBucket(
+            start=datetime.fromtimestamp(index * BUCKET_SECONDS, UTC),
+            checked_in=counts.get(index, 0),
+        )
+        for index in range(min(counts), max(counts) + 1)
+    ]
+
+
+async def _attendee_breakdown(activity_id: int) -> tuple[list[NodeCount], list[GroupCount]]:
+    rows = await _rows(
+        "SELECT m.node AS node, m.worker_group AS grp, COUNT(*) AS confirmed, "
+        "COUNT(s.id) AS checked_in "
+        "FROM activity_registration r JOIN org_member m ON m.id = r.member "
+        f"LEFT JOIN checkin_scan s ON s.registration_id = r.id AND {ADMITTED} "
+        "WHERE r.activity = {} AND r.status = 'confirmed' "
+        "GROUP BY m.node, m.worker_group",
+        activity_id,
+    )
+    per_node: dict[int, list[int]] = {}
+    per_group: dict[str, list[int]] = {}
+    for row in rows:
+        for key, table in ((row["node"], per_node), (row["grp"], per_group)):
+            counts = table.setdefault(key, [0, 0])
+            counts[0] += int(row["confirmed"])
+            counts[1] += int(row["checked_in"])
+    groups = [
+        GroupCount(group=group, confirmed=counts[0], checked_in=counts[1])
+        for group, counts in sorted(
+            per_group.items(),
+            key=lambda item: WORKER_GROUPS.index(item[0]) if item[0] in WORKER_GROUPS else 99,
+        )
+    ]
+    return await _rolled_up(per_node), groups
+
+
+async def _rolled_up(per_node: dict[int, list[int]]) -> list[NodeCount]:
+    """Per-node counts summed into every ancestor, in tree order."""
+    if not per_node:
+        return []
+    nodes = {node.id: node for node in await orgs.list_nodes()}
+    totals: dict[int, list[int]] = {}
+    for node_id, counts in per_node.items():
+        node = nodes.get(node_id)
+        if node is None:
+            continue
+        for ancestor in (int(part) for part in node.path.strip("/").split("/") if part):
+            total = totals.setdefault(ancestor, [0, 0])
+            total[0] += counts[0]
+            total[1] += counts[1]
+    ordered = sorted((nodes[i] for i in totals if i in nodes), key=lambda node: node.path)
+    return [
+        NodeCount(
+            code=node.code,
+            name=node.name,
+            depth=node.depth,
+            confirmed=totals[node.id][0],
+            checked_in=totals[node.id][1],
+        )
+        for node in ordered
+    ]
+
+
+# --- across activities --------------------------------------------------------------------
+
+
+def _range(date_from: datetime | None, date_to: datetime | None) -> tuple[datetime, datetime]:
+    to = date_to or clock.now()
+    start = date_from or to - DEFAULT_RANGE
+    for moment, field in ((start, "from"), (to, "to")):
+        if moment.tzinfo is None:
+            raise DomainError("validation_error", "Give dates with their time zone.", field=field)
+    if to <= start:
+        raise DomainError(
+            "validation_error", "The end of the range must be after its start.", field="to"
+        )
+    if to - start > MAX_RANGE:
+        raise DomainError("validation_error", "Choose a range of at most 5 years.", field="from")
+    return start, to
+
+
+async def summary(
+    actor: Actor,
+    *,
+    node_code: str | None = None,
+    date_from: datetime | None = None,
+    date_to: datetime | None = None,
+    kind: str | None = None,
+    group: str | None = None,
+) -> SummaryReport:
+    """Activities owned within a subtree and started within a range: what was held, who
+    came, what share of the subtree's membership was reached, and who came back."""
+    _require_organiser(actor)
+    start, to = _range(date_from, date_to)
+    if kind and kind not in KINDS:
+        raise DomainError(
+            "validation_error", "Choose an activity kind from the list.", field="kind"
+        )
+    if group and group not in WORKER_GROUPS:
+        raise DomainError("validation_error", "Choose a worker group from the list.", field="group")
+    if node_code:
+        node = await orgs.node_by_code(node_code)
+        if not actor.reaches(node.path):
+            raise Forbidden("This organisation is outside your area.")
+    else:
+        node = (
+            await orgs.node_for_path(actor.node_path)
+            if actor.node_path != "/"
+            else (await orgs.root_node())
+        )
+    scope = f"{node.path}%"
+    # The activities of the report, as a subquery reused by every figure.
+    chosen = (
+        "SELECT a.id FROM activity a JOIN org_node o ON o.id = a.owner "
+        "WHERE o.path LIKE {} AND a.starts_at >= {} AND a.starts_at < {} "
+        "AND a.status IN ('published', 'closed')" + (" AND a.kind = {}" if kind else "")
+    )
+    chosen_params: list[Any] = [scope, start, to, *([kind] if kind else [])]
+    member_filter = " AND m.worker_group = {}" if group else ""
+    group_params: list[Any] = [group] if group else []
+
+    per_activity = await _rows(
+        "SELECT a.id AS id, a.kind AS kind, "
+        f"{_epoch('a.starts_at')} AS starts, {_epoch('a.ends_at')} AS ends, "
+        "(SELECT COUNT(*) FROM activity_registration r JOIN org_member m ON m.id = r.member "
+        f"WHERE r.activity = a.id AND r.status = 'confirmed'{member_filter}) AS confirmed, "
+        "(SELECT COUNT(*) FROM checkin_scan s JOIN activity_registration r "
+        "ON r.id = s.registration_id JOIN org_member m ON m.id = r.member "
+        f"WHERE s.activity_id = a.id AND {ADMITTED}{member_filter}) AS checked_in, "
+        "(SELECT COUNT(*) FROM checkin_scan s WHERE s.activity_id = a.id) AS scans "
+        f"FROM activity a WHERE a.id IN ({chosen})",
+        *group_params,
+        *group_params,
+        *chosen_params,
+    )
+    now = clock.now().timestamp()
+    zone = get_settings().zone
+    kinds: dict[str, KindCount] = {}
+    months: dict[str, MonthCount] = {}
+    totals = {"confirmed": 0, "checked_in": 0, "no_shows": 0, "scanned_confirmed": 0}
+    unknown = 0
+    for row in per_activity:
+        confirmed, checked_in = int(row["confirmed"]), int(row["checked_in"])
+        count = kinds.setdefault(row["kind"], KindCount(row["kind"], 0, 0, 0))
+        count.held += 1
+        count.confirmed += confirmed
+        count.checked_in += checked_in
+        totals["confirmed"] += confirmed
+        totals["checked_in"] += checked_in
+        month = datetime.fromtimestamp(int(row["starts"]), zone).strftime("%Y-%m")
+        bucket = months.setdefault(month, MonthCount(month, 0, 0, 0, 0, None))
+        bucket.activities += 1
+        if int(row["ends"]) > now:
+            continue  # no-shows are counted once an activity has ended
+        if int(row["scans"]) == 0 and confirmed > 0:
+            unknown += 1  # held without scanning: attendance unknown, not zero
+            continue
+        no_shows = max(0, confirmed - checked_in)
+        bucket.confirmed += confirmed
+        bucket.checked_in += checked_in
+        bucket.no_shows += no_shows
+        totals["no_shows"] += no_shows
+        totals["scanned_confirmed"] += confirmed
+    for bucket in months.values():
+        bucket.no_show_rate = _rate(bucket.no_shows, bucket.confirmed)
+
+    in_scope = f" AND o.path LIKE {{}}{member_filter}"
+    attendance = (
+        "FROM checkin_scan s JOIN activity_registration r ON r.id = s.registration_id "
+        "JOIN org_member m ON m.id = r.member JOIN org_node o ON o.id = m.node "
+        f"WHERE {ADMITTED} AND s.activity_id IN ({chosen}){in_scope}"
+    )
+    reach_params = [*chosen_params, scope, *group_params]
+    reached_by_node = await _rows(
+        f"SELECT m.node AS node, COUNT(DISTINCT m.id) AS n {attendance} GROUP BY m.node",
+        *reach_params,
+    )
+    repeat = await _rows(
+        f"SELECT COUNT(*) AS n FROM (SELECT m.id {attendance} "
+        "GROUP BY m.id HAVING COUNT(*) >= 2) repeaters",
+        *reach_params,
+    )
+    members_by_node = await _rows(
+        "SELECT m.node AS node, COUNT(*) AS n FROM org_member m JOIN org_node o ON o.id = m.node "
+        f"WHERE o.path LIKE {{}}{member_filter} GROUP BY m.node",
+        scope,
+        *group_params,
+    )
+    reached = {int(row["node"]): int(row["n"]) for row in reached_by_node}
+    members = {int(row["node"]): int(row["n"]) for row in members_by_node}
+    children = await _child_reach(node.id, members, reached)
+    ranked = sorted(
+        (child for child in children if child.members),
+        key=lambda child: (-(child.share or 0.0), child.code),
+    )
+    members_total, reached_total = sum(members.values()), sum(reached.values())
+    return SummaryReport(
+        node_code=node.code,
+        node_name=node.name,
+        date_from=start,
+        date_to=to,
+        kind=kind or None,
+        group=group or None,
+        activities_held=len(per_activity),
+        by_kind=sorted(kinds.values(), key=lambda count: KINDS.index(count.kind)),
+        confirmed=totals["confirmed"],
+        checked_in=totals["checked_in"],
+        no_shows=totals["no_shows"],
+        no_show_rate=_rate(totals["no_shows"], totals["scanned_confirmed"]),
+        attendance_unknown=unknown,
+        members_in_scope=members_total,
+        members_reached=reached_total,
+        reach_share=_rate(reached_total, members_total),
+        repeat_attendees=int(repeat[0]["n"]),
+        by_month=[months[month] for month in sorted(months)],
+        top_nodes=ranked[:TOP_NODES],
+        bottom_nodes=ranked[::-1][:TOP_NODES] if len(ranked) > TOP_NODES else [],
+    )
+
+
+async def _child_reach(
+    parent_id: int, members: dict[int, int], reached: dict[int, int]
+) -> list[NodeReach]:
+    """Members and reached members of each child of a node, with everything under it."""
+    nodes = await orgs.list_nodes()
+    children = [node for node in nodes if node.parent_id == parent_id]
+    out = []
+    for child in children:
+        inside = [node.id for node in nodes if node.path.startswith(child.path)]
+        total = sum(members.get(node_id, 0) for node_id in inside)
+        came = sum(reached.get(node_id, 0) for node_id in inside)
+        out.append(
+            NodeReach(
+                code=child.code,
+                name=child.name,
+                members=total,
+                reached=came,
+                share=_rate(came, total),
+            )
+        )
+    return out
+
+
+# --- one member ---------------------------------------------------------------------------
+
+
+async def member_history(actor: Actor, member_id: int | None = None) -> MemberHistory:
+    """A member's activities and attendance rate: their own, or, for an organiser, any
+    member within their subtree."""
+    target = actor.member_id if member_id is None else member_id
+    if target is None:
+        raise DomainError("not_signed_in", "Sign in to continue.")
+    if target == actor.member_id:
+        card = (await orgs.member_cards([target]))[0]
+    else:
+        member = await orgs.get_member(actor, target)  # scope-checked: out of scope is 404
+        card = {"id": member.id, "name": member.name, "phone_masked": member.phone_masked}
+    rows = await _rows(
+        "SELECT a.id AS id, a.title AS title, a.kind AS kind, a.starts_at AS starts_at, "
+        "a.ends_at AS ends_at, r.status AS status, s.scanned_at AS checked_in_at "
+        "FROM activity_registration r JOIN activity a ON a.id = r.activity "
+        f"LEFT JOIN checkin_scan s ON s.registration_id = r.id AND {ADMITTED} "
+        "WHERE r.member = {} ORDER BY a.starts_at DESC LIMIT {}",
+        target,
+        HISTORY_LIMIT,
+    )
+    now = clock.now()
+    items = [
+        HistoryItem(
+            activity_id=row["id"],
+            title=row["title"],
+            kind=row["kind"],
+            starts_at=_as_datetime(row["starts_at"]),
+            ends_at=_as_datetime(row["ends_at"]),
+            status=row["status"],
+            checked_in_at=_as_datetime(row["checked_in_at"]) if row["checked_in_at"] else None,
+        )
+        for row in rows
+    ]
+    ended = [item for item in items if item.status == "confirmed" and item.ends_at <= now]
+    attended = sum(1 for item in ended if item.checked_in_at is not None)
+    return MemberHistory(
+        member_id=target,
+        name=card["name"],
+        phone_masked=card["phone_masked"],
+        items=items,
+        attended=attended,
+        confirmed_ended=len(ended),
+        attendance_rate=_rate(attended, len(ended)),
+    )
+
+
+def _as_datetime(value: Any) -> datetime:
+    """A timestamp from a raw query: PostgreSQL gives datetimes, SQLite text."""
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
