@@ -1,4 +1,4 @@
-"""`unionhall run | worker | migrate | demo | users | tokens`."""
+"""`unionhall run | worker | migrate | demo | users | tokens | tickets`."""
 
 from __future__ import annotations
 
@@ -116,6 +116,15 @@ def cmd_tokens_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tickets_rotate_key(args: argparse.Namespace) -> int:
+    from service.tickets import tokens
+
+    path = tokens.create_signing_key()
+    print(f"new signing key: {path.name}; older keys keep verifying until their file is removed")
+    print("restart the web processes so that they sign with it")
+    return 0
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from tasks.worker import create_worker
 
@@ -202,6 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
     create = tokens.add_parser("create", help="one token per phone, printed as PHONE TOKEN")
     create.add_argument("--phone", action="append", required=True)
     create.set_defaults(func=cmd_tokens_create)
+
+    tickets = sub.add_parser("tickets", help="ticket signing keys").add_subparsers(
+        dest="tickets_command", required=True
+    )
+    rotate = tickets.add_parser("rotate-key", help="start signing tickets with a new key")
+    rotate.set_defaults(func=cmd_tickets_rotate_key)
     return parser
 
 
