@@ -49,6 +49,7 @@ class BatchScan(msgspec.Struct):
     code: str
     client_id: str
     scanned_at: datetime | None = None
+    gate: str | None = None  # default: the batch's gate
 
 
 class BatchIn(msgspec.Struct):

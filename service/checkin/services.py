@@ -252,10 +252,13 @@ async def _admit(
     at: datetime,
     gate: str,
     walk_in: bool,
+    offline: bool = False,
 ) -> tuple[int, dict[str, Any] | None]:
     """Record the admission, or the duplicate: (the new scan's id, the standing admission
-    when this scan is a duplicate). The earliest scan wins: an offline scan made before
-    the recorded admission takes its place."""
+    when this scan is a duplicate). Among offline scans (a synced queue, whose scanner
+    already showed its own verdict) the earliest wins: one made before the recorded
+    admission takes its place. A scan answered live never displaces a standing admission,
+    whatever its phone's clock says: that would show green twice."""
     seen_earlier = None if SERIALISE_ADMISSIONS else await _admission(registration_id)
     async with write_transaction():
         if SERIALISE_ADMISSIONS:
@@ -279,7 +282,7 @@ async def _admit(
 
         if first is None:
             return await _insert(scan("admitted")), None
-        if at >= first["scanned_at"]:
+        if not offline or at >= first["scanned_at"]:
             return await _insert(scan("already_checked_in", first["id"])), first
         # Two offline scanners admitted one ticket: this scan came first. The later one
         # becomes the duplicate, and its scanner sees that after its next roster sync.
@@ -346,6 +349,7 @@ async def _decided(
     at: datetime,
     gate: str,
     walk_in: bool = False,
+    offline: bool = False,
 ) -> CheckinOut:
     """Record a verdict in the scan log (or the admission) and answer with it (built
     from what is known, so a verdict costs no read after its write)."""
@@ -361,6 +365,7 @@ async def _decided(
                 at=at,
                 gate=gate,
                 walk_in=walk_in,
+                offline=offline,
             )
             verdict = "admitted" if first is None else "already_checked_in"
         else:
@@ -426,6 +431,7 @@ async def _check_in_at(
     client_id: str | None,
     scanned_at: datetime | None,
     gate: str,
+    offline: bool = False,
 ) -> CheckinOut:
     gate = _gate(found, gate)
     client_id = _client_id(client_id)
@@ -434,7 +440,14 @@ async def _check_in_at(
     at = _scan_time(scanned_at, clock.now())
     verdict, registration = await _judge_code(found, code if isinstance(code, str) else "", at)
     return await _decided(
-        actor, found, verdict, registration, client_id=client_id, at=at, gate=gate
+        actor,
+        found,
+        verdict,
+        registration,
+        client_id=client_id,
+        at=at,
+        gate=gate,
+        offline=offline,
     )
 
 
@@ -469,7 +482,8 @@ async def check_in_batch(
             scan.code,
             client_id=scan.client_id,
             scanned_at=scan.scanned_at,
-            gate=gate,
+            gate=gate if scan.gate is None else scan.gate,
+            offline=True,
         )
     return [answers[index] for index in range(len(scans))]
 

@@ -1,9 +1,10 @@
-// Unionhall service worker: static files from the cache, and tickets that stay viewable
-// with no signal once opened. Pages are private to the signed-in member, so only ticket
-// pages are kept, and they are dropped at sign-out (the page posts "forget").
+// Unionhall service worker: static files from the cache, and the pages that must open
+// with no signal once opened: a member's tickets and the door scanner. Pages are private
+// to the signed-in member, so only those are kept, and they are dropped at sign-out (the
+// page posts "forget").
 const VERSION = "v1";
 const STATIC = `static-${VERSION}`;
-const TICKETS = "tickets";
+const PRIVATE = "private-pages";
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -22,11 +23,11 @@ self.addEventListener("activate", (event) => {
 });
 
 self.addEventListener("message", (event) => {
-  if (event.data === "forget") event.waitUntil(caches.delete(TICKETS));
+  if (event.data === "forget") event.waitUntil(caches.delete(PRIVATE));
 });
 
-function isTicketPage(url) {
-  return /^\/me\/tickets\/\d+$/.test(url.pathname);
+function isOfflinePage(url) {
+  return /^\/(me\/tickets|door)\/\d+$/.test(url.pathname);
 }
 
 self.addEventListener("fetch", (event) => {
@@ -46,13 +47,13 @@ self.addEventListener("fetch", (event) => {
     );
     return;
   }
-  if (isTicketPage(url) && !request.headers.get("HX-Request")) {
+  if (isOfflinePage(url) && !request.headers.get("HX-Request")) {
     // Network first, so a reissued code replaces the old one; the copy when offline.
     event.respondWith(
       fetch(request).then((response) => {
         if (response.ok) {
           const copy = response.clone();
-          caches.open(TICKETS).then((cache) => cache.put(url.pathname, copy));
+          caches.open(PRIVATE).then((cache) => cache.put(url.pathname, copy));
         }
         return response;
       }).catch(() => caches.match(url.pathname).then((hit) => hit || Response.error()))
