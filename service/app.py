@@ -27,13 +27,20 @@ from service.activities.pages import ActivityPages
 from service.checkin.api import CheckinApi
 from service.checkin.pages import CheckinPages
 from service.health import healthz
-from service.http import EXCEPTION_HANDLERS, BearerAwareCSRFMiddleware, resolve_request
+from service.http import (
+    EXCEPTION_HANDLERS,
+    BearerAwareCSRFMiddleware,
+    local_input,
+    resolve_request,
+)
 from service.i18n import current_language, gettext, ngettext
 from service.keys import secret_key
 from service.orgs.api import OrgApi
 from service.orgs.pages import OrgPages
 from service.redis_client import close_redis
 from service.reports.api import ReportApi
+from service.reports.export_pages import ExportPages
+from service.reports.pages import ReportPages
 from service.settings import PROJECT_ROOT, get_settings
 from service.tickets.api import TicketApi
 from service.tickets.pages import TicketPages
@@ -48,6 +55,7 @@ def configure_jinja(engine: JinjaTemplateEngine) -> None:
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["static_version"] = "1"
     env.filters["localtime"] = localtime
+    env.filters["localinput"] = local_input
 
 
 def localtime(moment: datetime | None, *, short: bool = False) -> str:
@@ -101,6 +109,8 @@ def create_app() -> Litestar:
             OrgPages,
             TicketPages,
             CheckinPages,
+            ReportPages,
+            ExportPages,
             AccountApi,
             ActivityApi,
             OrgApi,

@@ -116,6 +116,21 @@ def without_session(response: Response[Any]) -> Any:
 # --- parsing ---
 
 
+def parse_local(raw: str, field: str) -> datetime:
+    """A datetime-local form value (no zone) read in the service's time zone."""
+    try:
+        naive = datetime.fromisoformat((raw or "").strip())
+    except ValueError:
+        raise DomainError("validation_error", "Enter a date and time.", field=field) from None
+    if naive.tzinfo is not None:
+        return naive
+    return naive.replace(tzinfo=get_settings().zone)
+
+
+def parse_optional_local(raw: str, field: str) -> datetime | None:
+    return parse_local(raw, field) if (raw or "").strip() else None
+
+
 def parse_day(raw: str | None, field: str) -> datetime | None:
     """A date (local midnight) or a full timestamp from a query string or form field."""
     if not raw:
@@ -135,6 +150,11 @@ def parse_day_end(raw: str | None, field: str) -> datetime | None:
     if moment is not None and raw is not None and len(raw.strip()) == len("2026-05-01"):
         moment += timedelta(days=1)
     return moment
+
+
+def local_input(moment: datetime | None) -> str:
+    """A datetime-local form value (no zone) in the service's time zone."""
+    return moment.astimezone(get_settings().zone).strftime("%Y-%m-%dT%H:%M") if moment else ""
 
 
 # --- pages ------------------------------------------------------------------------------

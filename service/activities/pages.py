@@ -3,7 +3,7 @@ create / edit / publish / close / cancel / duplicate / capacity / roster pages."
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -15,27 +15,19 @@ from service import clock
 from service.activities import services as activities
 from service.activities.schemas import KINDS, ActivityIn, VenueIn
 from service.errors import DomainError, Forbidden
-from service.http import form_error, page, parse_day, require_actor
+from service.http import (
+    form_error,
+    local_input,
+    page,
+    parse_day,
+    parse_local,
+    parse_optional_local,
+    require_actor,
+)
 from service.orgs import services as orgs
 from service.orgs.schemas import WORKER_GROUPS
-from service.settings import get_settings
 
 AnyRequest = Request[Any, Any, Any]
-
-
-def parse_local(raw: str, field: str) -> datetime:
-    """A datetime-local form value (no zone) read in the service's time zone."""
-    try:
-        naive = datetime.fromisoformat((raw or "").strip())
-    except ValueError:
-        raise DomainError("validation_error", "Enter a date and time.", field=field) from None
-    if naive.tzinfo is not None:
-        return naive
-    return naive.replace(tzinfo=get_settings().zone)
-
-
-def parse_optional_local(raw: str, field: str) -> datetime | None:
-    return parse_local(raw, field) if (raw or "").strip() else None
 
 
 def parse_places(raw: str) -> int | None:
@@ -72,10 +64,6 @@ def activity_from_form(form: Any) -> ActivityIn:
         eligible_nodes=[str(code) for code in form.getall("eligible_nodes", []) if code],
         eligible_groups=[str(group) for group in form.getall("eligible_groups", []) if group],
     )
-
-
-def _local_input(moment: datetime | None) -> str:
-    return moment.astimezone(get_settings().zone).strftime("%Y-%m-%dT%H:%M") if moment else ""
 
 
 class ActivityPages(Controller):
@@ -179,8 +167,8 @@ class ActivityPages(Controller):
             None,
             {
                 "kind": "job_fair",
-                "starts_at": _local_input(start),
-                "ends_at": _local_input(start + timedelta(hours=3)),
+                "starts_at": local_input(start),
+                "ends_at": local_input(start + timedelta(hours=3)),
                 "capacity": "100",
             },
         )
@@ -215,11 +203,11 @@ class ActivityPages(Controller):
             "venue_name": activity.venue_name,
             "venue_address": activity.venue_address,
             "online_url": activity.online_url,
-            "starts_at": _local_input(activity.starts_at),
-            "ends_at": _local_input(activity.ends_at),
+            "starts_at": local_input(activity.starts_at),
+            "ends_at": local_input(activity.ends_at),
             "capacity": "" if activity.capacity is None else str(activity.capacity),
-            "registration_opens_at": _local_input(activity.registration_opens_at),
-            "registration_closes_at": _local_input(activity.registration_closes_at),
+            "registration_opens_at": local_input(activity.registration_opens_at),
+            "registration_closes_at": local_input(activity.registration_closes_at),
             "owner": activity.owner_code,
             "eligible_nodes": activity.eligible_nodes,
             "eligible_groups": activity.eligible_groups,

@@ -1,17 +1,18 @@
-"""Door pages: the scanner for staff on a phone."""
+"""Door pages: the scanner for staff on a phone, and the organiser's door setup."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from service.activities.schemas import REGISTRATION_STATUS_LABELS
 from service.checkin import services as checkin
-from service.checkin.schemas import RESULT_COLOURS, RESULT_LABELS, RESULTS
-from service.http import page, require_actor
+from service.checkin.schemas import RESULT_COLOURS, RESULT_LABELS, RESULTS, DoorSettingsIn
+from service.errors import DomainError
+from service.http import form_error, page, parse_optional_local, require_actor
 from service.i18n import gettext
 
 AnyRequest = Request[Any, Any, Any]
@@ -36,3 +37,59 @@ class CheckinPages(Controller):
             result_colours={code: RESULT_COLOURS.get(code, "red") for code in RESULTS},
             statuses={code: gettext(text) for code, text in REGISTRATION_STATUS_LABELS.items()},
         )
+
+    # --- organisers: door setup -----------------------------------------------------------
+
+    async def _setup(
+        self, request: AnyRequest, activity_id: int, status_code: int = 200, **context: Any
+    ) -> Template:
+        actor = require_actor(request)
+        return page(
+            request,
+            "checkin/setup.html",
+            status_code=status_code,
+            door=await checkin.door_settings(actor, activity_id),
+            staff=await checkin.door_staff(actor, activity_id),
+            **context,
+        )
+
+    @get("/organise/activities/{activity_id:int}/door")
+    async def setup(self, request: AnyRequest, activity_id: FromPath[int]) -> Template:
+        return await self._setup(request, activity_id)
+
+    @post("/organise/activities/{activity_id:int}/door")
+    async def save_setup(
+        self, request: AnyRequest, activity_id: FromPath[int]
+    ) -> Template | Redirect:
+        form = await request.form()
+        try:
+            settings = DoorSettingsIn(
+                opens_at=parse_optional_local(str(form.get("opens_at", "")), "opens_at"),
+                closes_at=parse_optional_local(str(form.get("closes_at", "")), "closes_at"),
+                walk_ins_over_capacity=form.get("walk_ins_over_capacity") == "on",
+                gates=str(form.get("gates", "")).splitlines(),
+            )
+            await checkin.update_settings(require_actor(request), activity_id, settings)
+        except DomainError as error:
+            return await self._setup(request, activity_id, 400, **form_error(error))
+        return Redirect(f"/organise/activities/{activity_id}/door?saved=1")
+
+    @post("/organise/activities/{activity_id:int}/door/staff")
+    async def add_staff(
+        self, request: AnyRequest, activity_id: FromPath[int]
+    ) -> Template | Redirect:
+        form = await request.form()
+        try:
+            await checkin.assign_staff(
+                require_actor(request), activity_id, str(form.get("phone", ""))
+            )
+        except DomainError as error:
+            return await self._setup(request, activity_id, 400, **form_error(error))
+        return Redirect(f"/organise/activities/{activity_id}/door")
+
+    @post("/organise/activities/{activity_id:int}/door/staff/{member_id:int}/remove")
+    async def remove_staff(
+        self, request: AnyRequest, activity_id: FromPath[int], member_id: FromPath[int]
+    ) -> Redirect:
+        await checkin.remove_staff(require_actor(request), activity_id, member_id)
+        return Redirect(f"/organise/activities/{activity_id}/door")

@@ -282,7 +282,7 @@ async def _admit(
 
         if first is None:
             return await _insert(scan("admitted")), None
-        if not offline or at >= first["scanned_at"]:
+        if at >= first["scanned_at"]:
             return await _insert(scan("already_checked_in", first["id"])), first
         # Two offline scanners admitted one ticket: this scan came first. The later one
         # becomes the duplicate, and its scanner sees that after its next roster sync.
@@ -596,7 +596,17 @@ async def undo(actor: Actor, scan_id: int, reason: str) -> CheckinOut:
 
 
 async def door_state(actor: Actor, activity_id: int) -> DoorOut:
-    found = await door(actor, activity_id)
+    """The door as a scanner sees it (403 for those who may not scan there)."""
+    return await _door_out(await door(actor, activity_id))
+
+
+async def door_settings(actor: Actor, activity_id: int) -> DoorOut:
+    """The door as its organisers set it up (another node's organiser gets not_found)."""
+    return await _door_out(await _organised_door(actor, activity_id))
+
+
+async def _door_out(found: Door) -> DoorOut:
+    activity_id = found.activity.id
     counts = await _counts(activity_id)
     return DoorOut(
         activity_id=activity_id,
@@ -766,7 +776,7 @@ async def update_settings(actor: Actor, activity_id: int, data: DoorSettingsIn) 
             )
         else:
             await CheckinSettings.insert(CheckinSettings(activity_id=activity_id, **values)).run()
-    return await door_state(actor, activity_id)
+    return await door_settings(actor, activity_id)
 
 
 async def door_staff(actor: Actor, activity_id: int) -> list[dict[str, Any]]:
