@@ -7,6 +7,7 @@ from each room's row-by-row services would be neither fast nor consistent."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,6 +29,7 @@ from service.reports.schemas import (
     GroupCount,
     HistoryItem,
     KindCount,
+    LiveCounts,
     MemberHistory,
     MonthCount,
     NodeCount,
@@ -411,7 +413,9 @@ async def member_history(actor: Actor, member_id: int | None = None) -> MemberHi
         card = {"id": member.id, "name": member.name, "phone_masked": member.phone_masked}
     rows = await _rows(
         "SELECT a.id AS id, a.title AS title, a.kind AS kind, a.starts_at AS starts_at, "
-        "a.ends_at AS ends_at, r.status AS status, s.scanned_at AS checked_in_at "
+        "a.ends_at AS ends_at, r.status AS status, s.scanned_at AS checked_in_at, "
+        "a.status AS activity_status, "
+        "(SELECT COUNT(*) FROM checkin_scan x WHERE x.activity_id = a.id) AS scans "
         "FROM activity_registration r JOIN activity a ON a.id = r.activity "
         f"LEFT JOIN checkin_scan s ON s.registration_id = r.id AND {ADMITTED} "
         "WHERE r.member = {} ORDER BY a.starts_at DESC LIMIT {}",
@@ -431,7 +435,16 @@ async def member_history(actor: Actor, member_id: int | None = None) -> MemberHi
         )
         for row in rows
     ]
-    ended = [item for item in items if item.status == "confirmed" and item.ends_at <= now]
+    # Only places at activities that were held and scanned say whether the member came: a
+    # cancelled activity, or one held without scanning (attendance unknown), does not.
+    ended = [
+        item
+        for item, row in zip(items, rows, strict=True)
+        if item.status == "confirmed"
+        and item.ends_at <= now
+        and row["activity_status"] in ("published", "closed")
+        and int(row["scans"]) > 0
+    ]
     attended = sum(1 for item in ended if item.checked_in_at is not None)
     return MemberHistory(
         member_id=target,
@@ -449,3 +462,67 @@ def _as_datetime(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value
     return datetime.fromisoformat(str(value))
+
+
+# --- the live dashboard -------------------------------------------------------------------
+
+LIVE_TTL_SECONDS = 3.0
+# activity id → (monotonic expiry, figures): one computation per activity every few seconds,
+# however many organisers are watching (per process).
+_live_cache: dict[int, tuple[float, LiveCounts]] = {}
+LIVE_CACHE_MAX = 1000
+
+
+def clear_live_cache() -> None:
+    _live_cache.clear()
+
+
+async def live_counts(actor: Actor, activity_id: int) -> LiveCounts:
+    """The figures that move during an activity: registrations by status, check-ins,
+    walk-ins, no-shows so far and the arrival curve. Scope is checked on every call; the
+    aggregates are shared for LIVE_TTL_SECONDS by everyone watching the same activity."""
+    activity = await _reported_activity(actor, activity_id)
+    cached = _live_cache.get(activity_id)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    counts = await _rows(
+        "SELECT "
+        "(SELECT COUNT(*) FROM activity_registration WHERE activity = {}) AS registered, "
+        "(SELECT COUNT(*) FROM activity_registration WHERE activity = {} "
+        "AND status = 'confirmed') AS confirmed, "
+        "(SELECT COUNT(*) FROM activity_registration WHERE activity = {} "
+        "AND status = 'waitlisted') AS waitlisted, "
+        "(SELECT COUNT(*) FROM activity_registration WHERE activity = {} "
+        "AND status = 'cancelled') AS cancelled, "
+        f"(SELECT COUNT(*) FROM checkin_scan s WHERE s.activity_id = {{}} AND {ADMITTED}) "
+        "AS checked_in, "
+        f"(SELECT COUNT(*) FROM checkin_scan s WHERE s.activity_id = {{}} AND {ADMITTED} "
+        "AND s.walk_in) AS walk_ins, "
+        "(SELECT COUNT(*) FROM checkin_scan WHERE activity_id = {}) AS scans",
+        *([activity_id] * 7),
+    )
+    row = counts[0]
+    confirmed, checked_in = int(row["confirmed"]), int(row["checked_in"])
+    now = clock.now()
+    ended = activity.ends_at <= now
+    unknown = ended and confirmed > 0 and int(row["scans"]) == 0
+    no_shows = max(0, confirmed - checked_in)
+    live = LiveCounts(
+        activity_id=activity_id,
+        registered=int(row["registered"]),
+        confirmed=confirmed,
+        waitlisted=int(row["waitlisted"]),
+        cancelled=int(row["cancelled"]),
+        checked_in=checked_in,
+        walk_ins=int(row["walk_ins"]),
+        no_shows=0 if unknown else no_shows,
+        no_show_rate=None if unknown else _rate(no_shows, confirmed),
+        provisional=not ended,
+        attendance_unknown=unknown,
+        arrivals=await _arrivals(activity_id),
+        as_of=now,
+    )
+    if len(_live_cache) >= LIVE_CACHE_MAX:
+        _live_cache.clear()
+    _live_cache[activity_id] = (time.monotonic() + LIVE_TTL_SECONDS, live)
+    return live
