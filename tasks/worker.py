@@ -12,6 +12,7 @@ from arq.worker import Worker
 from service import db
 from service.health import WORKER_HEARTBEAT_KEY
 from service.redis_client import redis_url
+from tasks.exports import export_registrations
 
 HEARTBEAT_TTL_SECONDS = 120
 
@@ -34,7 +35,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 def create_worker(*, burst: bool = False, **overrides: Any) -> Worker:
     return Worker(
-        functions=[heartbeat],
+        functions=[heartbeat, export_registrations],
         cron_jobs=[cron(heartbeat, second={0, 30}, run_at_startup=False)],
         redis_settings=RedisSettings.from_dsn(redis_url()),
         on_startup=startup,

@@ -4,14 +4,41 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get
-from litestar.params import FromPath, FromQuery, Parameter
+from litestar import Controller, Request, Response, get, post
+from litestar.background_tasks import BackgroundTask
+from litestar.datastructures import CacheControlHeader
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import File, Stream
 
 from service.http import parse_day, parse_day_end, require_actor
+from service.reports import exports
 from service.reports import services as reports
+from service.reports.exports import Export, ExportJobIn, ExportJobOut, ExportJobStatus
 from service.reports.schemas import ActivityReport, MemberHistory, SummaryReport
 
 AnyRequest = Request[Any, Any, Any]
+PRIVATE = {"Cache-Control": "no-store"}
+
+
+def send(export: Export) -> Response[Any]:
+    """A file as a download: streamed chunks, or a file on disk (removed after sending
+    when it was made for this request)."""
+    if export.chunks is not None:
+        disposition = f'attachment; filename="{export.filename}"'
+        return Stream(
+            export.chunks,
+            media_type=export.media_type,
+            headers={**PRIVATE, "Content-Disposition": disposition},
+        )
+    assert export.path is not None
+    path = export.path
+    return File(
+        path,
+        filename=export.filename,
+        media_type=export.media_type,
+        headers=PRIVATE,
+        background=BackgroundTask(path.unlink, missing_ok=True) if export.temporary else None,
+    )
 
 
 class ReportApi(Controller):
@@ -29,8 +56,8 @@ class ReportApi(Controller):
         self,
         request: AnyRequest,
         node: FromQuery[str | None] = None,
-        date_from: Annotated[str | None, Parameter(query="from")] = None,
-        date_to: Annotated[str | None, Parameter(query="to")] = None,
+        date_from: Annotated[str | None, QueryParameter(name="from")] = None,
+        date_to: Annotated[str | None, QueryParameter(name="to")] = None,
         kind: FromQuery[str | None] = None,
         group: FromQuery[str | None] = None,
     ) -> SummaryReport:
@@ -50,3 +77,70 @@ class ReportApi(Controller):
     @get("/members/{member_id:int}/history")
     async def member_history(self, request: AnyRequest, member_id: FromPath[int]) -> MemberHistory:
         return await reports.member_history(require_actor(request), member_id)
+
+    # --- exports (service/reports/exports.py) ---------------------------------------------
+
+    @get("/activities/{activity_id:int}/report.csv")
+    async def report_csv(self, request: AnyRequest, activity_id: FromPath[int]) -> Response[Any]:
+        return send(await exports.report_export(require_actor(request), activity_id, "csv"))
+
+    @get("/activities/{activity_id:int}/report.xlsx")
+    async def report_xlsx(self, request: AnyRequest, activity_id: FromPath[int]) -> Response[Any]:
+        return send(await exports.report_export(require_actor(request), activity_id, "xlsx"))
+
+    async def _registrations(
+        self,
+        request: AnyRequest,
+        activity_id: int,
+        fmt: str,
+        unmasked: str | None,
+        reason: str | None,
+    ) -> Response[Any]:
+        export = await exports.registrations_export(
+            require_actor(request),
+            activity_id,
+            fmt,
+            unmasked=exports.parse_flag(unmasked),
+            reason=reason,
+        )
+        return send(export)
+
+    @get("/activities/{activity_id:int}/registrations.csv")
+    async def registrations_csv(
+        self,
+        request: AnyRequest,
+        activity_id: FromPath[int],
+        unmasked: FromQuery[str | None] = None,
+        reason: FromQuery[str | None] = None,
+    ) -> Response[Any]:
+        return await self._registrations(request, activity_id, "csv", unmasked, reason)
+
+    @get("/activities/{activity_id:int}/registrations.xlsx")
+    async def registrations_xlsx(
+        self,
+        request: AnyRequest,
+        activity_id: FromPath[int],
+        unmasked: FromQuery[str | None] = None,
+        reason: FromQuery[str | None] = None,
+    ) -> Response[Any]:
+        return await self._registrations(request, activity_id, "xlsx", unmasked, reason)
+
+    @post("/activities/{activity_id:int}/registrations/export", status_code=202)
+    async def start_export(
+        self, request: AnyRequest, activity_id: FromPath[int], data: JSONBody[ExportJobIn]
+    ) -> ExportJobOut:
+        return await exports.start_export(
+            require_actor(request),
+            activity_id,
+            data.format,
+            unmasked=data.unmasked,
+            reason=data.reason,
+        )
+
+    @get("/exports/{job_id:str}", cache_control=CacheControlHeader(no_store=True))
+    async def export_status(self, request: AnyRequest, job_id: FromPath[str]) -> ExportJobStatus:
+        return await exports.export_status(require_actor(request), job_id)
+
+    @get("/exports/{job_id:str}/download")
+    async def export_download(self, request: AnyRequest, job_id: FromPath[str]) -> Response[Any]:
+        return send(await exports.export_download(require_actor(request), job_id))

@@ -130,3 +130,21 @@ class MemberHistory(msgspec.Struct):
     attended: int
     confirmed_ended: int  # confirmed places at activities that have ended
     attendance_rate: float | None
+
+
+class LiveCounts(msgspec.Struct):
+    """The live dashboard's figures during an activity (a short-lived cached read)."""
+
+    activity_id: int
+    registered: int
+    confirmed: int
+    waitlisted: int
+    cancelled: int
+    checked_in: int
+    walk_ins: int
+    no_shows: int
+    no_show_rate: float | None
+    provisional: bool
+    attendance_unknown: bool
+    arrivals: list[ArrivalBucket]
+    as_of: datetime
