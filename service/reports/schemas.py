@@ -120,6 +120,8 @@ class HistoryItem(msgspec.Struct):
     ends_at: datetime
     status: str  # the registration's
     checked_in_at: datetime | None
+    activity_status: str = "published"
+    attendance_known: bool = True  # False: cancelled, or held without scanning
 
 
 class MemberHistory(msgspec.Struct):

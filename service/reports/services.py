@@ -109,7 +109,8 @@ async def activity_report(actor: Actor, activity_id: int) -> ActivityReport:
     )
     confirmed = by_status.get("confirmed", 0)
     ended = activity.ends_at <= clock.now()
-    unknown = ended and confirmed > 0 and int(any_scan[0]["n"]) == 0
+    held = status in ("published", "closed")
+    unknown = held and ended and confirmed > 0 and int(any_scan[0]["n"]) == 0
     no_shows = max(0, confirmed - checked_in)
     by_node, by_group = await _attendee_breakdown(activity_id)
     builder = SECTIONS.get(kind)
@@ -432,6 +433,9 @@ async def member_history(actor: Actor, member_id: int | None = None) -> MemberHi
             ends_at=_as_datetime(row["ends_at"]),
             status=row["status"],
             checked_in_at=_as_datetime(row["checked_in_at"]) if row["checked_in_at"] else None,
+            activity_status=row["activity_status"],
+            attendance_known=row["activity_status"] in ("published", "closed")
+            and int(row["scans"]) > 0,
         )
         for row in rows
     ]
@@ -439,11 +443,8 @@ async def member_history(actor: Actor, member_id: int | None = None) -> MemberHi
     # cancelled activity, or one held without scanning (attendance unknown), does not.
     ended = [
         item
-        for item, row in zip(items, rows, strict=True)
-        if item.status == "confirmed"
-        and item.ends_at <= now
-        and row["activity_status"] in ("published", "closed")
-        and int(row["scans"]) > 0
+        for item in items
+        if item.status == "confirmed" and item.ends_at <= now and item.attendance_known
     ]
     attended = sum(1 for item in ended if item.checked_in_at is not None)
     return MemberHistory(

@@ -775,8 +775,12 @@ def item(
     ends: datetime,
     status: str = "confirmed",
     checked_in_at: datetime | None = None,
+    activity_status: str = "published",
+    attendance_known: bool = True,
 ) -> HistoryItem:
     return HistoryItem(
+        activity_status=activity_status,
+        attendance_known=attendance_known,
         activity_id=activity_id,
         title=title,
         kind=kind,
@@ -801,8 +805,23 @@ async def test_member_history(org: Org) -> None:
         name="张一",
         phone_masked="139****0000",
         items=[  # newest first
-            item(s.a5, "送清凉", "heat_relief", utc(6, 12, 2), utc(6, 12, 4)),
-            item(s.a2, "晨读分享会", "reading_session", utc(5, 31, 23, 30), utc(6, 1, 1, 30)),
+            item(
+                s.a5,
+                "送清凉",
+                "heat_relief",
+                utc(6, 12, 2),
+                utc(6, 12, 4),
+                activity_status="cancelled",
+                attendance_known=False,
+            ),
+            item(
+                s.a2,
+                "晨读分享会",
+                "reading_session",
+                utc(5, 31, 23, 30),
+                utc(6, 1, 1, 30),
+                attendance_known=False,
+            ),
             item(
                 s.a4,
                 "乙工会直播课",
@@ -818,6 +837,7 @@ async def test_member_history(org: Org) -> None:
                 utc(5, 20, 1),
                 utc(5, 20, 4),
                 checked_in_at=utc(5, 20, 0, 40),
+                activity_status="closed",
             ),
         ],
         # A1 and A4 count. A5 was cancelled by the organiser and A2 was held without
@@ -855,6 +875,7 @@ async def test_member_history_rates(org: Org) -> None:
             utc(5, 20, 1),
             utc(5, 20, 4),
             checked_in_at=utc(5, 20, 0, 50),
+            activity_status="closed",
         ),
     ]
     assert (m1.attended, m1.confirmed_ended, m1.attendance_rate) == (1, 1, 1.0)
@@ -879,6 +900,7 @@ async def test_member_history_rates(org: Org) -> None:
             utc(5, 20, 1),
             utc(5, 20, 4),
             checked_in_at=utc(5, 20, 1, 25),
+            activity_status="closed",
         ),
     ]
     assert (m9.attended, m9.confirmed_ended, m9.attendance_rate) == (1, 1, 1.0)
