@@ -259,10 +259,7 @@ async def create_api_token(raw_phone: str) -> str:
 async def actor_for_api_token(token: str) -> Actor | None:
     if not token or len(token) > 128:
         return None
-    row = (
-        await ApiToken.select(ApiToken.id, ApiToken.member)
-        .where(ApiToken.token_hash == token_hash(token))
-        .first()
-        .run()
-    )
-    return await orgs.actor_for_member(row["member"]) if row else None
+    rows = await ApiToken.raw(
+        "SELECT member FROM account_api_token WHERE token_hash = {}", token_hash(token)
+    ).run()
+    return await orgs.actor_for_member(rows[0]["member"]) if rows else None

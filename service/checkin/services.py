@@ -61,12 +61,13 @@ class Door:
 
 
 async def _settings_row(activity_id: int) -> dict[str, Any] | None:
-    return (
-        await CheckinSettings.select()
-        .where(CheckinSettings.activity_id == activity_id)
-        .first()
-        .run()
-    )
+    # Raw SQL: read on every scan (see door_registration in activities).
+    rows = await CheckinSettings.raw(
+        "SELECT opens_at, closes_at, walk_ins_over_capacity, gates FROM checkin_settings "
+        "WHERE activity_id = {}",
+        activity_id,
+    ).run()
+    return rows[0] if rows else None
 
 
 def _door_from(activity: DoorActivity, settings: dict[str, Any] | None) -> Door:
@@ -243,6 +244,28 @@ async def _insert(scan: Scan) -> int:
     return int(rows[0]["id"])
 
 
+async def _insert_admission(scan: Scan) -> int | None:
+    """Record an admission unless one stands already (then None)."""
+    async with write_transaction():
+        rows = await Scan.raw(
+            "INSERT INTO checkin_scan (activity_id, registration_id, result, gate, scanner_id, "
+            "scanner_name, client_id, scanned_at, recorded_at, walk_in, first_scan_id, "
+            "undone_at) VALUES ({}, {}, 'admitted', {}, {}, {}, {}, {}, {}, {}, NULL, NULL) "
+            "ON CONFLICT (registration_id) WHERE result = 'admitted' AND undone_at IS NULL "
+            "DO NOTHING RETURNING id",
+            scan.activity_id,
+            scan.registration_id,
+            scan.gate,
+            scan.scanner_id,
+            scan.scanner_name,
+            scan.client_id,
+            scan.scanned_at,
+            scan.recorded_at,
+            scan.walk_in,
+        ).run()
+    return int(rows[0]["id"]) if rows else None
+
+
 async def _admit(
     actor: Actor,
     found: Door,
@@ -259,6 +282,22 @@ async def _admit(
     already showed its own verdict) the earliest wins: one made before the recorded
     admission takes its place. A scan answered live never displaces a standing admission,
     whatever its phone's clock says: that would show green twice."""
+    if SERIALISE_ADMISSIONS and not offline:
+        # Live scans: one statement decides, guarded by the partial unique index.
+        admitted = await _insert_admission(
+            _scan_row(
+                actor,
+                found,
+                "admitted",
+                registration_id=registration_id,
+                client_id=client_id,
+                at=at,
+                gate=gate,
+                walk_in=walk_in,
+            )
+        )
+        if admitted is not None:
+            return admitted, None
     seen_earlier = None if SERIALISE_ADMISSIONS else await _admission(registration_id)
     async with write_transaction():
         if SERIALISE_ADMISSIONS:
@@ -282,7 +321,7 @@ async def _admit(
 
         if first is None:
             return await _insert(scan("admitted")), None
-        if at >= first["scanned_at"]:
+        if not offline or at >= first["scanned_at"]:
             return await _insert(scan("already_checked_in", first["id"])), first
         # Two offline scanners admitted one ticket: this scan came first. The later one
         # becomes the duplicate, and its scanner sees that after its next roster sync.
@@ -434,9 +473,9 @@ async def _check_in_at(
     offline: bool = False,
 ) -> CheckinOut:
     gate = _gate(found, gate)
+    # No look-up of the client id first: a repeated one is refused by its unique index
+    # when the scan is recorded, and then answered with the first scan's answer.
     client_id = _client_id(client_id)
-    if client_id and (replayed := await _replay(actor, found, client_id)):
-        return replayed
     at = _scan_time(scanned_at, clock.now())
     verdict, registration = await _judge_code(found, code if isinstance(code, str) else "", at)
     return await _decided(

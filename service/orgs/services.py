@@ -246,8 +246,15 @@ def actor_from_row(row: dict[str, Any]) -> Actor:
 
 
 async def actor_for_member(member_id: int) -> Actor | None:
-    row = await Member.select(*MEMBER_COLUMNS).where(Member.id == member_id).first().run()
-    return actor_from_row(row) if row else None
+    # Raw SQL: this runs on every signed-in request, and building the joined select in
+    # Piccolo costs more than the query itself (tests/bench/test_door.py profile).
+    rows = await Member.raw(
+        "SELECT m.id, m.name, m.worker_group, m.roles, m.language, n.id AS node_id, "
+        "n.path AS node_path FROM org_member m JOIN org_node n ON n.id = m.node "
+        "WHERE m.id = {}",
+        member_id,
+    ).run()
+    return actor_from_row(rows[0]) if rows else None
 
 
 async def node_for_path(path: str) -> NodeOut:

@@ -21,13 +21,11 @@ REVOCATIONS_PAGE = 5000
 
 
 async def current_reissue(ticket_id: int) -> int:
-    row = (
-        await TicketState.select(TicketState.reissue)
-        .where(TicketState.registration_id == ticket_id)
-        .first()
-        .run()
-    )
-    return int(row["reissue"]) if row else 0
+    # Raw SQL: read on every scan at the door.
+    rows = await TicketState.raw(
+        "SELECT reissue FROM ticket_state WHERE registration_id = {}", ticket_id
+    ).run()
+    return int(rows[0]["reissue"]) if rows else 0
 
 
 async def reissues(ticket_ids: list[int]) -> dict[int, int]:

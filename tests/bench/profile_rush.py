@@ -16,6 +16,7 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from tests.bench import test_rush as bench
 
@@ -50,12 +51,17 @@ def main() -> None:
                     tmp,
                     timeout=900,
                 )
+    print_profile(engine, measured, out)
+
+
+def print_profile(engine: str, measured: dict[str, Any], out: Path, per: str = "attempt") -> None:
+    """The statements per request and the top of the profile (also for profile_door.py)."""
     wall = measured["finished"] - measured["started"]
     attempts = sum(measured["statuses"].values())
-    print(f"{engine}: {attempts} attempts in {wall:.1f}s under the profiler", measured["statuses"])
+    print(f"{engine}: {attempts} {per}s in {wall:.1f}s under the profiler", measured["statuses"])
     queries = json.loads((out / "queries.json").read_text())
     total = sum(row["count"] for row in queries["queries"])
-    print(f"\nstatements per attempt: {total / attempts:.2f} (warm-up GETs included)")
+    print(f"\nstatements per {per}: {total / attempts:.2f} (warm-up GETs included)")
     for row in queries["queries"]:
         print(
             f"  {row['count'] / attempts:5.2f} × {row['shape']:<60} "

@@ -11,6 +11,12 @@ OUT: {"started", "finished", "client", "cpu_s", "sold_out_s" (start → last "co
 answer), "statuses": {code: n}, "outcomes": {status: n}, "latencies_ms": [...],
 "error_samples": [...]}.
 
+Optional, for the door check-in benchmark (tests/bench/test_door.py), raw client only:
+"bodies": [...] sends one JSON body per attempt (used once, in order) instead of the
+header values, with the fixed "headers": {...}; "outcome_field" names the answer's field
+counted in "outcomes" (default "status"); "timing_header" names a response header holding
+the server's own milliseconds, collected in OUT's "server_ms" (in answer order).
+
 Two clients, same protocol (HTTP/1.1 keep-alive, one connection per client):
 - "raw" (default): a minimal HTTP/1.1 client on asyncio streams (uvloop), ~0.1 ms of
   CPU per request.
@@ -37,7 +43,9 @@ TIMEOUT_S = 120.0
 
 
 class Recorder:
-    def __init__(self) -> None:
+    def __init__(self, outcome_field: str = "status") -> None:
+        self.outcome_field = outcome_field
+        self.server_ms: list[float] = []
         self.statuses: Counter[str] = Counter()
         self.outcomes: Counter[str] = Counter()
         self.latencies: list[float] = []
@@ -48,7 +56,7 @@ class Recorder:
         self.latencies.append((time.perf_counter() - began) * 1000)
         self.statuses[str(status)] += 1
         if 200 <= status < 300:
-            outcome = str(json.loads(body).get("status"))
+            outcome = str(json.loads(body).get(self.outcome_field))
             self.outcomes[outcome] += 1
             if outcome == "confirmed":
                 self.confirmed_at.append(time.time())
@@ -69,16 +77,19 @@ class RawConnection:
         self.host, self.port = host, port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.headers: dict[str, str] = {}  # of the last answer, names in lower case
 
-    async def request(self, method: str, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    async def request(
+        self, method: str, path: str, headers: dict[str, str], body: bytes = b""
+    ) -> tuple[int, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
         lines += [f"{name}: {value}" for name, value in headers.items()]
-        lines += ["Content-Length: 0", "", ""]
+        lines += [f"Content-Length: {len(body)}", "", ""]
         try:
-            self.writer.write("\r\n".join(lines).encode())
+            self.writer.write("\r\n".join(lines).encode() + body)
             head = await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), TIMEOUT_S)
             status_line, *header_lines = head.decode("latin-1").split("\r\n")
             status = int(status_line.split(" ", 2)[1])
@@ -88,15 +99,16 @@ class RawConnection:
                 if name:
                     fields[name.strip().lower()] = value.strip()
             if fields.get("transfer-encoding", "").lower() == "chunked":
-                body = await self._chunked()
+                answer = await self._chunked()
             else:
-                body = await self.reader.readexactly(int(fields.get("content-length", "0")))
+                answer = await self.reader.readexactly(int(fields.get("content-length", "0")))
         except BaseException:
             await self.close()
             raise
+        self.headers = fields
         if fields.get("connection", "").lower() == "close":
             await self.close()
-        return status, body
+        return status, answer
 
     async def _chunked(self) -> bytes:
         assert self.reader is not None
@@ -124,18 +136,25 @@ async def run_raw(spec: dict[str, Any], recorder: Recorder) -> tuple[float, floa
     bad = [w for w in warm if isinstance(w, BaseException) or w[0] != 200]
     if bad:
         raise SystemExit(f"warm-up failed: {bad[0]!r}")
-    values = iter(spec["values"])
-    header, path = spec["header"], spec["path"]
+    path = spec["path"]
+    if "bodies" in spec:
+        fixed = dict(spec.get("headers", {}), **{"Content-Type": "application/json"})
+        attempts = iter([(fixed, json.dumps(b).encode()) for b in spec["bodies"]])
+    else:
+        attempts = iter([({spec["header"]: value}, b"") for value in spec["values"]])
+    timing = spec.get("timing_header", "").lower()
 
     async def client_loop(connection: RawConnection) -> None:
-        for value in values:
+        for headers, payload in attempts:
             began = time.perf_counter()
             try:
-                status, body = await connection.request("POST", path, {header: value})
+                status, body = await connection.request("POST", path, headers, payload)
             except (TimeoutError, OSError, asyncio.IncompleteReadError) as error:
                 recorder.failure(began, error)
                 continue
             recorder.response(began, status, body)
+            if timing and timing in connection.headers:
+                recorder.server_ms.append(float(connection.headers[timing]))
 
     started = time.time()
     await asyncio.gather(*(client_loop(c) for c in connections))
@@ -184,8 +203,10 @@ async def run_httpx(spec: dict[str, Any], recorder: Recorder) -> tuple[float, fl
 
 
 async def run(spec: dict[str, Any]) -> dict[str, Any]:
-    recorder = Recorder()
+    recorder = Recorder(spec.get("outcome_field", "status"))
     kind = spec.get("client", "raw")
+    if kind == "httpx" and "bodies" in spec:
+        raise SystemExit("JSON bodies are sent by the raw client only")
     cpu_before = time.process_time()
     runner = run_httpx if kind == "httpx" else run_raw
     started, finished = await runner(spec, recorder)
@@ -201,6 +222,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         "outcomes": dict(recorder.outcomes),
         "latencies_ms": recorder.latencies,
         "error_samples": recorder.errors,
+        "server_ms": recorder.server_ms,
     }
 
 

@@ -391,9 +391,12 @@ def load(
     values: list[str],
     work: Path,
     timeout: float = LOAD_TIMEOUT,
+    concurrency: int = CLIENTS,
+    **extra: Any,
 ) -> dict[str, Any]:
     """Run the load generator against a server; adds the server's CPU seconds and the
-    machine's busy share over the run (other processes on the box show up there)."""
+    machine's busy share over the run (other processes on the box show up there).
+    `extra` goes into the load spec as it is (see rush_load.py: bodies, headers, …)."""
     base_url, pid = target
     spec, out = work / "load-spec.json", work / "load-out.json"
     spec.write_text(
@@ -403,8 +406,9 @@ def load(
                 "path": path,
                 "header": header,
                 "values": values,
-                "concurrency": CLIENTS,
+                "concurrency": concurrency,
                 "client": CLIENT,
+                **extra,
             }
         )
     )
