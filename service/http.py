@@ -284,8 +284,22 @@ def server_error_handler(request: Request[Any, Any, Any], error: Exception) -> R
     )
 
 
+def undecodable_body_handler(
+    request: Request[Any, Any, Any], error: UnicodeDecodeError
+) -> Response[Any]:
+    """A body that is not UTF-8: the JSON decoder raises UnicodeDecodeError, which Litestar
+    would otherwise answer with a 500."""
+    return domain_error_handler(
+        request,
+        DomainError(
+            "validation_error", "Something in the request was not right. Check it and try again."
+        ),
+    )
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: domain_error_handler,
+    UnicodeDecodeError: undecodable_body_handler,
     HTTPException: http_error_handler,
     NotFoundException: http_error_handler,
     500: server_error_handler,

@@ -658,7 +658,9 @@ async def _waitlist_position(row: dict[str, Any]) -> int | None:
     return int(ahead)
 
 
-async def _registration_out(row: dict[str, Any]) -> RegistrationOut:
+async def _registration_out(row: dict[str, Any], *, with_code: bool = True) -> RegistrationOut:
+    """A registration; its ticket code only for its holder (`with_code`): an organiser who
+    saw the code could walk in with it."""
     return RegistrationOut(
         id=row["id"],
         activity_id=row["activity"],
@@ -666,7 +668,7 @@ async def _registration_out(row: dict[str, Any]) -> RegistrationOut:
         waitlist_position=await _waitlist_position(row),
         ticket_code=(
             await tickets.code_for(row["id"], row["activity"])
-            if row["status"] == "confirmed"
+            if row["status"] == "confirmed" and with_code
             else None
         ),
         created_at=row["created_at"],
@@ -706,8 +708,8 @@ async def my_ticket(actor: Actor, registration_id: int) -> MyRegistrationOut:
 
 
 async def get_registration(actor: Actor, registration_id: int) -> RegistrationOut:
-    row, _ = await _owned_registration(actor, registration_id)
-    return await _registration_out(row)
+    row, as_organiser = await _owned_registration(actor, registration_id)
+    return await _registration_out(row, with_code=not as_organiser)
 
 
 async def cancel_registration(actor: Actor, registration_id: int) -> RegistrationOut:
@@ -903,12 +905,12 @@ async def my_registrations(actor: Actor) -> list[MyRegistrationOut]:
 async def reissue_ticket(actor: Actor, registration_id: int) -> RegistrationOut:
     """A new code for a confirmed registration (a lost phone, a shared screenshot): every
     code handed out before stops working at the door."""
-    row, _ = await _owned_registration(actor, registration_id)
+    row, as_organiser = await _owned_registration(actor, registration_id)
     if row["status"] != "confirmed":
         raise DomainError("invalid_status", "Only a confirmed place has a ticket.")
     async with write_transaction():
         await tickets.revoke(registration_id, row["activity"], "reissued")
-    return await _registration_out(row)
+    return await _registration_out(row, with_code=not as_organiser)
 
 
 # --- the door (called by service/checkin, which decides who may scan) ---------------------

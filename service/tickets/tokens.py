@@ -3,8 +3,9 @@
 Layout (bytes, then upper-case base32 without padding, which QR encodes in alphanumeric
 mode): header (format version in the high nibble, code type in the low one), key id,
 then the type's fields as unsigned varints, then the 64-byte Ed25519 signature over
-everything before it. A ticket with ids below 2**28 stays within 120 characters: QR
-version 7 at level M (122 alphanumeric characters).
+everything before it. A ticket with ids below 2**28 and up to 127 reissues stays within
+120 characters, and within 122 up to 16,383 reissues: QR version 7 at level M holds 122
+alphanumeric characters (version 5 is typical).
 
 Other kinds of code (a heat-relief site poster, ROADMAP.md) get their own type tag and
 field list; the signer and the parser are shared.
@@ -158,8 +159,12 @@ def ticket_code(ticket_id: int, activity_id: int, reissue: int) -> str:
 
 
 def _decode(code: str) -> bytes:
-    text = code.strip().upper()
-    if not text or len(text) > MAX_CODE_CHARS or not text.isascii() or not text.isalnum():
+    text = code.strip()
+    # ASCII first: upper() would turn "ß" into "SS" and let two spellings read alike.
+    if not text.isascii():
+        raise BadToken("not a code")
+    text = text.upper()
+    if not text or len(text) > MAX_CODE_CHARS or not text.isalnum():
         raise BadToken("not a code")
     try:
         return base64.b32decode(text + "=" * (-len(text) % 8))

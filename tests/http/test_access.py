@@ -6,14 +6,22 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from service import clock
 from service.accounts.services import create_api_token
+from service.activities import services as activities
+from service.checkin import services as checkin
+from service.checkin.schemas import DoorSettingsIn
+from service.checkin.tables import CheckinSettings, Scan
 from service.orgs.tables import Member, Node
-from tests.conftest import Org, post_form, sign_in
+from service.tickets.tables import TicketState
+from tests.conftest import Org, add_member, post_form, sign_in
+from tests.http.activity_helpers import new_published
 from tests.http.helpers import (
     count,
     csrf_headers,
@@ -40,6 +48,9 @@ SAVED = "saved"  # a form did its work and redirects onwards (not to /signin)
 class Route:
     method: str
     path: str  # {own}: worker_a1 (union-a subtree); {other}: organiser_b (union-b)
+    # Door routes: {activity} (union-a's, door open, staff_a on its door), {registration}
+    # (worker_a1's confirmed place there), {scan} (a standing admission of another worker),
+    # in the path or as a JSON value.
     expected: tuple[Any, ...]  # one per ROLES entry
     form: dict[str, Any] | None = None
     json: dict[str, Any] | None = None
@@ -60,6 +71,22 @@ async def _member_renamed() -> bool:
 
 async def _node_written() -> bool:
     return await count(Node, Node.code == "ent-a9") == 1
+
+
+async def _admission_recorded() -> bool:
+    return await count(Scan, (Scan.result == "admitted") & (Scan.client_id == "matrix-0001")) == 1
+
+
+async def _admission_undone() -> bool:
+    return await count(Scan, Scan.undone_at.is_not_null()) == 1
+
+
+async def _ticket_reissued() -> bool:
+    return await count(TicketState) == 1
+
+
+async def _gates_saved() -> bool:
+    return await count(CheckinSettings, CheckinSettings.gates == "东门") == 1
 
 
 NEW_MEMBER = {
@@ -125,6 +152,78 @@ ROUTES: dict[str, Route] = {
         json={**RENAMED, "phone": "13800000005"},
         written=_member_renamed,
     ),
+    # ---------------------------------------- anon    worker staff other_org organiser admin
+    # Public keys only: a scanner verifies codes offline with them.
+    "api ticket keys": Route("GET", "/api/v1/ticket-keys", (200, 200, 200, 200, 200, 200)),
+    "api revocations": Route(
+        "GET", "/api/v1/revocations?activity_id={activity}", (401, 403, 200, 403, 200, 200)
+    ),
+    # The QR is for its holder's eyes only (an organiser seeing it could walk in with it).
+    "api ticket qr": Route(
+        "GET", "/api/v1/registrations/{registration}/qr.svg", (401, 200, 404, 404, 404, 404)
+    ),
+    "api reissue ticket": Route(
+        "POST",
+        "/api/v1/registrations/{registration}/reissue",
+        (401, 200, 404, 404, 200, 200),
+        json={},
+        written=_ticket_reissued,
+    ),
+    "api check in": Route(
+        "POST",
+        "/api/v1/checkins",
+        (401, 403, 200, 403, 200, 200),
+        json={"activity_id": "{activity}", "code": "NOT-A-TICKET"},
+    ),
+    "api check-in batch": Route(
+        "POST",
+        "/api/v1/checkins/batch",
+        (401, 403, 200, 403, 200, 200),
+        json={"activity_id": "{activity}", "scans": []},
+    ),
+    "api manual admission": Route(
+        "POST",
+        "/api/v1/checkins/manual",
+        (401, 403, 200, 403, 200, 200),
+        json={
+            "activity_id": "{activity}",
+            "registration_id": "{registration}",
+            "client_id": "matrix-0001",
+        },
+        written=_admission_recorded,
+    ),
+    "api walk-in": Route(
+        "POST",
+        "/api/v1/checkins/walk-in",
+        (401, 403, 200, 403, 200, 200),
+        json={"activity_id": "{activity}", "phone": NEW_PHONE, "name": "新会员"},
+        written=_new_member_written,
+    ),
+    "api undo admission": Route(
+        "POST",
+        "/api/v1/checkins/{scan}/undo",
+        (401, 403, 200, 403, 200, 200),
+        json={"reason": "扫错了"},
+        written=_admission_undone,
+    ),
+    "api roster": Route(
+        "GET", "/api/v1/activities/{activity}/roster", (401, 403, 200, 403, 200, 200)
+    ),
+    "api door": Route("GET", "/api/v1/activities/{activity}/door", (401, 403, 200, 403, 200, 200)),
+    "api door search": Route(
+        "GET", "/api/v1/activities/{activity}/door/search?q=0005", (401, 403, 200, 403, 200, 200)
+    ),
+    "api door recent": Route(
+        "GET", "/api/v1/activities/{activity}/door/recent", (401, 403, 200, 403, 200, 200)
+    ),
+    # Setting up the door is the organisers' (another union's organiser: no such activity).
+    "api door settings": Route(
+        "PUT",
+        "/api/v1/activities/{activity}/door",
+        (401, 403, 403, 404, 200, 200),
+        json={"gates": ["东门"]},
+        written=_gates_saved,
+    ),
 }
 
 CASES = [
@@ -140,6 +239,35 @@ async def _member_id(phone: str) -> int:
     return int(row["id"])
 
 
+async def _door_scene(org: Org) -> dict[str, int]:
+    """union-a's activity with its door open now, staff_a on the door, worker_a1 holding a
+    confirmed place, and another worker already admitted."""
+    activity_id = await new_published(org)
+    await checkin.update_settings(
+        org.organiser_a,
+        activity_id,
+        DoorSettingsIn(opens_at=clock.now() - timedelta(hours=1)),
+    )
+    await checkin.assign_staff(org.organiser_a, activity_id, org.phones["staff_a"])
+    registration, _ = await activities.register(org.worker_a1, activity_id)
+    other = await add_member("13700009999", "已入场的人", "ent-a1", ["worker"])
+    admitted, _ = await activities.register(other, activity_id)
+    scan = await checkin.admit_registration(org.organiser_a, activity_id, admitted.id)
+    assert scan.result == "admitted" and scan.scan_id is not None
+    return {"activity": activity_id, "registration": registration.id, "scan": scan.scan_id}
+
+
+def _fill(value: Any, ids: dict[str, int]) -> Any:
+    """JSON with "{activity}"-style placeholders replaced by the scene's ids."""
+    if isinstance(value, dict):
+        return {key: _fill(item, ids) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_fill(item, ids) for item in value]
+    if isinstance(value, str) and value.startswith("{") and value[1:-1] in ids:
+        return ids[value[1:-1]]
+    return value
+
+
 async def _as(client: httpx.AsyncClient, org: Org, role: str) -> None:
     if role == "anonymous":
         await client.get("/signin")  # a visitor with a CSRF cookie, not signed in
@@ -147,12 +275,14 @@ async def _as(client: httpx.AsyncClient, org: Org, role: str) -> None:
         await sign_in(client, org.phones[ROLE_MEMBER[role]])
 
 
-async def _send(client: httpx.AsyncClient, route: Route, path: str) -> httpx.Response:
+async def _send(
+    client: httpx.AsyncClient, route: Route, path: str, ids: dict[str, int]
+) -> httpx.Response:
     if route.form is not None:
         return await post_form(client, path, route.form)
     if route.json is not None:
         return await client.request(
-            route.method, path, json=route.json, headers=csrf_headers(client)
+            route.method, path, json=_fill(route.json, ids), headers=csrf_headers(client)
         )
     return await client.request(route.method, path)
 
@@ -162,12 +292,16 @@ async def test_access_matrix(
     client: httpx.AsyncClient, org: Org, name: str, role: str, expected: Any
 ) -> None:
     route = ROUTES[name]
+    ids: dict[str, int] = {}
+    if "{" in route.path.replace("{own}", "").replace("{other}", "") or "{" in str(route.json):
+        ids = await _door_scene(org)
     path = route.path.format(
         own=await _member_id(org.phones["worker_a1"]),
         other=await _member_id(org.phones["organiser_b"]),
+        **ids,
     )
     await _as(client, org, role)
-    response = await _send(client, route, path)
+    response = await _send(client, route, path, ids)
 
     if expected == SIGNIN:
         assert response.status_code == 302, response.text

@@ -10,7 +10,7 @@ import httpx
 from service.activities import services as activities
 from service.tickets import tokens
 from tests.conftest import Org, post_form, sign_in
-from tests.http.activity_helpers import browser, new_published, workers, zh
+from tests.http.activity_helpers import bearer, browser, new_published, workers, zh
 from tests.http.helpers import full_phones
 
 HINT = (
@@ -103,3 +103,35 @@ async def test_staff_see_the_door_tab_and_workers_do_not(
     async with browser(app, "203.0.113.51") as worker:
         await sign_in(worker, org.phones["worker_a1"])
         assert 'href="/door"' not in (await worker.get("/me/activities")).text
+
+
+async def test_an_organiser_sees_the_registration_but_never_its_code(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    activity_id = await new_published(org)
+    (person,) = await workers(1)
+    registration, _ = await activities.register(person.actor, activity_id)
+    organiser = await bearer(org.phones["organiser_a"])
+    seen = await client.get(f"/api/v1/registrations/{registration.id}", headers=organiser)
+    assert seen.status_code == 200
+    assert seen.json()["status"] == "confirmed"
+    assert seen.json()["ticket_code"] is None
+    reissued = await client.post(
+        f"/api/v1/registrations/{registration.id}/reissue", headers=organiser
+    )
+    assert reissued.status_code == 200
+    assert reissued.json()["ticket_code"] is None
+    holder = await client.get(
+        f"/api/v1/registrations/{registration.id}", headers=await bearer(person.phone)
+    )
+    assert tokens.verify_ticket(holder.json()["ticket_code"]).reissue == 1
+
+
+async def test_a_body_that_is_not_utf8_is_a_400_on_every_json_api(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    headers = {**await bearer(org.phones["organiser_a"]), "content-type": "application/json"}
+    for url in ("/api/v1/activities", "/api/v1/checkins", "/api/v1/members"):
+        response = await client.post(url, content=b'{"title": "\xff\xfe"}', headers=headers)
+        assert response.status_code == 400, (url, response.text)
+        assert response.json()["code"] == "validation_error"
