@@ -29,6 +29,8 @@ class Settings:
     timezone: str
     demo: bool
     sms_gateway_url: str | None
+    smtp_url: str | None = None  # reminders by email; None: the email channel is off
+    mail_from: str = "Unionhall <noreply@unionhall.invalid>"
 
     @property
     def is_sqlite(self) -> bool:
@@ -111,6 +113,27 @@ def _gateway(env: Mapping[str, str]) -> str | None:
     return raw
 
 
+def _smtp(env: Mapping[str, str]) -> str | None:
+    name = "UNIONHALL_SMTP_URL"
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    parts = urlparse(raw)
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise SettingsError(f"{name}: expected smtp://host:port or smtps://…, got {raw!r}")
+    return raw
+
+
+def _mail_from(env: Mapping[str, str]) -> str:
+    name = "UNIONHALL_MAIL_FROM"
+    raw = env.get(name, "").strip()
+    if not raw:
+        return Settings.mail_from
+    if "@" not in raw or "\n" in raw or "\r" in raw:
+        raise SettingsError(f"{name}: expected an address such as Unionhall <noreply@example.cn>")
+    return raw
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     data_dir = Path(env.get("UNIONHALL_DATA_DIR", "var").strip() or "var")
     host = env.get("UNIONHALL_HOST", "127.0.0.1").strip()
@@ -125,6 +148,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         timezone=_timezone(env),
         demo=_flag(env, "UNIONHALL_DEMO", default=False),
         sms_gateway_url=_gateway(env),
+        smtp_url=_smtp(env),
+        mail_from=_mail_from(env),
     )
 
 

@@ -13,6 +13,7 @@ from service import db
 from service.health import WORKER_HEARTBEAT_KEY
 from service.redis_client import redis_url
 from tasks.exports import export_registrations
+from tasks.reminders import deliver_message, send_due
 
 HEARTBEAT_TTL_SECONDS = 120
 
@@ -34,13 +35,18 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 def create_worker(*, burst: bool = False, **overrides: Any) -> Worker:
-    return Worker(
-        functions=[heartbeat, export_registrations],
-        cron_jobs=[cron(heartbeat, second={0, 30}, run_at_startup=False)],
-        redis_settings=RedisSettings.from_dsn(redis_url()),
-        on_startup=startup,
-        on_shutdown=shutdown,
-        burst=burst,
-        handle_signals=not burst,
-        **overrides,
-    )
+    """The worker `unionhall worker` runs; tests override settings (queue, crons)."""
+    settings: dict[str, Any] = {
+        "functions": [heartbeat, export_registrations, deliver_message, send_due],
+        "cron_jobs": [
+            cron(heartbeat, second={0, 30}, run_at_startup=False),
+            # Due reminders are claimed every 15 s, and once at start-up.
+            cron(send_due, second={0, 15, 30, 45}, run_at_startup=True, unique=True),
+        ],
+        "redis_settings": RedisSettings.from_dsn(redis_url()),
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "burst": burst,
+        "handle_signals": not burst,
+    }
+    return Worker(**{**settings, **overrides})

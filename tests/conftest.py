@@ -75,12 +75,24 @@ from service.orgs import services as orgs  # noqa: E402
 from service.orgs.schemas import SYSTEM, Actor, MemberIn, NodeIn  # noqa: E402
 from service.orgs.tables import Member, Node  # noqa: E402
 from service.redis_client import get_redis, stop_embedded_redis  # noqa: E402
-from service.reminders.tables import OutboxMessage  # noqa: E402
+from service.reminders.tables import (  # noqa: E402
+    ActivitySchedule,
+    ChannelPrefs,
+    DeliveryAttempt,
+    Notification,
+    OutboxMessage,
+    PushSubscription,
+)
 from service.reports.tables import ExportAudit  # noqa: E402
 from service.tickets.tables import Revocation, TicketState  # noqa: E402
 
 # Children before parents, so deletes respect the foreign keys.
 TABLES = (
+    ActivitySchedule,
+    PushSubscription,
+    ChannelPrefs,
+    DeliveryAttempt,
+    Notification,
     ExportAudit,
     AuditEntry,
     DoorStaff,

@@ -26,6 +26,7 @@ from service.errors import DomainError, Forbidden, NotFound
 from service.orgs import services as orgs
 from service.orgs.schemas import WORKER_GROUPS, Actor
 from service.reminders import services as outbox
+from service.reminders.services import ActivityTimes
 from service.text import plain_text
 from service.tickets import services as tickets
 
@@ -359,6 +360,12 @@ async def update_activity(actor: Actor, activity_id: int, data: ActivityIn) -> A
                 await _registered_member_ids(activity_id),
                 activity_id=activity_id,
             )
+        if row["status"] == "published" and values["starts_at"] != row["starts_at"]:
+            # Reminders follow the new time: the old ones are never sent.
+            await outbox.supersede_reminders(activity_id=activity_id)
+            await outbox.schedule_reminders(
+                await _times(activity_id), await _confirmed_places(activity_id)
+            )
     return await get_activity(actor, activity_id)
 
 
@@ -430,6 +437,7 @@ async def cancel(actor: Actor, activity_id: int, reason: str) -> ActivityOut:
         )
         if not cancelled:
             raise DomainError("invalid_status", "This activity is already closed or cancelled.")
+        await outbox.supersede_reminders(activity_id=activity_id)
         await outbox.record(
             "activity_cancelled",
             await _registered_member_ids(activity_id),
@@ -572,7 +580,8 @@ async def register(actor: Actor, activity_id: int) -> tuple[RegistrationOut, boo
         )
     room_seen_earlier = None if CONDITIONAL_SEAT_WRITE else row["taken"] < (row["capacity"] or 0)
     try:
-        created = await _write_registration(activity_id, actor.member_id, room_seen_earlier)
+        times = ActivityTimes(id=row["id"], kind=row["kind"], starts_at=row["starts_at"])
+        created = await _write_registration(times, actor.member_id, room_seen_earlier)
     except Exception as error:
         # Two signups of one member racing on PostgreSQL: the unique constraint lets one in.
         if not is_unique_violation(error):
@@ -584,10 +593,11 @@ async def register(actor: Actor, activity_id: int) -> tuple[RegistrationOut, boo
 
 
 async def _write_registration(
-    activity_id: int, member_id: int, room_seen_earlier: bool | None = None
+    times: ActivityTimes, member_id: int, room_seen_earlier: bool | None = None
 ) -> bool:
-    """Take a seat or a waitlist number and record the registration; False if a concurrent
-    signup of the same member got there first."""
+    """Take a seat or a waitlist number and record the registration with its messages;
+    False if a concurrent signup of the same member got there first."""
+    activity_id = times.id
     now = clock.now()
     async with write_transaction():
         current = await _registration_row(activity_id, member_id)
@@ -631,6 +641,8 @@ async def _write_registration(
             activity_id=activity_id,
             registration_id=registration_id,
         )
+        if seat:
+            await outbox.schedule_reminders(times, [(registration_id, member_id)])
     return True
 
 
@@ -719,6 +731,7 @@ async def cancel_registration(actor: Actor, registration_id: int) -> Registratio
     async with write_transaction():
         # Decide on the status the row has now, not the one read before: a waiting person
         # may have been promoted in between, and then their seat must be given back.
+        await outbox.supersede_reminders(registration_id=registration_id)
         if await _cancel_if(registration_id, "confirmed"):
             await tickets.revoke(registration_id, row["activity"], "cancelled")
             await (
@@ -798,6 +811,7 @@ async def _confirm(registration_id: int, member_id: int, activity_id: int) -> bo
             activity_id=activity_id,
             registration_id=registration_id,
         )
+        await outbox.schedule_reminders(await _times(activity_id), [(registration_id, member_id)])
     return bool(promoted)
 
 
@@ -822,6 +836,16 @@ async def _promote_waiting(activity_id: int) -> int:
                 .where(Activity.id == activity_id)
                 .run()
             )
+
+
+async def _confirmed_places(activity_id: int) -> list[tuple[int, int]]:
+    """(registration id, member id) of the confirmed places."""
+    rows = (
+        await Registration.select(Registration.id, Registration.member)
+        .where((Registration.activity == activity_id) & (Registration.status == "confirmed"))
+        .run()
+    )
+    return [(row["id"], row["member"]) for row in rows]
 
 
 async def _registered_member_ids(activity_id: int) -> list[int]:
@@ -911,6 +935,26 @@ async def reissue_ticket(actor: Actor, registration_id: int) -> RegistrationOut:
     async with write_transaction():
         await tickets.revoke(registration_id, row["activity"], "reissued")
     return await _registration_out(row, with_code=not as_organiser)
+
+
+# --- messages (called by service/reminders when rendering) --------------------------------
+
+
+async def message_activity(activity_id: int) -> ActivityOut | None:
+    """An activity as a message describes it (whatever its status)."""
+    row = await Activity.select(*ACTIVITY_COLUMNS).where(Activity.id == activity_id).first().run()
+    return (await _rows_to_out([row]))[0] if row else None
+
+
+async def _times(activity_id: int) -> ActivityTimes:
+    row = (
+        await Activity.select(Activity.id, Activity.kind, Activity.starts_at)
+        .where(Activity.id == activity_id)
+        .first()
+        .run()
+    )
+    assert row is not None
+    return ActivityTimes(id=row["id"], kind=row["kind"], starts_at=row["starts_at"])
 
 
 # --- the door (called by service/checkin, which decides who may scan) ---------------------
@@ -1102,4 +1146,5 @@ async def admit_walk_in(activity_id: int, member_id: int, *, over_capacity: bool
             activity_id=activity_id,
             registration_id=registration_id,
         )
+        await outbox.schedule_reminders(await _times(activity_id), [(registration_id, member_id)])
     return registration_id

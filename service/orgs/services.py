@@ -264,6 +264,19 @@ async def node_for_path(path: str) -> NodeOut:
     return _node_out(row)
 
 
+async def member_contact(member_id: int) -> dict[str, Any]:
+    """What messaging needs of a member: phone, name, language."""
+    row = (
+        await Member.select(Member.phone, Member.name, Member.language)
+        .where(Member.id == member_id)
+        .first()
+        .run()
+    )
+    if row is None:
+        raise NotFound("There is no such member.")
+    return row
+
+
 async def member_cards(member_ids: Sequence[int]) -> list[dict[str, Any]]:
     """Id, name and masked phone of some members, in the order given."""
     rows = (

@@ -27,12 +27,13 @@ from typing import Any
 
 import msgspec
 
+from service import jobs
 from service.activities.schemas import KIND_LABELS, REGISTRATION_STATUS_LABELS, STATUS_LABELS
 from service.errors import DomainError, Forbidden, NotFound
 from service.i18n import current_language, gettext, language
 from service.orgs import services as orgs
 from service.orgs.schemas import GROUP_LABELS, Actor
-from service.redis_client import get_redis, redis_url
+from service.redis_client import get_redis
 from service.reports import services as reports
 from service.reports.schemas import ActivityReport
 from service.reports.tables import ExportAudit
@@ -49,7 +50,6 @@ REASON_MAX = 500
 BATCH = 2_000  # rows read per query and written per step
 JOB_TTL_SECONDS = 24 * 3600  # job state in Redis, and files under data_dir/exports/
 JOB_FUNCTION = "export_registrations"  # the name tasks/worker.py registers
-QUEUE_NAME = "arq:queue"  # arq's default queue; tests use their own
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -434,18 +434,6 @@ def _job_key(job_id: str) -> str:
     return f"unionhall:export:{job_id}"
 
 
-async def enqueue(function: str, *args: Any, job_id: str) -> None:
-    """The one place that knows the queue is arq."""
-    from arq import create_pool
-    from arq.connections import RedisSettings
-
-    pool = await create_pool(RedisSettings.from_dsn(redis_url()), default_queue_name=QUEUE_NAME)
-    try:
-        await pool.enqueue_job(function, *args, _job_id=job_id)
-    finally:
-        await pool.aclose()
-
-
 async def start_export(
     actor: Actor,
     activity_id: int,
@@ -474,7 +462,7 @@ async def start_export(
         },
     )
     await redis.expire(key, JOB_TTL_SECONDS)
-    await enqueue(
+    await jobs.enqueue(
         JOB_FUNCTION,
         job_id,
         actor.member_id,

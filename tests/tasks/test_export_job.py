@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from service import jobs
 from service.orgs import services as orgs
 from service.orgs.schemas import SYSTEM, MemberIn
 from service.reports import exports
@@ -27,12 +28,13 @@ pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:Depreca
 def queue(monkeypatch: pytest.MonkeyPatch) -> str:
     """A queue of this test's own: test sessions sharing one Redis do not take its jobs."""
     name = f"unionhall-test:{uuid.uuid4().hex}"
-    monkeypatch.setattr(exports, "QUEUE_NAME", name)
+    monkeypatch.setattr(jobs, "QUEUE_NAME", name)
     return name
 
 
 async def run_jobs(queue: str, expected: int = 1) -> None:
-    worker = create_worker(burst=True, poll_delay=0.05, queue_name=queue)
+    # The export alone: no reminder crons in this worker.
+    worker = create_worker(burst=True, poll_delay=0.05, queue_name=queue, cron_jobs=[])
     try:
         assert await worker.run_check() == expected  # raises FailedJobs if a job failed
     finally:

@@ -46,7 +46,7 @@ async def test_burst_worker_runs_the_heartbeat_job_and_healthz_sees_it(client: A
     try:
         job = await pool.enqueue_job("heartbeat")
         assert job is not None
-        worker = create_worker(burst=True, poll_delay=0.05, queue_name=queue)
+        worker = create_worker(burst=True, poll_delay=0.05, queue_name=queue, cron_jobs=[])
         try:
             assert await worker.run_check() == 1  # raises FailedJobs if the job failed
         finally:

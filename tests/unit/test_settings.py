@@ -31,8 +31,12 @@ def test_values_are_read_from_the_environment() -> None:
             "UNIONHALL_TIMEZONE": "Asia/Urumqi",
             "UNIONHALL_DEMO": "yes",
             "UNIONHALL_SMS_GATEWAY_URL": "https://sms.example.cn/send",
+            "UNIONHALL_SMTP_URL": "smtp://mail.example.cn:587",
+            "UNIONHALL_MAIL_FROM": "县总工会 <notice@example.cn>",
         }
     )
+    assert settings.smtp_url == "smtp://mail.example.cn:587"
+    assert settings.mail_from == "县总工会 <notice@example.cn>"
     assert not settings.is_sqlite
     assert settings.redis_url == "redis://127.0.0.1:6379/2"
     assert settings.data_dir == Path("/srv/unionhall")
@@ -54,6 +58,8 @@ def test_values_are_read_from_the_environment() -> None:
         ("UNIONHALL_TIMEZONE", "Mars/Olympus"),
         ("UNIONHALL_DEMO", "maybe"),
         ("UNIONHALL_SMS_GATEWAY_URL", "ftp://gateway"),
+        ("UNIONHALL_SMTP_URL", "http://mail.example.cn"),
+        ("UNIONHALL_MAIL_FROM", "no-at-sign"),
         ("UNIONHALL_HOST", "   "),
     ],
 )
