@@ -38,6 +38,8 @@ from service.keys import secret_key
 from service.orgs.api import OrgApi
 from service.orgs.pages import OrgPages
 from service.redis_client import close_redis
+from service.reminders.api import ReminderApi
+from service.reminders.pages import ReminderPages
 from service.reports.api import ReportApi
 from service.reports.export_pages import ExportPages
 from service.reports.pages import ReportPages
@@ -46,6 +48,9 @@ from service.tickets.api import TicketApi
 from service.tickets.pages import TicketPages
 
 WEB = PROJECT_ROOT / "web"
+# Bump with web/static/sw.js's VERSION when CSS or scripts change: installed apps serve
+# them from the service worker's cache.
+STATIC_VERSION = "2"
 MAX_BODY_BYTES = 1024 * 1024
 
 
@@ -53,7 +58,7 @@ def configure_jinja(engine: JinjaTemplateEngine) -> None:
     env: Environment = engine.engine
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.globals["static_version"] = "1"
+    env.globals["static_version"] = STATIC_VERSION
     env.filters["localtime"] = localtime
     env.filters["localinput"] = local_input
 
@@ -111,12 +116,14 @@ def create_app() -> Litestar:
             CheckinPages,
             ReportPages,
             ExportPages,
+            ReminderPages,
             AccountApi,
             ActivityApi,
             OrgApi,
             TicketApi,
             CheckinApi,
             ReportApi,
+            ReminderApi,
             healthz,
             service_worker,
             create_static_files_router(

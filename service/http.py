@@ -27,6 +27,7 @@ from service.i18n import (
     normalise_language,
 )
 from service.orgs.schemas import GROUP_LABELS, NODE_KIND_LABELS, ROLE_LABELS, Actor
+from service.reminders import services as reminders
 from service.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 SESSION_COOKIE = "uh_session"
 LANGUAGE_COOKIE = "uh_lang"
 API_PREFIX = "/api/"
+NO_NAV_PREFIXES = (API_PREFIX, "/static/", "/sw.js", "/healthz", "/schema")
 
 
 # --- who is asking ----------------------------------------------------------------------
@@ -56,6 +58,17 @@ async def resolve_request(request: Request[Any, Any, Any]) -> None:
     request.state.actor = state.actor
     request.state.verified_phone = state.verified_phone
     current_language.set(request_language(request))
+    request.state.unread = None
+    if state.actor is not None and state.actor.member_id is not None and renders_nav(request):
+        # The nav's unread badge: one indexed COUNT per full page, none for API calls,
+        # static files or htmx partials.
+        request.state.unread = await reminders.unread_count(state.actor.member_id)
+
+
+def renders_nav(request: Request[Any, Any, Any]) -> bool:
+    if request.method != "GET" or request.url.path.startswith(NO_NAV_PREFIXES):
+        return False
+    return not request.headers.get("hx-request") or bool(request.headers.get("hx-boosted"))
 
 
 def request_language(request: Request[Any, Any, Any]) -> str:
@@ -193,6 +206,7 @@ def page_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
         "status_labels": STATUS_LABELS,
         "registration_status_labels": REGISTRATION_STATUS_LABELS,
         "path": request.url.path,
+        "unread": request.state.get("unread"),
     }
 
 

@@ -26,6 +26,7 @@ from service.http import (
 from service.i18n import LANGUAGES, current_language, normalise_language
 from service.orgs import services as orgs
 from service.orgs.schemas import WORKER_GROUPS
+from service.reminders import services as reminders
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -140,7 +141,32 @@ class AccountPages(Controller):
             phone=phone,
             groups=WORKER_GROUPS,
             saved=request.query_params.get("saved") == "1",
+            channels=await reminders.channel_prefs(actor.member_id or 0),
+            channels_saved=request.query_params.get("saved") == "channels",
         )
+
+    @post("/profile/channels")
+    async def save_channels(self, request: AnyRequest) -> Template | Redirect:
+        actor = require_actor(request)
+        form = await request.form()
+        values = {key: form.get(key) == "1" for key in ("sms", "push", "email_on")}
+        email = str(form.get("email", ""))
+        try:
+            await reminders.update_channel_prefs(actor, email=email, **values)
+        except DomainError as error:
+            profile, phone = await orgs.own_profile(actor)
+            return page(
+                request,
+                "accounts/profile.html",
+                status_code=400,
+                profile=profile,
+                phone=phone,
+                groups=WORKER_GROUPS,
+                saved=False,
+                channels=reminders.Prefs(email=email[:254], **values),
+                **form_error(error),
+            )
+        return Redirect("/profile?saved=channels#channels")
 
     @post("/profile")
     async def save_profile(self, request: AnyRequest) -> Template | Redirect:
@@ -160,6 +186,7 @@ class AccountPages(Controller):
                 phone=phone,
                 groups=WORKER_GROUPS,
                 saved=False,
+                channels=await reminders.channel_prefs(actor.member_id or 0),
                 **form_error(error),
             )
         return Redirect("/profile?saved=1")

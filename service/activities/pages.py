@@ -26,6 +26,7 @@ from service.http import (
 )
 from service.orgs import services as orgs
 from service.orgs.schemas import WORKER_GROUPS
+from service.reminders.policy import REMINDER_KINDS
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -40,6 +41,20 @@ def parse_places(raw: str) -> int | None:
             "validation_error", "Give the number of places as a whole number.", field="capacity"
         )
     return int(raw)
+
+
+def parse_schedule(form: Any) -> dict[str, int | None]:
+    """The reminder form: minutes before the start per reminder; empty means off."""
+    schedule: dict[str, int | None] = {}
+    for kind in REMINDER_KINDS:
+        raw = str(form.get(kind, "")).strip()
+        if not raw:
+            schedule[kind] = None
+            continue
+        if not raw.lstrip("-").isdigit() or len(raw) > 9:
+            raise DomainError("validation_error", "Give the minutes as a whole number.", field=kind)
+        schedule[kind] = int(raw)
+    return schedule
 
 
 def activity_from_form(form: Any) -> ActivityIn:
@@ -249,6 +264,10 @@ class ActivityPages(Controller):
                         "validation_error", "Give the number of places.", field="capacity"
                     )
                 await activities.set_capacity(actor, activity_id, places)
+            elif action == "reminders":
+                schedule = None if form.get("reset") else parse_schedule(form)
+                await activities.set_schedule(actor, activity_id, schedule)
+                return Redirect(f"/organise/activities/{activity_id}?reminders=saved#reminders")
             elif action == "duplicate":
                 copy = await activities.duplicate(actor, activity_id)
                 return Redirect(f"/organise/activities/{copy.id}/edit")
@@ -280,6 +299,9 @@ class ActivityPages(Controller):
             status_code=status_code,
             activity=activity,
             roster=roster,
+            reminder_schedule=await activities.reminder_schedule(actor, activity_id),
+            reminder_kinds=REMINDER_KINDS,
+            reminders_saved=request.query_params.get("reminders") == "saved",
             now=clock.now(),
             **extra,
         )

@@ -937,6 +937,33 @@ async def reissue_ticket(actor: Actor, registration_id: int) -> RegistrationOut:
     return await _registration_out(row, with_code=not as_organiser)
 
 
+# --- reminder schedule (an organiser replaces the kind's default for one activity) -------
+
+
+async def reminder_schedule(actor: Actor, activity_id: int) -> dict[str, int | None] | None:
+    """The activity's own schedule ({kind: minutes before, None = off}), or None when it
+    follows its kind's default."""
+    await _owned_row(actor, activity_id)
+    return await outbox.activity_schedule(activity_id)
+
+
+async def set_schedule(
+    actor: Actor, activity_id: int, schedule: dict[str, int | None] | None
+) -> None:
+    """Replace the activity's reminder schedule (None: back to its kind's default) and
+    recompute the reminders not yet sent for every confirmed place."""
+    row = await _owned_row(actor, activity_id)
+    if row["status"] == "cancelled":
+        raise DomainError("activity_not_editable", "A cancelled activity sends no reminders.")
+    clean = outbox.clean_schedule(schedule) if schedule is not None else None
+    async with write_transaction():
+        await outbox.replace_schedule(activity_id, clean)
+        await outbox.supersede_reminders(activity_id=activity_id)
+        await outbox.schedule_reminders(
+            await _times(activity_id), await _confirmed_places(activity_id)
+        )
+
+
 # --- messages (called by service/reminders when rendering) --------------------------------
 
 

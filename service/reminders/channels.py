@@ -4,7 +4,9 @@ derived from (message, channel), so a resend after a crash is recognisable downs
 
 from __future__ import annotations
 
+import functools
 import logging
+import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Protocol
@@ -16,6 +18,13 @@ from service.settings import get_settings
 
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 10.0
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context for every client: building one loads the CA bundle (~28 ms of CPU,
+    blocking the worker's loop), which per message capped the fan-out at ~18 messages/s."""
+    return ssl.create_default_context()
 
 
 class ChannelError(Exception):
@@ -52,7 +61,7 @@ class SmsChannel:
     async def send(self, outgoing: Outgoing) -> None:
         key = outgoing.key(self.name)
         try:
-            async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS) as client:
+            async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, verify=tls_context()) as client:
                 response = await client.post(
                     self.url,
                     json={
@@ -115,3 +124,84 @@ def email_channel() -> EmailChannel | None:
     if not settings.smtp_url:
         return None
     return EmailChannel(settings.smtp_url, settings.mail_from)
+
+
+class PushChannel:
+    """Web Push (RFC 8030/8291/8292): the payload encrypted to each of the member's
+    subscriptions (aes128gcm, pywebpush), signed with the VAPID key, POSTed with a TTL and a
+    Topic from the message key, so a resend replaces an undelivered copy instead of adding
+    one. A subscription the push service no longer knows (404/410) is dropped, not failed."""
+
+    name = "push"
+    TTL_SECONDS = 24 * 3600
+    CLAIM_SECONDS = 12 * 3600
+
+    async def send(self, outgoing: Outgoing) -> None:
+        import json
+        import time
+
+        from py_vapid import Vapid02
+        from pywebpush import WebPusher
+
+        from service.reminders import services, vapid
+
+        signer = Vapid02.from_pem(vapid.private_pem())
+        payload = json.dumps(
+            {
+                "title": outgoing.title,
+                "body": outgoing.body,
+                "url": "/me/notifications",
+                "tag": outgoing.key(self.name),
+            },
+            ensure_ascii=False,
+        ).encode()
+        errors: list[str] = []
+        async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS) as client:
+            for subscription in await services.push_subscriptions(outgoing.member_id):
+                endpoint = subscription["endpoint"]
+                parts = urlsplit(endpoint)
+                try:
+                    keys = {"p256dh": subscription["p256dh"], "auth": subscription["auth"]}
+                    body = WebPusher({"endpoint": endpoint, "keys": keys}).encode(
+                        payload, "aes128gcm"
+                    )["body"]
+                except Exception as error:  # a stored key the library cannot use
+                    log.warning("push subscription %s unusable: %s", subscription["id"], error)
+                    await services.drop_push_subscription(subscription["id"])
+                    continue
+                headers = signer.sign(
+                    {
+                        "aud": f"{parts.scheme}://{parts.netloc}",
+                        "exp": int(time.time()) + self.CLAIM_SECONDS,
+                        "sub": _vapid_subject(),
+                    }
+                )
+                headers |= {
+                    "TTL": str(self.TTL_SECONDS),
+                    "Topic": outgoing.key(self.name)[:32],
+                    "Content-Encoding": "aes128gcm",
+                    "Content-Type": "application/octet-stream",
+                    "Urgency": "high",
+                }
+                try:
+                    response = await client.post(endpoint, content=body, headers=headers)
+                except httpx.HTTPError as error:
+                    errors.append(f"push service unreachable: {type(error).__name__}")
+                    continue
+                if response.status_code in (404, 410):
+                    await services.drop_push_subscription(subscription["id"])
+                elif response.status_code >= 400:
+                    errors.append(f"push service answered {response.status_code}")
+        if errors:
+            raise ChannelError("; ".join(sorted(set(errors))))
+
+
+def _vapid_subject() -> str:
+    """A contact for push services (RFC 8292): the sender address of reminder email."""
+    sender = get_settings().mail_from
+    address = sender.rpartition("<")[2].rstrip(">").strip()
+    return f"mailto:{address}"
+
+
+def push_channel() -> PushChannel:
+    return PushChannel()

@@ -26,8 +26,9 @@ TITLE_LABELS: dict[str, str] = {
     "activity_cancelled": "Cancelled: %(title)s",
     "reminder_day_before": "Tomorrow: %(title)s",
     "reminder_morning": "Today: %(title)s",
-    "reminder_1h": "In one hour: %(title)s",
-    "reminder_10m": "Starting in 10 minutes: %(title)s",
+    # An organiser may move these reminders: the title gives the time, not the interval.
+    "reminder_1h": "Starts at %(time)s: %(title)s",
+    "reminder_10m": "Starting soon, at %(time)s: %(title)s",
 }
 BODY_LABELS: dict[str, str] = {
     "registration_confirmed": "%(when)s, %(where)s. Show your ticket at the door.",
@@ -51,15 +52,20 @@ def render(row: dict[str, Any], lang: str, activity: Any) -> tuple[str, str]:
         values = {
             "title": activity.title if activity else "",
             "when": localtime(activity.starts_at) if activity else "",
+            "time": localtime(activity.starts_at, short=True) if activity else "",
             "where": (activity.venue_name or activity.online_url) if activity else "",
             "reason": payload.get("reason", ""),
         }
-        return gettext(TITLE_LABELS[row["kind"]], **values), gettext(BODY_LABELS[row["kind"]], **values)
+        kind = row["kind"]
+        return gettext(TITLE_LABELS[kind], **values), gettext(BODY_LABELS[kind], **values)
 
 
-def _channels(prefs: services.Prefs) -> list[Channel]:
-    """The member's channels besides the inbox, among those this service has set up."""
+def _channels(prefs: services.Prefs, *, has_push: bool = False) -> list[Channel]:
+    """The member's channels besides the inbox, among those this service has set up.
+    Push needs the member's consent (prefs.push) and at least one subscribed browser."""
     chosen: list[Channel] = []
+    if prefs.push and has_push:
+        chosen.append(channels.push_channel())
     if prefs.sms and (sms := channels.sms_channel()):
         chosen.append(sms)
     if prefs.email_on and prefs.email and (email := channels.email_channel()):
@@ -91,7 +97,8 @@ async def deliver(message_id: int) -> str:
         body=body,
     )
     failures: dict[str, str] = {}
-    for channel in _channels(prefs):
+    has_push = prefs.push and await services.has_push_subscription(row["member"])
+    for channel in _channels(prefs, has_push=has_push):
         if channel.name in done:
             continue
         try:

@@ -9,13 +9,18 @@ key per (message, channel) so a resend after a crash mid-request is recognised."
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from service import clock
 from service.db import write_transaction
+from service.errors import DomainError, Forbidden, NotFound
+from service.orgs.schemas import Actor
 from service.reminders import policy
 from service.reminders.tables import (
     ActivitySchedule,
@@ -23,8 +28,11 @@ from service.reminders.tables import (
     DeliveryAttempt,
     Notification,
     OutboxMessage,
+    PushSubscription,
 )
 from service.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 KINDS = (
     "registration_confirmed",
@@ -268,3 +276,366 @@ async def channel_prefs(member_id: int) -> Prefs:
     if row is None:
         return Prefs(sms=False, push=True, email="", email_on=False)
     return Prefs(sms=row["sms"], push=row["push"], email=row["email"], email_on=row["email_on"])
+
+
+# --- the member's side: inbox, channels, push subscriptions -------------------------------
+
+INBOX_LIMIT = 100
+MAX_PUSH_SUBSCRIPTIONS = 10  # devices per member; the oldest goes when an 11th subscribes
+EMAIL_MAX = 254
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"^[^@\s<>\"',;:()\[\]\\]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$")
+
+
+def _own_member(actor: Actor) -> int:
+    if actor.member_id is None:
+        raise Forbidden()
+    return actor.member_id
+
+
+async def notifications(actor: Actor, limit: int = INBOX_LIMIT) -> list[dict[str, Any]]:
+    """The member's inbox, newest first, bounded."""
+    return (
+        await Notification.select(
+            Notification.id,
+            Notification.kind,
+            Notification.activity_id,
+            Notification.title,
+            Notification.body,
+            Notification.created_at,
+            Notification.read_at,
+        )
+        .where(Notification.member_id == _own_member(actor))
+        .order_by(Notification.id, ascending=False)
+        .limit(min(max(limit, 1), INBOX_LIMIT))
+        .run()
+    )
+
+
+async def open_inbox(actor: Actor) -> list[dict[str, Any]]:
+    """The inbox page: the list as it was (unread ones still marked), then all read."""
+    rows = await notifications(actor)
+    if any(row["read_at"] is None for row in rows):
+        await mark_all_read(actor)
+    return rows
+
+
+async def unread_count(member_id: int) -> int:
+    """One indexed COUNT, run once per page render for the nav badge."""
+    return int(
+        await Notification.count()
+        .where((Notification.member_id == member_id) & Notification.read_at.is_null())
+        .run()
+    )
+
+
+async def mark_read(actor: Actor, notification_id: int) -> None:
+    """Another member's notification looks the same as a missing one."""
+    member_id = _own_member(actor)
+    async with write_transaction():
+        row = (
+            await Notification.select(Notification.id, Notification.read_at)
+            .where((Notification.id == notification_id) & (Notification.member_id == member_id))
+            .first()
+            .run()
+        )
+        if row is None:
+            raise NotFound("There is no such message.")
+        if row["read_at"] is None:
+            await (
+                Notification.update({Notification.read_at: clock.now()})
+                .where(Notification.id == notification_id)
+                .run()
+            )
+
+
+async def mark_all_read(actor: Actor) -> int:
+    member_id = _own_member(actor)
+    async with write_transaction():
+        rows = (
+            await Notification.update({Notification.read_at: clock.now()})
+            .where((Notification.member_id == member_id) & Notification.read_at.is_null())
+            .returning(Notification.id)
+            .run()
+        )
+    return len(rows)
+
+
+def clean_email(raw: str) -> str:
+    email = (raw or "").strip()
+    if not email:
+        return ""
+    if len(email) > EMAIL_MAX or not _EMAIL.fullmatch(email):
+        raise DomainError(
+            "validation_error", "Enter an email address such as name@example.cn.", field="email"
+        )
+    return email
+
+
+async def update_channel_prefs(
+    actor: Actor, sms: bool, push: bool, email: str, email_on: bool
+) -> Prefs:
+    """The member's own channels besides the inbox; email needs an address to be on."""
+    member_id = _own_member(actor)
+    address = clean_email(email)
+    if email_on and not address:
+        raise DomainError(
+            "validation_error", "Enter an email address to get messages by email.", field="email"
+        )
+    values = {"sms": bool(sms), "push": bool(push), "email": address, "email_on": bool(email_on)}
+    async with write_transaction():
+        await ChannelPrefs.raw(
+            "INSERT INTO reminder_channel_prefs (member_id, sms, push, email, email_on) "
+            "VALUES ({}, {}, {}, {}, {}) ON CONFLICT (member_id) DO UPDATE SET "
+            "sms = EXCLUDED.sms, push = EXCLUDED.push, email = EXCLUDED.email, "
+            "email_on = EXCLUDED.email_on",
+            member_id,
+            values["sms"],
+            values["push"],
+            values["email"],
+            values["email_on"],
+        ).run()
+    return Prefs(**values)
+
+
+ENDPOINT_MAX = 1000
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def clean_push_subscription(endpoint: str, p256dh: str, auth: str) -> tuple[str, str, str]:
+    """What a browser's PushManager hands over, checked before the server ever POSTs to it.
+    The endpoint must be https. Plain http is allowed only to a loopback host, and only in
+    demo mode (UNIONHALL_DEMO, which the tests set): that is where a test push service
+    listens. Production never posts to an http or loopback push endpoint."""
+    endpoint = (endpoint or "").strip()
+    parts = urlsplit(endpoint) if len(endpoint) <= ENDPOINT_MAX else None
+    host = (parts.hostname or "") if parts else ""
+    loopback = host in LOOPBACK_HOSTS
+    allowed = (
+        parts is not None
+        and bool(host)
+        and (
+            (parts.scheme == "https" and (not loopback or get_settings().demo))
+            or (parts.scheme == "http" and loopback and get_settings().demo)
+        )
+    )
+    if not allowed or any(ord(c) < 33 or ord(c) > 126 for c in endpoint):
+        raise DomainError(
+            "validation_error", "This push subscription has no usable address.", field="endpoint"
+        )
+    key = _decoded(p256dh, 200)
+    secret = _decoded(auth, 100)
+    if len(key) != 65 or key[0] != 4 or not _on_curve(key):
+        raise DomainError(
+            "validation_error", "This push subscription's key is not valid.", field="p256dh"
+        )
+    if len(secret) != 16:
+        raise DomainError(
+            "validation_error", "This push subscription's key is not valid.", field="auth"
+        )
+    return endpoint, p256dh.rstrip("="), auth.rstrip("=")
+
+
+def _decoded(text: str, limit: int) -> bytes:
+    from service.reminders.vapid import b64url_decode
+
+    try:
+        return b64url_decode(text) if len(text or "") <= limit else b""
+    except ValueError:
+        return b""
+
+
+def _on_curve(point: bytes) -> bool:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+    except ValueError:
+        return False
+    return True
+
+
+async def add_push_subscription(actor: Actor, endpoint: str, p256dh: str, auth: str) -> None:
+    """A browser's push subscription. An endpoint belongs to one browser: subscribing it
+    again moves it to this member."""
+    member_id = _own_member(actor)
+    endpoint, p256dh, auth = clean_push_subscription(endpoint, p256dh, auth)
+    async with write_transaction():
+        await PushSubscription.delete().where(PushSubscription.endpoint == endpoint).run()
+        await PushSubscription.insert(
+            PushSubscription(
+                member_id=member_id,
+                endpoint=endpoint,
+                p256dh=p256dh,
+                auth=auth,
+                created_at=clock.now(),
+            )
+        ).run()
+        rows = (
+            await PushSubscription.select(PushSubscription.id)
+            .where(PushSubscription.member_id == member_id)
+            .order_by(PushSubscription.id, ascending=False)
+            .offset(MAX_PUSH_SUBSCRIPTIONS)
+            .limit(1000)
+            .run()
+        )
+        if rows:
+            await (
+                PushSubscription.delete()
+                .where(PushSubscription.id.is_in([row["id"] for row in rows]))
+                .run()
+            )
+
+
+async def remove_push_subscription(actor: Actor, endpoint: str) -> bool:
+    member_id = _own_member(actor)
+    async with write_transaction():
+        rows = (
+            await PushSubscription.delete()
+            .where(
+                (PushSubscription.endpoint == endpoint) & (PushSubscription.member_id == member_id)
+            )
+            .returning(PushSubscription.id)
+            .run()
+        )
+    return bool(rows)
+
+
+async def push_subscriptions(member_id: int) -> list[dict[str, Any]]:
+    return (
+        await PushSubscription.select(
+            PushSubscription.id,
+            PushSubscription.endpoint,
+            PushSubscription.p256dh,
+            PushSubscription.auth,
+        )
+        .where(PushSubscription.member_id == member_id)
+        .order_by(PushSubscription.id)
+        .run()
+    )
+
+
+async def has_push_subscription(member_id: int) -> bool:
+    return await PushSubscription.exists().where(PushSubscription.member_id == member_id).run()
+
+
+async def drop_push_subscription(subscription_id: int) -> None:
+    """The push service said the subscription is gone (404/410): forget it."""
+    async with write_transaction():
+        await PushSubscription.delete().where(PushSubscription.id == subscription_id).run()
+
+
+# --- admins: failed messages --------------------------------------------------------------
+
+FAILED_LIMIT = 200
+
+
+def _require_admin(actor: Actor) -> None:
+    if not actor.has("admin"):
+        raise Forbidden()
+
+
+async def failed_messages(actor: Actor) -> list[dict[str, Any]]:
+    """Messages that ran out of tries, newest first, with the member's masked phone."""
+    _require_admin(actor)
+    rows = (
+        await OutboxMessage.select(
+            OutboxMessage.id,
+            OutboxMessage.kind,
+            OutboxMessage.activity_id,
+            OutboxMessage.attempts,
+            OutboxMessage.last_error,
+            OutboxMessage.due_at,
+            OutboxMessage.member.name.as_alias("member_name"),
+            OutboxMessage.member.phone.as_alias("phone"),
+        )
+        .where(OutboxMessage.status == "failed")
+        .order_by(OutboxMessage.id, ascending=False)
+        .limit(FAILED_LIMIT)
+        .run()
+    )
+    for row in rows:
+        phone = row.pop("phone") or ""
+        row["phone_masked"] = f"{phone[:3]}****{phone[-4:]}" if len(phone) == 11 else "****"
+    return rows
+
+
+async def retry_failed(actor: Actor, message_id: int) -> None:
+    """An admin sends a failed message again: pending, no attempts, due now. Channels that
+    already succeeded are not tried again (their attempts are kept)."""
+    _require_admin(actor)
+    async with write_transaction():
+        rows = (
+            await OutboxMessage.update(
+                {
+                    OutboxMessage.status: "pending",
+                    OutboxMessage.attempts: 0,
+                    OutboxMessage.due_at: clock.now(),
+                    OutboxMessage.claimed_at: None,
+                }
+            )
+            .where((OutboxMessage.id == message_id) & (OutboxMessage.status == "failed"))
+            .returning(OutboxMessage.id)
+            .run()
+        )
+    if not rows:
+        raise NotFound("There is no such failed message.")
+    log.info("admin %s retried outbox message %s", actor.member_id, message_id)
+
+
+# --- organisers: one activity's schedule --------------------------------------------------
+
+
+def clean_schedule(schedule: dict[str, int | None]) -> dict[str, int | None]:
+    """Minutes before the start per reminder kind; None switches that reminder off."""
+    limit = int(policy.MAX_OFFSET.total_seconds() // 60)
+    clean: dict[str, int | None] = {}
+    for kind, minutes in schedule.items():
+        if kind not in policy.REMINDER_KINDS:
+            raise DomainError(
+                "validation_error", "There is no reminder called %(kind)s.", field=kind, kind=kind
+            )
+        if minutes is not None:
+            if isinstance(minutes, bool) or not isinstance(minutes, int):
+                raise DomainError(
+                    "validation_error", "Give the minutes as a whole number.", field=kind
+                )
+            if minutes < 0:
+                raise DomainError(
+                    "validation_error",
+                    "A reminder cannot come after the start. Give 0 or more minutes.",
+                    field=kind,
+                )
+            if minutes > limit:
+                raise DomainError(
+                    "validation_error",
+                    "A reminder can be at most 30 days (%(limit)s minutes) before the start.",
+                    field=kind,
+                    limit=limit,
+                )
+        clean[kind] = minutes
+    return clean
+
+
+async def activity_schedule(activity_id: int) -> dict[str, int | None] | None:
+    """The organiser's own schedule of an activity, or None when it follows its kind's."""
+    rows = await ActivitySchedule.select().where(ActivitySchedule.activity_id == activity_id).run()
+    if not rows:
+        return None
+    return {row["kind"]: row["minutes_before"] for row in rows}
+
+
+async def replace_schedule(activity_id: int, schedule: dict[str, int | None] | None) -> None:
+    """Inside the caller's transaction: the activity's own schedule (None: back to the
+    default of its kind). Validate with clean_schedule first."""
+    await ActivitySchedule.delete().where(ActivitySchedule.activity_id == activity_id).run()
+    if schedule is None:
+        return
+    rows = [
+        ActivitySchedule(activity_id=activity_id, kind=kind, minutes_before=minutes)
+        for kind, minutes in schedule.items()
+    ]
+    if not rows:
+        # Every reminder off: one row that says so, so the kind's default does not return.
+        rows = [ActivitySchedule(activity_id=activity_id, kind=policy.REMINDER_KINDS[0])]
+    await ActivitySchedule.insert(*rows).run()

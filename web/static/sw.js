@@ -2,14 +2,14 @@
 // with no signal once opened: a member's tickets and the door scanner. Pages are private
 // to the signed-in member, so only those are kept, and they are dropped at sign-out (the
 // page posts "forget").
-const VERSION = "v1";
+const VERSION = "v2"; // with service/app.py STATIC_VERSION
 const STATIC = `static-${VERSION}`;
 const PRIVATE = "private-pages";
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches.open(STATIC).then((cache) =>
-      cache.addAll(["/static/app.css?v=1", "/static/vendor/htmx-2.0.11.min.js"])
+      cache.addAll(["/static/app.css?v=2", "/static/vendor/htmx-2.0.11.min.js"])
     ).then(() => self.skipWaiting())
   );
 });
@@ -59,4 +59,44 @@ self.addEventListener("fetch", (event) => {
       }).catch(() => caches.match(url.pathname).then((hit) => hit || Response.error()))
     );
   }
+});
+
+// Web Push: the server sends {title, body, url, tag} encrypted to this browser; show it,
+// and open the inbox (or the page it names on this site) when it is tapped.
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch (error) {
+    data = { body: event.data ? event.data.text() : "" };
+  }
+  event.waitUntil(
+    self.registration.showNotification(data.title || "Unionhall", {
+      body: data.body || "",
+      tag: data.tag || undefined,
+      icon: "/static/icon.svg",
+      data: { url: data.url || "/me/notifications" },
+    })
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  let target = new URL("/me/notifications", self.location.origin);
+  try {
+    const wanted = new URL(event.notification.data.url, self.location.origin);
+    if (wanted.origin === self.location.origin) target = wanted;
+  } catch (error) {
+    // keep the inbox
+  }
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+      for (const client of windows) {
+        if (new URL(client.url).origin === target.origin && "navigate" in client) {
+          return client.focus().then(() => client.navigate(target.href));
+        }
+      }
+      return self.clients.openWindow(target.href);
+    })
+  );
 });

@@ -13,9 +13,7 @@ DESCRIPTION = ""
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="reminders", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="reminders", description=DESCRIPTION)
 
     manager.add_table(
         class_name="Notification",
