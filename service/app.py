@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from functools import cache
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_datetime
 from jinja2 import Environment
 from litestar import Litestar, Response, get
@@ -69,9 +71,13 @@ def localtime(moment: datetime | None, *, short: bool = False) -> str:
         return ""
     zh = current_language.get() == "zh-CN"
     pattern = "HH:mm" if short else ("M月d日 EEE HH:mm" if zh else "EEE d MMM HH:mm")
-    return format_datetime(
-        moment, pattern, tzinfo=get_settings().zone, locale="zh_CN" if zh else "en_GB"
-    )
+    return format_datetime(moment, pattern, tzinfo=get_settings().zone, locale=_locale(zh))
+
+
+@cache
+def _locale(zh: bool) -> Locale:
+    # Parsed once: babel re-reads its locale data for a locale given as a string each call.
+    return Locale.parse("zh_CN" if zh else "en_GB")
 
 
 @get("/sw.js", include_in_schema=False, cache_control=CacheControlHeader(no_cache=True))

@@ -137,3 +137,13 @@ class DoorRegistration(msgspec.Struct):
     name: str
     phone_masked: str
     updated_at: datetime
+
+
+class MessageActivity(msgspec.Struct):
+    """What a message to a member says about an activity."""
+
+    title: str
+    starts_at: datetime
+    venue_name: str
+    online_url: str
+    status: str
