@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from arq.connections import RedisSettings
-from arq.cron import cron
+from arq.cron import CronJob, cron
 from arq.worker import Worker
 
 from service import db
@@ -34,18 +34,32 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     await db.close_pool()
 
 
+def cron_jobs() -> list[CronJob]:
+    # New objects for each worker: arq keeps each cron's next run time on the object.
+    return [
+        cron(heartbeat, second={0, 30}, run_at_startup=False),
+        # Due reminders are claimed every 15 s, and once at start-up.
+        cron(send_due, second={0, 15, 30, 45}, run_at_startup=True, unique=True),
+    ]
+
+
+class WorkerSettings:
+    """arq's settings class (`arq tasks.worker.WorkerSettings` runs it too)."""
+
+    functions = (heartbeat, export_registrations, deliver_message, send_due)
+    cron_jobs = cron_jobs()
+    on_startup = startup
+    on_shutdown = shutdown
+
+
 def create_worker(*, burst: bool = False, **overrides: Any) -> Worker:
     """The worker `unionhall worker` runs; tests override settings (queue, crons)."""
     settings: dict[str, Any] = {
-        "functions": [heartbeat, export_registrations, deliver_message, send_due],
-        "cron_jobs": [
-            cron(heartbeat, second={0, 30}, run_at_startup=False),
-            # Due reminders are claimed every 15 s, and once at start-up.
-            cron(send_due, second={0, 15, 30, 45}, run_at_startup=True, unique=True),
-        ],
+        "functions": list(WorkerSettings.functions),
+        "cron_jobs": cron_jobs(),
         "redis_settings": RedisSettings.from_dsn(redis_url()),
-        "on_startup": startup,
-        "on_shutdown": shutdown,
+        "on_startup": WorkerSettings.on_startup,
+        "on_shutdown": WorkerSettings.on_shutdown,
         "burst": burst,
         "handle_signals": not burst,
     }
