@@ -8,6 +8,7 @@ key per (message, channel) so a resend after a crash mid-request is recognised."
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import re
@@ -414,6 +415,7 @@ def clean_push_subscription(endpoint: str, p256dh: str, auth: str) -> tuple[str,
     allowed = (
         parts is not None
         and bool(host)
+        and (loopback or not _internal_address(host))
         and (
             (parts.scheme == "https" and (not loopback or get_settings().demo))
             or (parts.scheme == "http" and loopback and get_settings().demo)
@@ -434,6 +436,17 @@ def clean_push_subscription(endpoint: str, p256dh: str, auth: str) -> tuple[str,
             "validation_error", "This push subscription's key is not valid.", field="auth"
         )
     return endpoint, p256dh.rstrip("="), auth.rstrip("=")
+
+
+def _internal_address(host: str) -> bool:
+    """An IP literal in a private, loopback, link-local or reserved range: the server must
+    not be made to post there. (A name that resolves to such an address is not caught
+    here; production should also egress through a proxy that refuses internal ranges.)"""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return not address.is_global
 
 
 def _decoded(text: str, limit: int) -> bytes:

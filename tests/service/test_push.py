@@ -362,6 +362,11 @@ async def test_a_member_keeps_at_most_ten_browsers(client: httpx.AsyncClient, or
         ("https://push.example.cn/" + "a" * 1000, "endpoint"),
         ("https://push.example.cn/a b", "endpoint"),
         ("", "endpoint"),
+        # internal addresses: the server must not be made to post into its own network
+        ("https://10.0.0.8/push", "endpoint"),
+        ("https://192.168.1.1/push", "endpoint"),
+        ("https://169.254.169.254/latest/meta-data", "endpoint"),
+        ("https://[fd00::1]/push", "endpoint"),
     ],
 )
 async def test_a_bad_endpoint_is_refused(
