@@ -12,6 +12,7 @@ from arq.worker import Worker
 from service import db
 from service.health import WORKER_HEARTBEAT_KEY
 from service.redis_client import redis_url
+from service.reminders import channels
 from tasks.exports import export_registrations
 from tasks.reminders import deliver_message, send_due
 
@@ -27,10 +28,12 @@ async def heartbeat(ctx: dict[str, Any]) -> float:
 
 async def startup(ctx: dict[str, Any]) -> None:
     await db.open_pool()
+    await channels.open_shared_client()
     await heartbeat(ctx)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    await channels.close_shared_client()
     await db.close_pool()
 
 
