@@ -402,10 +402,24 @@ async def unguarded(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
         await Scan.raw(ONE_ADMISSION_DDL).run()
 
 
-async def test_control_without_the_guards_admits_a_ticket_twice(org: Org, unguarded: None) -> None:
+async def test_control_without_the_guards_admits_a_ticket_twice(
+    org: Org, unguarded: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     activity_id = await published(org, capacity=5)
     staff = await door_staff(org, activity_id, 10)
     registration_id, code = await ticket(activity_id)
+    # Make the interleaving the guards exist for certain rather than likely: every scanner
+    # reads "not admitted yet" before any of them writes (the scans are fast enough that
+    # a plain gather sometimes serialises them by chance).
+    everyone_has_read = asyncio.Barrier(len(staff))
+    read_admission = checkin._admission
+
+    async def read_then_wait(registration: int) -> dict[str, Any] | None:
+        found = await read_admission(registration)
+        await everyone_has_read.wait()
+        return found
+
+    monkeypatch.setattr(checkin, "_admission", read_then_wait)
     answers = await race(staff, activity_id, code)
     admitted = [answer.result for answer in answers].count("admitted")
     standing = len(await standing_admissions(registration_id))
