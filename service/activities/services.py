@@ -1072,18 +1072,7 @@ async def door_registration(registration_id: int) -> DoorRegistration | None:
         "FROM activity_registration r JOIN org_member m ON m.id = r.member WHERE r.id = {}",
         registration_id,
     ).run()
-    if not rows:
-        return None
-    row = rows[0]
-    return DoorRegistration(
-        id=row["id"],
-        activity_id=row["activity"],
-        member_id=row["member"],
-        status=row["status"],
-        name=row["name"],
-        phone_masked=orgs.mask_phone(row["phone"]),
-        updated_at=row["updated_at"],
-    )
+    return _door_registration(rows[0]) if rows else None
 
 
 async def door_registrations(
