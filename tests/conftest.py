@@ -20,9 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 ENGINE = os.environ.get("UNIONHALL_TEST_ENGINE", "sqlite")
 DATA_DIR = Path(tempfile.mkdtemp(prefix="unionhall-test-"))
+# Property tests keep no example database, and Hypothesis's own files go to this run's
+# temporary folder, not a .hypothesis folder in the project.
+set_hypothesis_home_dir(str(DATA_DIR / "hypothesis"))
+hypothesis_settings.register_profile("unionhall", database=None)
+hypothesis_settings.load_profile("unionhall")
 POSTGRES_ADMIN_URL = os.environ.get(
     "UNIONHALL_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test"
 )
