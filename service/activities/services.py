@@ -1096,7 +1096,13 @@ async def door_search(activity_id: int, query: str, limit: int = 20) -> list[Doo
     query = plain_text(query, field="q", limit=50)
     if not query:
         return []
-    match = orgs.member_match(query, phone=Registration.member.phone, name=Registration.member.name)
+    # Only the last four digits: door staff may not confirm whose a full number is.
+    match = orgs.member_match(
+        query,
+        phone=Registration.member.phone,
+        name=Registration.member.name,
+        phone_prefix=False,
+    )
     if match is None:
         return []
     rows = (

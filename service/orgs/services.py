@@ -346,14 +346,17 @@ async def search_members(
     return MemberPage(items=[_member_out(row) for row in rows], total=total)
 
 
-def member_match(query: str, *, phone: Varchar, name: Varchar) -> Combinable | None:
+def member_match(
+    query: str, *, phone: Varchar, name: Varchar, phone_prefix: bool = True
+) -> Combinable | None:
     """The filter for a search box: four digits are the end of a phone number, more digits
-    its start, anything else part of a name (case-insensitive)."""
+    its start (only where full numbers may be looked up: `phone_prefix`), anything else
+    part of a name (case-insensitive)."""
     query = unicodedata.normalize("NFKC", query).strip()
     if query.isdigit() and len(query) == 4:
         return phone.like(f"%{query}")
     if query.isdigit():
-        return phone.like(f"{query}%")
+        return phone.like(f"{query}%") if phone_prefix else None
     # LIKE wildcards typed by the user are dropped, not escaped: SQLite has no default
     # escape character.
     literal = re.sub(r"[%_\\]", "", query)

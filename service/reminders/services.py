@@ -574,15 +574,16 @@ async def failed_messages(actor: Actor) -> list[dict[str, Any]]:
 
 
 async def retry_failed(actor: Actor, message_id: int) -> None:
-    """An admin sends a failed message again: pending, no attempts, due now. Channels that
-    already succeeded are not tried again (their attempts are kept)."""
+    """An admin sends a failed message again, due now, for one more try (another failure
+    marks it failed again). The attempt count keeps counting, so the new job's id is one
+    the queue has not seen: arq refuses an id whose earlier result it still holds. Channels
+    that already succeeded are not tried again."""
     _require_admin(actor)
     async with write_transaction():
         rows = (
             await OutboxMessage.update(
                 {
                     OutboxMessage.status: "pending",
-                    OutboxMessage.attempts: 0,
                     OutboxMessage.due_at: clock.now(),
                     OutboxMessage.claimed_at: None,
                 }

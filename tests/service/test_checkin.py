@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -160,3 +161,53 @@ def test_codes_fit_a_small_qr() -> None:
     code = tokens.ticket_code(tokens.MAX_ID, tokens.MAX_ID, 255)
     assert len(code) <= 122
     assert qr_version(code) <= 7
+
+
+async def test_an_organiser_of_another_branch_on_the_door_staff_may_scan(org: Org) -> None:
+    activity_id = await published(org, capacity=5)
+    _, code = await confirmed_ticket(org, activity_id)
+    await checkin.assign_staff(org.organiser_a, activity_id, org.phones["organiser_b"])
+    with clock.frozen_at(AT_DOOR):
+        assert (await checkin.check_in(org.organiser_b, activity_id, code)).result == "admitted"
+
+
+async def test_an_offline_scan_that_read_before_a_live_admission_is_a_duplicate_not_an_error(
+    org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    activity_id = await published(org, capacity=5)
+    _, code = await confirmed_ticket(org, activity_id)
+    with clock.frozen_at(AT_DOOR):
+        live = await checkin.check_in(org.organiser_a, activity_id, code, client_id="live-0001")
+        assert live.result == "admitted"
+        read_admission = checkin._admission
+        reads = 0
+
+        async def read_before_the_live_commit(registration_id: int) -> dict[str, Any] | None:
+            # The offline path's first read happened just before the live scan committed.
+            nonlocal reads
+            reads += 1
+            return None if reads == 1 else await read_admission(registration_id)
+
+        monkeypatch.setattr(checkin, "_admission", read_before_the_live_commit)
+        (offline,) = await checkin.check_in_batch(
+            org.organiser_a,
+            activity_id,
+            [
+                BatchScan(
+                    code=code, client_id="offline-0001", scanned_at=AT_DOOR - timedelta(minutes=3)
+                )
+            ],
+        )
+    assert offline.result == "already_checked_in"
+    assert offline.first_scanner == org.organiser_a.name
+
+
+async def test_door_look_up_takes_the_last_four_digits_never_a_whole_number(org: Org) -> None:
+    activity_id = await published(org, capacity=5)
+    await confirmed_ticket(org, activity_id)  # 13700000000
+    with clock.frozen_at(AT_DOOR):
+        assert [
+            t.phone_masked for t in await checkin.search(org.organiser_a, activity_id, "0000")
+        ] == ["137****0000"]
+        assert await checkin.search(org.organiser_a, activity_id, "13700000000") == []
+        assert await checkin.search(org.organiser_a, activity_id, "137000") == []

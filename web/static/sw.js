@@ -47,7 +47,9 @@ self.addEventListener("fetch", (event) => {
     );
     return;
   }
-  if (isOfflinePage(url) && !request.headers.get("HX-Request")) {
+  // A boosted link (hx-boost) gets the whole page too, so it is kept like a plain load.
+  const partial = request.headers.get("HX-Request") && !request.headers.get("HX-Boosted");
+  if (isOfflinePage(url) && !partial) {
     // Network first, so a reissued code replaces the old one; the copy when offline.
     event.respondWith(
       fetch(request).then((response) => {
