@@ -25,10 +25,28 @@ from service.http import (
 )
 from service.i18n import LANGUAGES, current_language, normalise_language
 from service.orgs import services as orgs
-from service.orgs.schemas import WORKER_GROUPS
+from service.orgs.schemas import WORKER_GROUPS, Actor
 from service.reminders import services as reminders
 
 AnyRequest = Request[Any, Any, Any]
+
+
+async def _profile_refused(
+    request: AnyRequest, actor: Actor, error: DomainError, channels: reminders.Prefs
+) -> Template:
+    """The profile again with the refused form's message beside its field."""
+    profile, phone = await orgs.own_profile(actor)
+    return page(
+        request,
+        "accounts/profile.html",
+        status_code=400,
+        profile=profile,
+        phone=phone,
+        groups=WORKER_GROUPS,
+        saved=False,
+        channels=channels,
+        **form_error(error),
+    )
 
 
 class AccountPages(Controller):
@@ -154,18 +172,8 @@ class AccountPages(Controller):
         try:
             await reminders.update_channel_prefs(actor, email=email, **values)
         except DomainError as error:
-            profile, phone = await orgs.own_profile(actor)
-            return page(
-                request,
-                "accounts/profile.html",
-                status_code=400,
-                profile=profile,
-                phone=phone,
-                groups=WORKER_GROUPS,
-                saved=False,
-                channels=reminders.Prefs(email=email[:254], **values),
-                **form_error(error),
-            )
+            channels = reminders.Prefs(email=email[:254], **values)
+            return await _profile_refused(request, actor, error, channels)
         return Redirect("/profile?saved=channels#channels")
 
     @post("/profile")
@@ -177,18 +185,8 @@ class AccountPages(Controller):
                 actor, str(form.get("name", "")), str(form.get("group", ""))
             )
         except DomainError as error:
-            profile, phone = await orgs.own_profile(actor)
-            return page(
-                request,
-                "accounts/profile.html",
-                status_code=400,
-                profile=profile,
-                phone=phone,
-                groups=WORKER_GROUPS,
-                saved=False,
-                channels=await reminders.channel_prefs(actor.member_id or 0),
-                **form_error(error),
-            )
+            channels = await reminders.channel_prefs(actor.member_id or 0)
+            return await _profile_refused(request, actor, error, channels)
         return Redirect("/profile?saved=1")
 
     @post("/signout")

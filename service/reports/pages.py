@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 from service import clock
 from service.activities.schemas import KIND_LABELS, KINDS
 from service.errors import DomainError, Forbidden
-from service.http import page, parse_day, parse_day_end, require_actor
+from service.http import form_error, page, parse_day, parse_day_end, require_actor
 from service.i18n import gettext
 from service.orgs import services as orgs
 from service.orgs.schemas import GROUP_LABELS, WORKER_GROUPS, Actor
@@ -226,10 +226,9 @@ class ReportPages(Controller):
             # Every bad filter is shown beside its field with a 400, a node outside the
             # organiser's area included (it can only come from an edited address).
             status_code = 400
-            extra = {
-                "error": gettext(error.message, **error.params),
-                "error_field": error.field or ("node" if error.code == "forbidden" else None),
-            }
+            extra = form_error(error)
+            if error.code == "forbidden":
+                extra["error_field"] = "node"
         return page(
             request,
             "reports/summary.html",
