@@ -89,7 +89,7 @@ async def test_worker_signs_in_with_phone_and_demo_code_in_chinese(
     assert await html_lang(page) == "zh-CN"
     await snap(page, "home-360")
 
-    await page.locator("nav.bottom").get_by_role("link", name=zh("Me"), exact=True).click()
+    await page.locator("header.top").get_by_role("link", name=zh("Me"), exact=True).click()
     await expect(page).to_have_url(f"{server}/profile")
     await expect(page.locator("h1")).to_have_text(zh("Me"))
     await expect(page.locator("#name")).to_have_value("快递员小王")
@@ -165,3 +165,45 @@ async def test_a_wrong_code_shows_an_error(phone_page: Any, org: Org) -> None:
     await page.locator("#code").fill("000000")
     await page.get_by_role("button", name=zh("Sign in"), exact=True).click()
     await expect(page.locator("#code-error, .form-error").first).to_be_visible(timeout=2_000)
+
+
+# Per tab: its label, how many lines the label takes, whether any of it is drawn outside
+# the tab or the tab outside the screen, and its font size.
+NAV_LABELS = """() => [...document.querySelectorAll("nav.bottom a")].map(link => {
+  const range = document.createRange();
+  range.selectNodeContents(link);
+  const rects = [...range.getClientRects()];
+  const box = link.getBoundingClientRect();
+  const spills = rects.some(rect => rect.left < box.left - 0.5 || rect.right > box.right + 0.5)
+    || box.left < 0 || box.right > window.innerWidth;
+  const lines = new Set(rects.map(rect => Math.round(rect.top))).size;
+  return {text: link.textContent.trim(), lines, overflows: spills,
+          px: parseFloat(getComputedStyle(link).fontSize), box: [box.left, box.right]};
+})"""
+
+
+async def test_the_fullest_nav_fits_360_px_in_both_languages(phone_page: Any, org: Org) -> None:
+    """An admin sees every nav item: each label stays on one line in Chinese, none spills
+    out of its tab in English, and the profile link sits in the header."""
+    page = phone_page
+    await page.goto("/")
+    await sign_in(page, org.phones["admin"])
+    await expect(page.locator("nav.bottom")).to_be_visible()
+    labels = await page.evaluate(NAV_LABELS)
+    assert [label["text"] for label in labels] == [
+        zh(name) for name in ("Activities", "My activities", "Door", "Organise", "Inbox")
+    ]
+    for label in labels:
+        assert label["lines"] == 1 and not label["overflows"], label
+        assert label["px"] >= 16, label
+    await page.locator("header.top").get_by_role("link", name=zh("Me"), exact=True).click()
+    await expect(page).to_have_url(re.compile(r"/profile$"))
+    await expect(page.locator('header.top a[aria-current="page"]')).to_have_text(zh("Me"))
+    await snap(page, "nav-admin-360")
+
+    await page.locator("header").get_by_role("button", name="English").click()
+    await expect(page.locator("h1")).to_have_text(en("Me"))
+    for label in await page.evaluate(NAV_LABELS):
+        assert not label["overflows"] and label["lines"] <= 2, str(label)
+        assert label["px"] >= 16, label
+    await snap(page, "nav-admin-360-en")
