@@ -294,7 +294,11 @@ function needGate() {
 function admittedOnline(answer, gate) {
   if (answer.result !== "admitted") return;
   counts.admitted += 1;
-  if (answer.walk_in) counts.walk_ins += 1;
+  if (answer.walk_in) {
+    // A walk-in now holds a confirmed place too, as the server counts it.
+    counts.walk_ins += 1;
+    counts.confirmed += 1;
+  }
   renderCounts();
   const ticket = door.roster.get(answer.registration_id);
   if (ticket) {
