@@ -259,7 +259,13 @@ async def create_api_token(raw_phone: str) -> str:
 async def actor_for_api_token(token: str) -> Actor | None:
     if not token or len(token) > 128:
         return None
+    # One statement, token to actor (orgs.actor_for_member's columns, read through the
+    # token): it runs on every API call, and a second round trip cost more CPU than the
+    # query (QUALITY.md B3, tests/bench/profile_door.py).
     rows = await ApiToken.raw(
-        "SELECT member FROM account_api_token WHERE token_hash = {}", token_hash(token)
+        "SELECT m.id, m.name, m.worker_group, m.roles, m.language, n.id AS node_id, "
+        "n.path AS node_path FROM account_api_token t JOIN org_member m ON m.id = t.member "
+        "JOIN org_node n ON n.id = m.node WHERE t.token_hash = {}",
+        token_hash(token),
     ).run()
-    return await orgs.actor_for_member(rows[0]["member"]) if rows else None
+    return orgs.actor_from_row(rows[0]) if rows else None

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
+
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.querystring import QueryString
 
 from service import clock
 from service.activities import services as activities
@@ -25,13 +28,14 @@ from service.checkin.schemas import (
     RosterTicket,
 )
 from service.checkin.tables import AuditEntry, CheckinSettings, DoorStaff, Scan
-from service.db import is_unique_violation, lock_key, write_transaction
+from service.db import engine, is_unique_violation, lock_key, write_transaction
 from service.errors import DomainError, Forbidden, NotFound
 from service.orgs import services as orgs
 from service.orgs.schemas import Actor
 from service.text import plain_text
 from service.tickets import services as tickets
 from service.tickets import tokens
+from service.tickets.tokens import TicketToken
 
 OPENS_BEFORE_START = timedelta(minutes=60)
 # An offline scanner's clock is trusted for ordering, within reason.
@@ -81,10 +85,18 @@ def _door_from(activity: DoorActivity, settings: dict[str, Any] | None) -> Door:
     )
 
 
+def _reaches(actor: Actor, activity: DoorActivity) -> bool:
+    return actor.has("organiser", "admin") and actor.reaches(activity.owner_path)
+
+
+def _may_staff(actor: Actor) -> bool:
+    return actor.member_id is not None and actor.has("staff", "organiser", "admin")
+
+
 async def _may_scan(actor: Actor, activity: DoorActivity) -> bool:
-    if actor.has("organiser", "admin") and actor.reaches(activity.owner_path):
+    if _reaches(actor, activity):
         return True
-    if actor.member_id is None or not actor.has("staff", "organiser", "admin"):
+    if not _may_staff(actor):
         return False
     return bool(
         await DoorStaff.exists()
@@ -93,14 +105,100 @@ async def _may_scan(actor: Actor, activity: DoorActivity) -> bool:
     )
 
 
-async def door(actor: Actor, activity_id: int) -> Door:
-    """The door of an activity, for those who may scan there (403 for anyone else)."""
+def _may_check_in(actor: Actor) -> None:
     if not actor.has("staff", "organiser", "admin"):
         raise Forbidden("Only door staff and organisers can check people in.")
+
+
+def _not_on_staff() -> Forbidden:
+    return Forbidden("You are not on the door staff of this activity.")
+
+
+async def door(actor: Actor, activity_id: int) -> Door:
+    """The door of an activity, for those who may scan there (403 for anyone else)."""
+    _may_check_in(actor)
     activity = await activities.door_activity(activity_id)
     if not await _may_scan(actor, activity):
-        raise Forbidden("You are not on the door staff of this activity.")
+        raise _not_on_staff()
     return _door_from(activity, await _settings_row(activity_id))
+
+
+# --- the one read of a scan ---------------------------------------------------------------
+
+# Everything a scan is decided on, in one statement: the activity and its door settings,
+# whether the scanner is on its door staff, and the ticket's registration, holder and
+# reissue counter. It reads the activities', orgs' and tickets' tables itself, where
+# ARCHITECTURE.md has rooms ask each other's services: at the door every statement costs
+# more CPU than its query (QUALITY.md B3, tests/bench/profile_door.py), and the four
+# look-ups it replaces were the larger part of a verdict. Nothing of it is cached, so a
+# cancellation, a revocation or a closed door counts from the very next scan.
+SCAN_READ = (
+    "SELECT a.id, a.title, a.status, a.starts_at, a.ends_at, a.venue_name, a.capacity, "
+    "a.taken, o.path AS owner_path, s.opens_at, s.closes_at, s.walk_ins_over_capacity, "
+    "s.gates, EXISTS (SELECT 1 FROM checkin_staff d WHERE d.activity_id = a.id "
+    "AND d.member_id = {}) AS on_staff, r.id AS registration_id, "
+    "r.activity AS registration_activity, r.member AS registration_member, "
+    "r.status AS registration_status, r.updated_at AS registration_updated_at, "
+    "m.name AS holder_name, m.phone AS holder_phone, t.reissue "
+    "FROM activity a JOIN org_node o ON o.id = a.owner "
+    "LEFT JOIN checkin_settings s ON s.activity_id = a.id "
+    "LEFT JOIN activity_registration r ON r.id = {} "
+    "LEFT JOIN org_member m ON m.id = r.member "
+    "LEFT JOIN ticket_state t ON t.registration_id = r.id "
+    "WHERE a.id = {}"
+)
+
+
+@dataclass(frozen=True)
+class _Ticket:
+    """What the one read found of the scanned ticket."""
+
+    registration: DoorRegistration | None
+    reissue: int
+
+
+async def _scan_read(
+    activity_id: int, ticket_id: int | None, member_id: int | None
+) -> dict[str, Any] | None:
+    rows = await engine().run_querystring(QueryString(SCAN_READ, member_id, ticket_id, activity_id))
+    return rows[0] if rows else None
+
+
+def _door_of(row: dict[str, Any]) -> Door:
+    activity = DoorActivity(
+        id=row["id"],
+        title=row["title"],
+        status=row["status"],
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+        owner_path=row["owner_path"],
+        venue_name=row["venue_name"],
+        capacity=row["capacity"],
+        confirmed=row["taken"],
+    )
+    return _door_from(activity, row)
+
+
+def _ticket_of(row: dict[str, Any] | None) -> _Ticket:
+    if row is None or row["registration_id"] is None:
+        return _Ticket(None, 0)
+    registration = DoorRegistration(
+        id=row["registration_id"],
+        activity_id=row["registration_activity"],
+        member_id=row["registration_member"],
+        status=row["registration_status"],
+        name=row["holder_name"],
+        phone_masked=orgs.mask_phone(row["holder_phone"]),
+        updated_at=row["registration_updated_at"],
+    )
+    return _Ticket(registration, int(row["reissue"] or 0))
+
+
+def _token(code: Any) -> TicketToken | None:
+    try:
+        return tokens.verify_ticket(code if isinstance(code, str) else "")
+    except tokens.BadToken:
+        return None
 
 
 async def scannable_activities(actor: Actor) -> list[DoorActivity]:
@@ -167,24 +265,31 @@ def _attendee(registration: DoorRegistration | None) -> Attendee | None:
     return Attendee(name=registration.name, phone_masked=registration.phone_masked)
 
 
-async def _judge_code(found: Door, code: str, at: datetime) -> tuple[str, DoorRegistration | None]:
+def _ticket_id(found_activity_id: int, token: TicketToken | None) -> int | None:
+    """The registration worth reading for this token (none for a bad code or another
+    activity's ticket: their verdict needs no read)."""
+    if token is None or token.activity_id != found_activity_id:
+        return None
+    return token.ticket_id
+
+
+def _judge_ticket(
+    found: Door, token: TicketToken | None, ticket: _Ticket, at: datetime
+) -> tuple[str, DoorRegistration | None]:
     """Everything that needs no lock: the verdict, or "admit" when only the admission
     record remains to be decided."""
-    try:
-        token = tokens.verify_ticket(code)
-    except tokens.BadToken:
+    if token is None:
         return "invalid", None
     if token.activity_id != found.activity.id:
         return "wrong_activity", None
-    registration = await activities.door_registration(token.ticket_id)
+    registration = ticket.registration
     if registration is None or registration.activity_id != token.activity_id:
         return "invalid", None
-    current = await tickets.current_reissue(registration.id)
     if registration.status == "cancelled":
         return "cancelled", registration
-    if token.reissue < current:
+    if token.reissue < ticket.reissue:
         return "revoked", registration
-    if token.reissue > current:
+    if token.reissue > ticket.reissue:
         return "invalid", None
     return _judge_registration(found, registration, at), registration
 
@@ -212,6 +317,23 @@ async def _admission(registration_id: int) -> dict[str, Any] | None:
     )
 
 
+@dataclass(frozen=True)
+class _NewScan:
+    """A row of the scan log about to be written."""
+
+    activity_id: int
+    registration_id: int | None
+    result: str
+    gate: str
+    scanner_id: int | None
+    scanner_name: str
+    client_id: str | None
+    scanned_at: datetime
+    recorded_at: datetime
+    walk_in: bool
+    first_scan_id: int | None = None
+
+
 def _scan_row(
     actor: Actor,
     found: Door,
@@ -223,8 +345,8 @@ def _scan_row(
     gate: str,
     walk_in: bool = False,
     first_scan_id: int | None = None,
-) -> Scan:
-    return Scan(
+) -> _NewScan:
+    return _NewScan(
         activity_id=found.activity.id,
         registration_id=registration_id,
         result=result,
@@ -239,20 +361,97 @@ def _scan_row(
     )
 
 
-async def _insert(scan: Scan) -> int:
-    rows = await Scan.insert(scan).returning(Scan.id).run()
+# Raw SQL for the scan log: a verdict is written on every scan at the door.
+INSERT_SCAN = (
+    "INSERT INTO checkin_scan (activity_id, registration_id, result, gate, scanner_id, "
+    "scanner_name, client_id, scanned_at, recorded_at, walk_in, first_scan_id) "
+    "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) RETURNING id"
+)
+INSERT_ADMISSION = (
+    "INSERT INTO checkin_scan (activity_id, registration_id, result, gate, scanner_id, "
+    "scanner_name, client_id, scanned_at, recorded_at, walk_in, first_scan_id) "
+    "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) "
+    "ON CONFLICT (registration_id) WHERE result = 'admitted' AND undone_at IS NULL "
+    "DO NOTHING RETURNING id"
+)
+STANDING_ADMISSION = (
+    "SELECT id, scanned_at, scanner_name, gate FROM checkin_scan "
+    "WHERE registration_id = {} AND result = 'admitted' AND undone_at IS NULL"
+)
+# PostgreSQL: a live scan's admission, or else its duplicate of the standing admission,
+# in one statement (one round trip, no BEGIN/COMMIT). Its parts share one snapshot: when
+# the admission that refused this one committed after it was taken, `standing` finds
+# nothing, neither row is written, and the caller decides under the ticket's lock.
+LIVE_ADMISSION_PG = (
+    "WITH scan (activity_id, registration_id, gate, scanner_id, scanner_name, client_id, "
+    "scanned_at, recorded_at, walk_in) AS (VALUES ({}::integer, {}::integer, {}::varchar, "
+    "{}::integer, {}::varchar, {}::varchar, {}::timestamptz, {}::timestamptz, {}::boolean)), "
+    "admission AS (INSERT INTO checkin_scan (activity_id, registration_id, result, gate, "
+    "scanner_id, scanner_name, client_id, scanned_at, recorded_at, walk_in) "
+    "SELECT activity_id, registration_id, 'admitted', gate, scanner_id, scanner_name, "
+    "client_id, scanned_at, recorded_at, walk_in FROM scan "
+    "ON CONFLICT (registration_id) WHERE result = 'admitted' AND undone_at IS NULL "
+    "DO NOTHING RETURNING id), "
+    "standing AS (SELECT c.id, c.scanned_at, c.scanner_name, c.gate FROM checkin_scan c "
+    "JOIN scan ON c.registration_id = scan.registration_id "
+    "WHERE c.result = 'admitted' AND c.undone_at IS NULL "
+    "AND NOT EXISTS (SELECT 1 FROM admission)), "
+    "duplicate AS (INSERT INTO checkin_scan (activity_id, registration_id, result, gate, "
+    "scanner_id, scanner_name, client_id, scanned_at, recorded_at, walk_in, first_scan_id) "
+    "SELECT scan.activity_id, scan.registration_id, 'already_checked_in', scan.gate, "
+    "scan.scanner_id, scan.scanner_name, scan.client_id, scan.scanned_at, scan.recorded_at, "
+    "scan.walk_in, standing.id FROM scan JOIN standing ON true RETURNING id) "
+    "SELECT (SELECT id FROM admission) AS admitted_id, "
+    "(SELECT id FROM duplicate) AS duplicate_id, standing.id AS first_id, "
+    "standing.scanned_at, standing.scanner_name, standing.gate "
+    "FROM scan LEFT JOIN standing ON true"
+)
+
+
+def _values(scan: _NewScan) -> tuple[Any, ...]:
+    return (
+        scan.activity_id,
+        scan.registration_id,
+        scan.result,
+        scan.gate,
+        scan.scanner_id,
+        scan.scanner_name,
+        scan.client_id,
+        scan.scanned_at,
+        scan.recorded_at,
+        scan.walk_in,
+        scan.first_scan_id,
+    )
+
+
+async def _run(sql: str, *params: Any) -> list[Any]:
+    """Raw SQL on the engine (`{}` marks each parameter), joining the current
+    transaction if there is one: Piccolo's query builder costs more CPU than these
+    statements take (QUALITY.md B3)."""
+    return list(await engine().run_querystring(QueryString(sql, *params)))
+
+
+async def _insert(scan: _NewScan) -> int:
+    rows = await _run(INSERT_SCAN, *_values(scan))
     return int(rows[0]["id"])
 
 
-async def _insert_admission(scan: Scan) -> int | None:
+async def _insert_admission(scan: _NewScan) -> int | None:
     """Record an admission unless one stands already (then None)."""
     async with write_transaction():
-        rows = await Scan.raw(
-            "INSERT INTO checkin_scan (activity_id, registration_id, result, gate, scanner_id, "
-            "scanner_name, client_id, scanned_at, recorded_at, walk_in, first_scan_id, "
-            "undone_at) VALUES ({}, {}, 'admitted', {}, {}, {}, {}, {}, {}, {}, NULL, NULL) "
-            "ON CONFLICT (registration_id) WHERE result = 'admitted' AND undone_at IS NULL "
-            "DO NOTHING RETURNING id",
+        rows = await _run(INSERT_ADMISSION, *_values(replace(scan, result="admitted")))
+    return int(rows[0]["id"]) if rows else None
+
+
+async def _record_live(scan: _NewScan) -> tuple[int, dict[str, Any] | None] | None:
+    """A live scan's admission, or its duplicate of the standing admission: (the new
+    scan's id, the standing admission when a duplicate). None when neither could be
+    decided here (see LIVE_ADMISSION_PG; or the standing admission was undone meanwhile):
+    nothing was written, and the caller decides under the ticket's lock."""
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        (row,) = await _run(
+            LIVE_ADMISSION_PG,
             scan.activity_id,
             scan.registration_id,
             scan.gate,
@@ -262,8 +461,29 @@ async def _insert_admission(scan: Scan) -> int | None:
             scan.scanned_at,
             scan.recorded_at,
             scan.walk_in,
-        ).run()
-    return int(rows[0]["id"]) if rows else None
+        )
+        if row["admitted_id"] is not None:
+            return int(row["admitted_id"]), None
+        if row["duplicate_id"] is None:
+            return None
+        first = {
+            "id": row["first_id"],
+            "scanned_at": row["scanned_at"],
+            "scanner_name": row["scanner_name"],
+            "gate": row["gate"],
+        }
+        return int(row["duplicate_id"]), first
+    # SQLite runs one writer at a time: one transaction sees the standing admission.
+    async with write_transaction():
+        admitted = await _insert_admission(scan)
+        if admitted is not None:
+            return admitted, None
+        standing = await _run(STANDING_ADMISSION, scan.registration_id)
+        if not standing:
+            return None
+        first = dict(standing[0])
+        duplicate = replace(scan, result="already_checked_in", first_scan_id=first["id"])
+        return await _insert(duplicate), first
 
 
 async def _admit(
@@ -283,8 +503,9 @@ async def _admit(
     admission takes its place. A scan answered live never displaces a standing admission,
     whatever its phone's clock says: that would show green twice."""
     if SERIALISE_ADMISSIONS and not offline:
-        # Live scans: one statement decides, guarded by the partial unique index.
-        admitted = await _insert_admission(
+        # Live scans: one statement decides (one transaction on SQLite), guarded by the
+        # partial unique index.
+        recorded = await _record_live(
             _scan_row(
                 actor,
                 found,
@@ -296,8 +517,8 @@ async def _admit(
                 walk_in=walk_in,
             )
         )
-        if admitted is not None:
-            return admitted, None
+        if recorded is not None:
+            return recorded
     seen_earlier = None if SERIALISE_ADMISSIONS else await _admission(registration_id)
     async with write_transaction():
         if SERIALISE_ADMISSIONS:
@@ -306,7 +527,7 @@ async def _admit(
         else:  # the control run: a decision made on a read from before the transaction
             first = seen_earlier
 
-        def scan(result: str, first_scan_id: int | None = None) -> Scan:
+        def scan(result: str, first_scan_id: int | None = None) -> _NewScan:
             return _scan_row(
                 actor,
                 found,
@@ -416,18 +637,18 @@ async def _decided(
             )
             verdict = "admitted" if first is None else "already_checked_in"
         else:
-            async with write_transaction():
-                scan_id = await _insert(
-                    _scan_row(
-                        actor,
-                        found,
-                        verdict,
-                        registration_id=registration.id if registration else None,
-                        client_id=client_id,
-                        at=at,
-                        gate=gate,
-                    )
+            # One statement, atomic by itself: no transaction around it.
+            scan_id = await _insert(
+                _scan_row(
+                    actor,
+                    found,
+                    verdict,
+                    registration_id=registration.id if registration else None,
+                    client_id=client_id,
+                    at=at,
+                    gate=gate,
                 )
+            )
     except Exception as error:
         # The same client id sent twice at once: the first one's answer is the answer.
         if client_id is None or not is_unique_violation(error):
@@ -463,29 +684,48 @@ async def check_in(
     gate: str = "",
 ) -> CheckinOut:
     """Decide one scanned code. The same client id again returns the first answer and
-    writes nothing."""
-    found = await door(actor, activity_id)
+    writes nothing.
+
+    Two statements in all: the signature is checked without the database, one read
+    brings the door, the scanner's place on its staff and the ticket (SCAN_READ), and one
+    write records the verdict (LIVE_ADMISSION_PG on PostgreSQL)."""
+    _may_check_in(actor)
+    token = _token(code)
+    row = await _scan_read(activity_id, _ticket_id(activity_id, token), actor.member_id)
+    if row is None:
+        raise NotFound("There is no such activity.")
+    found = _door_of(row)
+    if not _reaches(actor, found.activity) and not (_may_staff(actor) and row["on_staff"]):
+        raise _not_on_staff()
     return await _check_in_at(
-        actor, found, code, client_id=client_id, scanned_at=scanned_at, gate=gate
+        actor, found, token, _ticket_of(row), client_id=client_id, scanned_at=scanned_at, gate=gate
     )
 
 
 async def _check_in_at(
     actor: Actor,
     found: Door,
-    code: str,
+    token: TicketToken | None,
+    ticket: _Ticket | None,
     *,
     client_id: str | None,
     scanned_at: datetime | None,
     gate: str,
     offline: bool = False,
 ) -> CheckinOut:
+    """Decide a verified code (None: not a good one) at a door; `ticket` is what was read
+    of it already, or None to read it now."""
     gate = _gate(found, gate)
     # No look-up of the client id first: a repeated one is refused by its unique index
     # when the scan is recorded, and then answered with the first scan's answer.
     client_id = _client_id(client_id)
     at = _scan_time(scanned_at, clock.now())
-    verdict, registration = await _judge_code(found, code if isinstance(code, str) else "", at)
+    if ticket is None:
+        ticket_id = _ticket_id(found.activity.id, token)
+        ticket = _ticket_of(
+            await _scan_read(found.activity.id, ticket_id, None) if ticket_id else None
+        )
+    verdict, registration = _judge_ticket(found, token, ticket, at)
     return await _decided(
         actor,
         found,
@@ -526,7 +766,8 @@ async def check_in_batch(
         answers[index] = await _check_in_at(
             actor,
             found,
-            scan.code,
+            _token(scan.code),
+            None,  # read when its turn comes: an earlier scan of the batch may change it
             client_id=scan.client_id,
             scanned_at=scan.scanned_at,
             gate=gate if scan.gate is None else scan.gate,

@@ -105,16 +105,24 @@ def public_bytes(public: Ed25519PublicKey) -> bytes:
 
 
 @cache
-def _keyring() -> tuple[Ed25519PrivateKey, tuple[Ed25519PublicKey, ...]]:
-    """(the signing key, every valid public key). The newest key file signs; older ones
-    still verify until their file is removed (rotation)."""
+def _keyring() -> tuple[
+    Ed25519PrivateKey, tuple[Ed25519PublicKey, ...], dict[int, tuple[Ed25519PublicKey, ...]]
+]:
+    """(the signing key, every valid public key, those keys by key id). The newest key
+    file signs; older ones still verify until their file is removed (rotation). The key
+    ids are worked out here once: verify() runs on every scan at the door."""
     folder = _keys_folder()
     files = sorted(folder.glob("*.key"), key=lambda path: int(path.stem))
     if not files:
         create_signing_key()
         files = sorted(folder.glob("*.key"), key=lambda path: int(path.stem))
     privates = [Ed25519PrivateKey.from_private_bytes(bytes.fromhex(p.read_text())) for p in files]
-    return privates[-1], tuple(private.public_key() for private in privates)
+    publics = tuple(private.public_key() for private in privates)
+    by_id: dict[int, tuple[Ed25519PublicKey, ...]] = {}
+    for public in publics:
+        key_id = key_id_of(public)
+        by_id[key_id] = (*by_id.get(key_id, ()), public)
+    return privates[-1], publics, by_id
 
 
 def create_signing_key() -> Path:
@@ -147,7 +155,7 @@ def reset_keyring() -> None:
 
 
 def sign(code_type: int, **fields: int) -> str:
-    private, _ = _keyring()
+    private = _keyring()[0]
     names = FIELDS[code_type]
     body = bytes([FORMAT_VERSION << 4 | code_type, key_id_of(private.public_key())])
     body += b"".join(_varint(fields[name]) for name in names)
@@ -174,7 +182,10 @@ def _decode(code: str) -> bytes:
 
 def parse(code: str) -> SignedCode:
     """Structure only (no signature check): cheap, for refusing junk first."""
-    raw = _decode(code)
+    return _parse(_decode(code))
+
+
+def _parse(raw: bytes) -> SignedCode:
     if len(raw) < 2 + SIGNATURE_BYTES:
         raise BadToken("too short")
     header, key_id = raw[0], raw[1]
@@ -190,12 +201,10 @@ def parse(code: str) -> SignedCode:
 
 def verify(code: str) -> SignedCode:
     """Parse and check the signature against every valid key with the code's key id."""
-    parsed = parse(code)
     raw = _decode(code)
+    parsed = _parse(raw)
     body, signature = raw[:-SIGNATURE_BYTES], raw[-SIGNATURE_BYTES:]
-    for public in public_keys():
-        if key_id_of(public) != parsed.key_id:
-            continue
+    for public in _keyring()[2].get(parsed.key_id, ()):
         try:
             public.verify(signature, body)
         except InvalidSignature:

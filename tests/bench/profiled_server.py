@@ -4,7 +4,8 @@ service code changes). Used by tests/bench/profile_rush.py.
 
     UNIONHALL_… python -m tests.bench.profiled_server OUT_DIR
 
-On shutdown (SIGINT) writes OUT_DIR/profile.txt, OUT_DIR/profile.html and
+On shutdown (SIGINT) writes OUT_DIR/profile.txt, OUT_DIR/profile.html,
+OUT_DIR/profile-all.txt (every frame, the libraries' too) and
 OUT_DIR/queries.json: per statement shape (verb + table), its count, the mean and total
 wall time from the call to the answer (the await, so it includes waiting for the event
 loop and, on SQLite, the aiosqlite thread; not Piccolo's own Python work, which the
@@ -148,6 +149,11 @@ def main() -> None:
         profiler.stop()
         (out / "profile.txt").write_text(profiler.output_text(color=False, unicode=True))
         (out / "profile.html").write_text(profiler.output_html())
+        # Every frame, the libraries' too: what the framework and the driver cost a request
+        # (pool acquire/release, response encoding), which the short profile folds away.
+        (out / "profile-all.txt").write_text(
+            profiler.output_text(color=False, unicode=True, show_all=True)
+        )
         (out / "queries.json").write_text(json.dumps(stats.dump(), indent=2))
 
 
