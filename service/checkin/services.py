@@ -822,20 +822,16 @@ async def walk_in(
     if not found.opens_at <= at <= found.closes_at:
         raise DomainError("not_open", "Check-in is not open now.")
     phone = orgs.normalise_phone(phone)
-    member_id = await orgs.member_id_for_phone(phone)
-    if member_id is None:
-        if not plain_text(name, field="name").strip():
-            raise DomainError(
-                "validation_error",
-                "No member has this phone number yet. Add their name to register them.",
-                field="name",
-            )
-        owner = await orgs.node_for_path(found.activity.owner_path)
-        member_id = await orgs.register_self(phone, name, owner.code, "other")
-    before = await activities.door_member_status(activity_id, member_id)
-    registration_id = await activities.admit_walk_in(
-        activity_id, member_id, over_capacity=found.walk_ins_over_capacity
-    )
+    try:
+        registration_id, before = await _place_walk_in(found, phone, name)
+    except DomainError:
+        raise
+    except Exception:
+        # The same new phone walked in at two gates at once and the other gate's member
+        # won: it stands now, and a second try takes it.
+        if await orgs.member_id_for_phone(phone) is None:
+            raise
+        registration_id, before = await _place_walk_in(found, phone, name)
     registration = await activities.door_registration(registration_id)
     return await _decided(
         actor,
@@ -847,6 +843,28 @@ async def walk_in(
         gate=gate,
         walk_in=before != "confirmed",
     )
+
+
+async def _place_walk_in(found: Door, phone: str, name: str) -> tuple[int, str | None]:
+    """(the walk-in's registration, its status before). A new member and their place
+    are one transaction: a full door creates nobody."""
+    activity_id = found.activity.id
+    async with write_transaction():
+        member_id = await orgs.member_id_for_phone(phone)
+        if member_id is None:
+            if not plain_text(name, field="name").strip():
+                raise DomainError(
+                    "validation_error",
+                    "No member has this phone number yet. Add their name to register them.",
+                    field="name",
+                )
+            owner = await orgs.node_for_path(found.activity.owner_path)
+            member_id = await orgs.register_self(phone, name, owner.code, "other")
+        before = await activities.door_member_status(activity_id, member_id)
+        registration_id = await activities.admit_walk_in(
+            activity_id, member_id, over_capacity=found.walk_ins_over_capacity
+        )
+    return registration_id, before
 
 
 async def undo(actor: Actor, scan_id: int, reason: str) -> CheckinOut:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +13,8 @@ from service.activities import services as activities
 from service.checkin import services as checkin
 from service.checkin.schemas import BatchScan, DoorSettingsIn
 from service.errors import DomainError
+from service.orgs import services as orgs
+from service.orgs.tables import Member
 from service.tickets import tokens
 from tests.conftest import Org, add_member
 from tests.service.test_activities import NOW, published, workers
@@ -140,6 +143,31 @@ async def test_walk_in_and_undo(org: Org) -> None:
         assert walked.scan_id is not None
         await checkin.undo(org.organiser_a, walked.scan_id, "扫错了")
         assert (await checkin.door_state(org.organiser_a, activity_id)).admitted == 0
+
+
+async def test_a_walk_in_refused_at_a_full_door_creates_nobody(org: Org) -> None:
+    activity_id = await published(org, capacity=1)
+    await confirmed_ticket(org, activity_id)
+    with clock.frozen_at(AT_DOOR), pytest.raises(DomainError) as full:
+        await checkin.walk_in(org.organiser_a, activity_id, "13912345678", "路人甲")
+    assert full.value.code == "activity_full"
+    assert await orgs.member_id_for_phone("13912345678") is None
+
+
+async def test_the_same_new_phone_walking_in_at_two_gates_at_once(org: Org) -> None:
+    activity_id = await published(org, capacity=5)
+    await checkin.update_settings(org.organiser_a, activity_id, DoorSettingsIn(gates=["东", "西"]))
+    with clock.frozen_at(AT_DOOR):
+        answers = await asyncio.gather(
+            *(
+                checkin.walk_in(org.organiser_a, activity_id, "13912345678", "路人甲", gate=gate)
+                for gate in ("东", "西")
+            )
+        )
+        state = await checkin.door_state(org.organiser_a, activity_id)
+    assert sorted(answer.result for answer in answers) == ["admitted", "already_checked_in"]
+    assert (state.admitted, state.walk_ins, state.confirmed) == (1, 1, 1)
+    assert await Member.count().where(Member.phone == "13912345678").run() == 1
 
 
 async def test_only_assigned_staff_and_subtree_organisers_may_scan(org: Org) -> None:
