@@ -72,6 +72,14 @@ def _sheet_title(title: str) -> str:
     return re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "Sheet1"
 
 
+_TEXT_START = '<c t="inlineStr"><is><t xml:space="preserve">'
+_TEXT_END = "</t></is></c>"
+# Texts whose cell XML is kept for reuse, per writer: a list repeats few values in most
+# columns (labels, organisations, gates, times to the minute) and many in a few (names,
+# phones); past this many the memo starts over, so memory stays flat.
+_MEMO_SIZE = 20_000
+
+
 def _cell(value: Cell) -> str:
     if value is None or value == "":
         return "<c/>"
@@ -79,8 +87,7 @@ def _cell(value: Cell) -> str:
         value = int(value)
     if isinstance(value, int | float):
         return f"<c><v>{value}</v></c>"
-    text = str(value).translate(_XML_TEXT)
-    return f'<c t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+    return _TEXT_START + str(value).translate(_XML_TEXT) + _TEXT_END
 
 
 class SheetWriter:
@@ -95,14 +102,32 @@ class SheetWriter:
         self._zip.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
         self._sheet = self._zip.open("xl/worksheets/sheet1.xml", "w", force_zip64=True)
         self._sheet.write(_SHEET_START.encode())
+        self._memo: dict[str, str] = {}
         self.rows = 0
 
     def write_rows(self, rows: Iterable[Sequence[Cell]]) -> None:
-        chunk = []
+        # One flat list of XML pieces and one join a batch: the per-cell work is a memo
+        # lookup for a text seen before, _cell otherwise.
+        memo = self._memo
+        parts: list[str] = []
+        count = 0
         for row in rows:
-            chunk.append("<row>" + "".join(_cell(value) for value in row) + "</row>")
-        self.rows += len(chunk)
-        self._sheet.write("".join(chunk).encode())
+            parts.append("<row>")
+            for value in row:
+                if type(value) is str:
+                    xml = memo.get(value)
+                    if xml is None:
+                        xml = _cell(value)
+                        if len(memo) >= _MEMO_SIZE:
+                            memo.clear()
+                        memo[value] = xml
+                    parts.append(xml)
+                else:
+                    parts.append(_cell(value))
+            parts.append("</row>")
+            count += 1
+        self.rows += count
+        self._sheet.write("".join(parts).encode())
 
     def close(self) -> None:
         if self._sheet is not None:

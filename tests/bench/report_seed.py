@@ -310,6 +310,15 @@ async def xlsx(out: Path, activity_id: int) -> None:
     )
 
 
+def _numbered(sql: str) -> str:
+    """The service's `{}` placeholders as asyncpg's $1, $2, … in order."""
+    parts = sql.split("{}")
+    return "".join(
+        part + (f"${index}" if index < len(parts) else "")
+        for index, part in enumerate(parts, start=1)
+    )
+
+
 async def explain(out: Path, activity_id: int) -> None:
     """EXPLAIN ANALYZE of the report's queries and of one export batch."""
     import asyncpg
@@ -317,26 +326,24 @@ async def explain(out: Path, activity_id: int) -> None:
     from service.reports import exports
     from service.reports import services as reports
 
-    admitted = reports.ADMITTED
-    queries = {
-        "by_status": "SELECT status, COUNT(*) AS n FROM activity_registration "
-        "WHERE activity = $1 GROUP BY status",
-        "gates": "SELECT s.gate, COUNT(*) FROM checkin_scan s WHERE s.activity_id = $1 "
-        f"AND {admitted} GROUP BY s.gate",
-        "breakdown": "SELECT m.node, m.worker_group, COUNT(*), COUNT(s.id) "
-        "FROM activity_registration r JOIN org_member m ON m.id = r.member "
-        f"LEFT JOIN checkin_scan s ON s.registration_id = r.id AND {admitted} "
-        "WHERE r.activity = $1 AND r.status = 'confirmed' GROUP BY m.node, m.worker_group",
-        "export_batch_last": exports.REGISTRATIONS_SQL.replace("{}", "$1", 1)
-        .replace("{}", "$2", 1)
-        .replace("{}", "$3", 1),
+    queries: dict[str, tuple[str, tuple[Any, ...]]] = {
+        "by_status": (
+            "SELECT status, COUNT(*) AS n FROM activity_registration "
+            "WHERE activity = {} GROUP BY status",
+            (activity_id,),
+        ),
+        "scans": (reports.scan_counts_sql(), (activity_id,)),
+        "breakdown": (reports.BREAKDOWN_SQL, (activity_id, activity_id)),
+        "export_batch_last": (
+            exports.REGISTRATIONS_SQL,
+            exports.registrations_params(activity_id, MEMBERS - exports.BATCH, exports.BATCH),
+        ),
     }
     conn = await asyncpg.connect(_pg_url())
     plans = {}
     try:
-        for name, sql in queries.items():
-            args = [activity_id] + ([MEMBERS - exports.BATCH, exports.BATCH] if "$2" in sql else [])
-            lines = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", *args)
+        for name, (sql, args) in queries.items():
+            lines = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {_numbered(sql)}", *args)
             plans[name] = [line[0] for line in lines]
     finally:
         await conn.close()

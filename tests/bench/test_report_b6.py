@@ -8,10 +8,12 @@ Each measurement is its own subprocess bound to that database:
   runs after a warm-up, each followed in the same loop by the floor: one raw SQL
   aggregate over asyncpg (`SELECT status, COUNT(*) … GROUP BY status`);
 - the XLSX export of all 100,000 rows (exports.registrations_export, the route's code
-  path: keyset batches into openpyxl's write-only workbook on disk): wall time, and peak
-  memory as the peak RSS of that process (getrusage ru_maxrss, the interpreter and its
-  imports included; its RSS before the export is reported beside it);
-- EXPLAIN ANALYZE of the report's main queries and of the last export batch.
+  path: keyset batches into the streaming sheet writer, service/reports/xlsx.py, on
+  disk): wall time, and peak memory as the peak RSS of that process (getrusage
+  ru_maxrss, the interpreter and its imports included; its RSS before the export is
+  reported beside it);
+- EXPLAIN ANALYZE of the report's main queries (the service's own SQL) and of the last
+  export batch.
 
 Asserted: correctness only (the report's figures and the raw counts match the seed; the
 XLSX reads back with 100,000 rows). The targets (report p95 < 300 ms; XLSX < 5 s and
