@@ -1,8 +1,10 @@
-"""Reminder jobs: a cron claims due outbox rows and enqueues one job per message; the job
-re-reads the row and delivers it (service/reminders does the work)."""
+"""Reminder jobs: a cron claims due outbox rows and enqueues a job per batch of them; the
+job re-reads its rows and delivers those still held by its claim (service/reminders does
+the work)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from service import jobs
@@ -10,24 +12,26 @@ from service.reminders import delivery, services
 
 
 async def send_due(ctx: dict[str, Any]) -> int:
-    """Claim what is due (bounded) and enqueue a job per message, by deterministic id."""
-    claimed = await services.claim_due()
+    """Claim what is due (bounded) and enqueue a job per batch, by deterministic id."""
+    batches = await services.claim_batches()
     added = await jobs.enqueue_many(
         [
-            ("deliver_message", (message_id,), services.job_id(message_id, attempts))
-            for message_id, attempts in claimed
+            ("deliver_batch", (batch.claim, list(batch.message_ids)), batch.job_id)
+            for batch in batches
         ],
         redis=ctx.get("redis"),
     )
-    if len(claimed) == services.CLAIM_BATCH:
-        # A full batch: more may be due. Claim the next batch when the worker reaches this
-        # job (queued behind this batch's), not at the next tick: 500 per 15 s is 33/s.
-        message_id, attempts = claimed[-1]
+    if sum(len(batch.message_ids) for batch in batches) == services.CLAIM_BATCH:
+        # A full claim: more may be due. Claim again when the worker reaches this job
+        # (queued behind this claim's batches, so claims never run far ahead of delivery),
+        # not at the next tick: 500 per 15 s is 33/s.
         await jobs.enqueue_many(
-            [("send_due", (), f"send_due:after:{message_id}:{attempts}")], redis=ctx.get("redis")
+            [("send_due", (), f"send_due:after:{batches[0].claim}")], redis=ctx.get("redis")
         )
     return added
 
 
-async def deliver_message(ctx: dict[str, Any], message_id: int) -> str:
-    return await delivery.deliver(message_id)
+async def deliver_batch(ctx: dict[str, Any], claim: str, message_ids: list[int]) -> dict[str, int]:
+    """Deliver the rows of `message_ids` still held by `claim`; returns a count per outcome."""
+    outcomes = await delivery.deliver_batch(message_ids, claim=claim)
+    return dict(Counter(outcomes.values()))

@@ -14,7 +14,7 @@ from service.health import WORKER_HEARTBEAT_KEY
 from service.redis_client import redis_url
 from service.reminders import channels
 from tasks.exports import export_registrations
-from tasks.reminders import deliver_message, send_due
+from tasks.reminders import deliver_batch, send_due
 
 HEARTBEAT_TTL_SECONDS = 120
 
@@ -49,7 +49,7 @@ def cron_jobs() -> list[CronJob]:
 class WorkerSettings:
     """arq's settings class (`arq tasks.worker.WorkerSettings` runs it too)."""
 
-    functions = (heartbeat, export_registrations, deliver_message, send_due)
+    functions = (heartbeat, export_registrations, deliver_batch, send_due)
     cron_jobs = cron_jobs()
     on_startup = startup
     on_shutdown = shutdown

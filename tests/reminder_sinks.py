@@ -5,7 +5,8 @@ this process, in a subprocess, or one that is killed mid-request can talk to the
   header) that counts raw requests and deliveries deduplicated by that key, as a real
   gateway with idempotency does. A request it accepts counts as delivered on arrival
   (the worst case for duplicates: the SMS went out even if the answer never reaches the
-  sender). It can answer an error status, answer late, or hang on the first request.
+  sender). It can answer an error status (to all, or to some phones), answer late, or hang
+  on the first request.
 - SmtpSink: an aiosmtpd server that counts raw messages and messages by Message-ID.
 
 Also `channel_env`: point the service's SMS and SMTP settings at them for one test.
@@ -48,6 +49,7 @@ class SmsSink:
     status: int = 200
     delay: float = 0.0  # seconds before answering (a slow gateway)
     hang_first: bool = False  # the first request never gets an answer
+    failing_phones: set[str] = field(default_factory=set)  # answered 500, not delivered
     requests: list[SmsRequest] = field(default_factory=list)
     delivered: dict[str, SmsRequest] = field(default_factory=dict)  # by idempotency key
     first_request: threading.Event = field(default_factory=threading.Event)
@@ -162,14 +164,15 @@ class SmsSink:
         with self._lock:
             first = not self.requests
             self.requests.append(request)
-            if self.status < 400:
+            status = 500 if request.phone in self.failing_phones else self.status
+            if status < 400:
                 self.delivered.setdefault(request.key, request)
         self.first_request.set()
         if first and self.hang_first:
             return None
         if self.delay:
             await asyncio.sleep(self.delay)
-        return self.status
+        return status
 
 
 class SmtpSink:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Protocol
 
-import httpx
-
+from service import outbound
 from service.errors import DomainError
 from service.i18n import gettext
 from service.settings import get_settings
@@ -36,17 +36,23 @@ class GatewayCodeSender:
         message = gettext(
             "Your Unionhall sign-in code is %(code)s. It is valid for 5 minutes.", code=code
         )
+        body = json.dumps({"phone": phone, "code": code, "message": message}, ensure_ascii=False)
         try:
-            async with httpx.AsyncClient(timeout=GATEWAY_TIMEOUT_SECONDS) as client:
-                response = await client.post(
-                    self.url, json={"phone": phone, "code": code, "message": message}
-                )
-            response.raise_for_status()
-        except httpx.HTTPError as error:
-            log.error("SMS gateway failed: %s", error)
+            status = await outbound.post(
+                self.url,
+                body.encode(),
+                {"Content-Type": "application/json"},
+                within=GATEWAY_TIMEOUT_SECONDS,
+            )
+        except outbound.Unreachable as error:
+            status = None
+            log.error("SMS gateway unreachable: %s", error)
+        if status is None or status >= 400:
+            if status is not None:
+                log.error("SMS gateway answered %s", status)
             raise DomainError(
                 "sms_failed", "We could not send the code just now. Try again in a minute."
-            ) from error
+            )
         return None
 
 

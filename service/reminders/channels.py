@@ -4,56 +4,42 @@ derived from (message, channel), so a resend after a crash is recognisable downs
 
 from __future__ import annotations
 
-import functools
+import asyncio
+import json
 import logging
-import ssl
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Protocol
 from urllib.parse import urlsplit
 
-import httpx
-
+from service import outbound
 from service.settings import get_settings
 
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 10.0
 
 
-@functools.cache
-def tls_context() -> ssl.SSLContext:
-    """One TLS context for every client: building one loads the CA bundle (~28 ms of CPU,
-    blocking the worker's loop), which per message capped the fan-out at ~18 messages/s."""
-    return ssl.create_default_context()
-
-
-_shared_client: httpx.AsyncClient | None = None
+# Sends in flight in one worker, shared by all its jobs.
+_send_slots: asyncio.Semaphore | None = None
 
 
 async def open_shared_client() -> None:
-    """A worker's keep-alive HTTP client for every channel (its start-up calls this): a new
-    client and connection per message cost about 4 ms of the worker's time."""
-    global _shared_client
-    _shared_client = httpx.AsyncClient(timeout=TIMEOUT_SECONDS, verify=tls_context())
+    """A worker's keep-alive HTTP session for every channel (its start-up calls this)."""
+    global _send_slots
+    await outbound.open_shared_session()
+    _send_slots = asyncio.Semaphore(outbound.MAX_CONNECTIONS)
 
 
 async def close_shared_client() -> None:
-    global _shared_client
-    client, _shared_client = _shared_client, None
-    if client is not None:
-        await client.aclose()
+    global _send_slots
+    _send_slots = None
+    await outbound.close_shared_session()
 
 
-@asynccontextmanager
-async def http_client() -> AsyncIterator[httpx.AsyncClient]:
-    """The worker's shared client, or one for this send (outside a worker)."""
-    if _shared_client is not None:
-        yield _shared_client
-        return
-    async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, verify=tls_context()) as client:
-        yield client
+def send_slots() -> asyncio.Semaphore:
+    """What bounds concurrent sends: the worker's, shared by all its jobs, or (outside a
+    worker) a new one for the caller's batch."""
+    return _send_slots if _send_slots is not None else asyncio.Semaphore(outbound.MAX_CONNECTIONS)
 
 
 class ChannelError(Exception):
@@ -89,21 +75,22 @@ class SmsChannel:
 
     async def send(self, outgoing: Outgoing) -> None:
         key = outgoing.key(self.name)
+        body = {
+            "phone": outgoing.phone,
+            "message": f"{outgoing.title}\n{outgoing.body}",
+            "key": key,
+        }
         try:
-            async with http_client() as client:
-                response = await client.post(
-                    self.url,
-                    json={
-                        "phone": outgoing.phone,
-                        "message": f"{outgoing.title}\n{outgoing.body}",
-                        "key": key,
-                    },
-                    headers={"Idempotency-Key": key},
-                )
-        except httpx.HTTPError as error:
-            raise ChannelError(f"gateway unreachable: {type(error).__name__}") from error
-        if response.status_code >= 400:
-            raise ChannelError(f"gateway answered {response.status_code}")
+            status = await outbound.post(
+                self.url,
+                json.dumps(body, ensure_ascii=False).encode(),
+                {"Idempotency-Key": key, "Content-Type": "application/json"},
+                within=TIMEOUT_SECONDS,
+            )
+        except outbound.Unreachable as error:
+            raise ChannelError(f"gateway unreachable: {error}") from error
+        if status >= 400:
+            raise ChannelError(f"gateway answered {status}")
 
 
 class EmailChannel:
@@ -166,7 +153,6 @@ class PushChannel:
     CLAIM_SECONDS = 12 * 3600
 
     async def send(self, outgoing: Outgoing) -> None:
-        import json
         import time
 
         from py_vapid import Vapid02
@@ -185,42 +171,41 @@ class PushChannel:
             ensure_ascii=False,
         ).encode()
         errors: list[str] = []
-        async with http_client() as client:
-            for subscription in await services.push_subscriptions(outgoing.member_id):
-                endpoint = subscription["endpoint"]
-                parts = urlsplit(endpoint)
-                try:
-                    keys = {"p256dh": subscription["p256dh"], "auth": subscription["auth"]}
-                    body = WebPusher({"endpoint": endpoint, "keys": keys}).encode(
-                        payload, "aes128gcm"
-                    )["body"]
-                except Exception as error:  # a stored key the library cannot use
-                    log.warning("push subscription %s unusable: %s", subscription["id"], error)
-                    await services.drop_push_subscription(subscription["id"])
-                    continue
-                headers = signer.sign(
-                    {
-                        "aud": f"{parts.scheme}://{parts.netloc}",
-                        "exp": int(time.time()) + self.CLAIM_SECONDS,
-                        "sub": _vapid_subject(),
-                    }
-                )
-                headers |= {
-                    "TTL": str(self.TTL_SECONDS),
-                    "Topic": outgoing.key(self.name)[:32],
-                    "Content-Encoding": "aes128gcm",
-                    "Content-Type": "application/octet-stream",
-                    "Urgency": "high",
+        for subscription in await services.push_subscriptions(outgoing.member_id):
+            endpoint = subscription["endpoint"]
+            parts = urlsplit(endpoint)
+            try:
+                keys = {"p256dh": subscription["p256dh"], "auth": subscription["auth"]}
+                body = WebPusher({"endpoint": endpoint, "keys": keys}).encode(
+                    payload, "aes128gcm"
+                )["body"]
+            except Exception as error:  # a stored key the library cannot use
+                log.warning("push subscription %s unusable: %s", subscription["id"], error)
+                await services.drop_push_subscription(subscription["id"])
+                continue
+            headers = signer.sign(
+                {
+                    "aud": f"{parts.scheme}://{parts.netloc}",
+                    "exp": int(time.time()) + self.CLAIM_SECONDS,
+                    "sub": _vapid_subject(),
                 }
-                try:
-                    response = await client.post(endpoint, content=body, headers=headers)
-                except httpx.HTTPError as error:
-                    errors.append(f"push service unreachable: {type(error).__name__}")
-                    continue
-                if response.status_code in (404, 410):
-                    await services.drop_push_subscription(subscription["id"])
-                elif response.status_code >= 400:
-                    errors.append(f"push service answered {response.status_code}")
+            )
+            headers |= {
+                "TTL": str(self.TTL_SECONDS),
+                "Topic": outgoing.key(self.name)[:32],
+                "Content-Encoding": "aes128gcm",
+                "Content-Type": "application/octet-stream",
+                "Urgency": "high",
+            }
+            try:
+                status = await outbound.post(endpoint, body, headers, within=TIMEOUT_SECONDS)
+            except outbound.Unreachable as error:
+                errors.append(f"push service unreachable: {error}")
+                continue
+            if status in (404, 410):
+                await services.drop_push_subscription(subscription["id"])
+            elif status >= 400:
+                errors.append(f"push service answered {status}")
         if errors:
             raise ChannelError("; ".join(sorted(set(errors))))
 

@@ -1,16 +1,18 @@
-"""Delivering one outbox message: re-read it, render it in the member's language, send it
-on each channel that has not succeeded yet, record every attempt, then mark it."""
+"""Delivering outbox messages, a batch at a time: re-read them, render each in its member's
+language, send it on each channel that has not succeeded yet, then record every attempt and
+mark each message, all in one transaction."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from service import clock
 from service.activities import services as activities
 from service.i18n import gettext, language
-from service.orgs import services as orgs
 from service.reminders import channels, services
 from service.reminders.channels import Channel, ChannelError, Outgoing
 
@@ -74,37 +76,82 @@ def _channels(prefs: services.Prefs, *, has_push: bool = False) -> list[Channel]
 
 
 async def deliver(message_id: int) -> str:
-    """Send one claimed message; returns what became of it."""
-    row = await services.message(message_id)
-    if row is None or row["status"] != "claimed":
-        return "skipped"  # sent, superseded or taken back meanwhile
-    if row["due_at"] > clock.now() + EARLY:
-        return "not_due"
-    member = await orgs.member_contact(row["member"])
-    activity = await activities.message_activity(row["activity_id"]) if row["activity_id"] else None
-    title, body = render(row, member["language"], activity)
-    done = await services.succeeded_channels(message_id)
-    if "inbox" not in done:
-        await services.add_to_inbox(row, title, body)
-        await services.record_attempt(message_id, "inbox", None)
-    prefs = await services.channel_prefs(row["member"])
-    outgoing = Outgoing(
-        message_id=message_id,
-        member_id=row["member"],
-        phone=member["phone"],
-        email=prefs.email,
-        title=title,
-        body=body,
+    """Send one claimed message (whatever its claim); returns what became of it."""
+    return (await deliver_batch([message_id]))[message_id]
+
+
+async def deliver_batch(message_ids: Sequence[int], claim: str | None = None) -> dict[int, str]:
+    """Send a batch of claimed messages; returns what became of each: sent, pending (to be
+    retried), failed, skipped (sent, superseded or claimed by another claim meanwhile) or
+    not_due. One read each for the rows with their members, the channels already done,
+    the preferences and the push subscriptions; the sends run concurrently (bounded); one
+    write transaction records everything (services.finish_batch). A message whose channel
+    fails is retried on its own: the others of the batch are not sent again."""
+    outcome = dict.fromkeys(message_ids, "skipped")
+    rows = await services.claimed_messages(message_ids, claim)
+    late = clock.now() + EARLY
+    for row in rows:
+        if row["due_at"] > late:
+            outcome[row["id"]] = "not_due"
+    rows = [row for row in rows if row["due_at"] <= late]
+    if not rows:
+        return outcome
+    members = [row["member"] for row in rows]
+    activity_ids = sorted({row["activity_id"] for row in rows if row["activity_id"]})
+    done, prefs, with_push, *found = await asyncio.gather(
+        services.succeeded_channels([row["id"] for row in rows]),
+        services.channel_prefs_of(members),
+        services.members_with_push(members),
+        *(activities.message_activity(activity_id) for activity_id in activity_ids),
     )
-    failures: dict[str, str] = {}
-    has_push = prefs.push and await services.has_push_subscription(row["member"])
-    for channel in _channels(prefs, has_push=has_push):
-        if channel.name in done:
-            continue
+    described = dict(zip(activity_ids, found, strict=True))
+    rendered: dict[tuple[str, str, int | None, str], tuple[str, str]] = {}
+    slots = channels.send_slots()
+
+    async def one(row: dict[str, Any]) -> services.Delivered:
+        result = services.Delivered(
+            message_id=row["id"],
+            member_id=row["member"],
+            kind=row["kind"],
+            activity_id=row["activity_id"],
+            attempts=int(row["attempts"]),
+        )
         try:
-            await channel.send(outgoing)
-        except ChannelError as error:
-            failures[channel.name] = str(error)
-            log.warning("message %s on %s failed: %s", message_id, channel.name, error)
-        await services.record_attempt(message_id, channel.name, failures.get(channel.name))
-    return await services.finish(message_id, failures)
+            # A batch usually holds one kind of reminder for one activity: render once.
+            key = (row["kind"], row["language"], row["activity_id"], row["payload"] or "")
+            if key not in rendered:
+                rendered[key] = render(row, row["language"], described.get(row["activity_id"]))
+            title, body = rendered[key]
+            already = done[row["id"]]
+            if "inbox" not in already:
+                result.inbox = (title, body)
+            member_prefs = prefs[row["member"]]
+            outgoing = Outgoing(
+                message_id=row["id"],
+                member_id=row["member"],
+                phone=row["phone"],
+                email=member_prefs.email,
+                title=title,
+                body=body,
+            )
+            chosen = _channels(member_prefs, has_push=row["member"] in with_push)
+            async with slots:
+                for channel in chosen:
+                    if channel.name in already:
+                        continue
+                    try:
+                        await channel.send(outgoing)
+                    except ChannelError as error:
+                        result.tried[channel.name] = str(error)
+                        log.warning("message %s on %s failed: %s", row["id"], channel.name, error)
+                    else:
+                        result.tried[channel.name] = None
+        except Exception as error:
+            # Whatever broke is this message's alone: the batch records the others, and
+            # this one is retried with backoff like a channel failure.
+            log.exception("delivering message %s broke", row["id"])
+            result.error = type(error).__name__
+        return result
+
+    results = await asyncio.gather(*(one(row) for row in rows))
+    return outcome | await services.finish_batch(results, claim)

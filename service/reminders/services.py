@@ -1,10 +1,12 @@
 """The outbox: messages recorded inside the transaction of the change that causes them,
 then claimed, delivered on each member's channels and marked sent by the worker.
 
-Exactly once in effect: a job per (message, attempt) with a deterministic id, a re-read
-before sending (superseded or sent rows are skipped), a channel that succeeded is never
-tried again, the inbox row is unique per message, and the gateway receives an idempotency
-key per (message, channel) so a resend after a crash mid-request is recognised."""
+Exactly once in effect: rows are claimed under a claim token and delivered in batches, a
+job per batch with an id derived from the claim (enqueued twice, it runs once); the job
+re-reads its rows and delivers only those still claimed under its token (superseded, sent
+or re-claimed rows are skipped), a channel that succeeded is never tried again, the inbox
+row is unique per message, and the gateway receives an idempotency key per (message,
+channel) so a resend after a crash mid-request is recognised."""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ import ipaddress
 import json
 import logging
 import re
+import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,9 +47,14 @@ KINDS = (
     *policy.REMINDER_KINDS,
 )
 CLAIM_BATCH = 500
+# Messages per delivery job: the reads, inbox rows, attempts and final UPDATE of a batch
+# are one statement each, instead of one each per message.
+BATCH_SIZE = 50
 # A claimed message whose job never ran (Redis lost it, the worker died before starting
-# it) is claimed again after this long; its job id changes with the attempt number.
-STALE_CLAIM = timedelta(minutes=5)
+# it) is claimed again after this long, under a new claim token and so a new job id. It
+# is longer than arq's job timeout (300 s), so a slow job is cancelled before its rows
+# can be claimed again.
+STALE_CLAIM = timedelta(minutes=6)
 MAX_ATTEMPTS = 5
 
 
@@ -160,100 +168,233 @@ async def messages_for(member_id: int, kind: str | None = None) -> list[dict[str
 # --- sending ------------------------------------------------------------------------------
 
 
-async def claim_due(limit: int = CLAIM_BATCH) -> list[tuple[int, int]]:
-    """Claim due messages: [(id, attempts)], bounded. Stale claims are taken again."""
+@dataclass(frozen=True)
+class Batch:
+    """Messages claimed together and delivered by one job. The job id comes from the claim
+    token stored on the rows: enqueuing the same batch twice runs it once, and a re-claim
+    (new token) gets a job id the queue has never seen."""
+
+    claim: str
+    message_ids: tuple[int, ...]
+
+    @property
+    def job_id(self) -> str:
+        return batch_job_id(self.claim, self.message_ids[0])
+
+
+def batch_job_id(claim: str, first_message_id: int) -> str:
+    return f"outbox:{claim}:{first_message_id}"
+
+
+def _postgres() -> bool:
+    from piccolo.engine.postgres import PostgresEngine
+
+    from service.db import engine
+
+    return isinstance(engine(), PostgresEngine)
+
+
+# Repeated outside the sub-select: on PostgreSQL a claimer that waited for another's row
+# lock re-checks these on the row as committed, so it cannot take a row claimed meanwhile.
+_CLAIMABLE = "(status = 'pending' OR (status = 'claimed' AND claimed_at < {}))"
+
+
+async def _claim(limit: int) -> tuple[str, list[tuple[int, int]]]:
     now = clock.now()
+    stale = now - STALE_CLAIM
+    token = secrets.token_hex(8)
+    # SKIP LOCKED: concurrent claimers on PostgreSQL take disjoint rows without queueing
+    # behind each other (SQLite has one writer, so claims never overlap there).
+    skip_locked = " FOR UPDATE SKIP LOCKED" if _postgres() else ""
     async with write_transaction():
         rows = await OutboxMessage.raw(
-            "UPDATE reminder_outbox SET status = 'claimed', claimed_at = {} "
-            "WHERE id IN (SELECT id FROM reminder_outbox WHERE due_at <= {} AND "
-            "(status = 'pending' OR (status = 'claimed' AND claimed_at < {})) "
-            "ORDER BY due_at LIMIT {}) RETURNING id, attempts",
+            # Only constants and {} placeholders are joined: the values are parameters. The
+            # rows are chosen in a CTE: PostgreSQL runs a locking CTE once, whereas a
+            # LIMIT … SKIP LOCKED sub-select in the WHERE may be run again and take more.
+            "WITH due AS (SELECT id FROM reminder_outbox WHERE due_at <= {} AND "  # noqa: S608
+            + _CLAIMABLE
+            + " ORDER BY due_at LIMIT {}"
+            + skip_locked
+            + ") UPDATE reminder_outbox SET status = 'claimed', claimed_at = {}, claim = {} "
+            "WHERE id IN (SELECT id FROM due) AND " + _CLAIMABLE + " RETURNING id, attempts",
             now,
-            now,
-            now - STALE_CLAIM,
+            stale,
             limit,
+            now,
+            token,
+            stale,
         ).run()
-    return [(int(row["id"]), int(row["attempts"])) for row in rows]
+    return token, sorted((int(row["id"]), int(row["attempts"])) for row in rows)
 
 
-def job_id(message_id: int, attempts: int) -> str:
-    """One job per message and attempt: enqueuing the same one twice runs it once."""
-    return f"outbox:{message_id}:{attempts}"
+async def claim_due(limit: int = CLAIM_BATCH) -> list[tuple[int, int]]:
+    """Claim due messages: [(id, attempts)], bounded. Stale claims are taken again."""
+    return (await _claim(limit))[1]
 
 
-async def message(message_id: int) -> dict[str, Any] | None:
-    return await OutboxMessage.select().where(OutboxMessage.id == message_id).first().run()
+async def claim_batches(limit: int = CLAIM_BATCH, size: int = BATCH_SIZE) -> list[Batch]:
+    """Claim due messages (bounded) and cut them into batches of at most `size`."""
+    token, claimed = await _claim(limit)
+    ids = [message_id for message_id, _ in claimed]
+    return [
+        Batch(claim=token, message_ids=tuple(ids[start : start + size]))
+        for start in range(0, len(ids), size)
+    ]
 
 
-async def succeeded_channels(message_id: int) -> set[str]:
-    rows = (
-        await DeliveryAttempt.select(DeliveryAttempt.channel)
-        .where((DeliveryAttempt.outbox_id == message_id) & (DeliveryAttempt.ok == True))  # noqa: E712
+def _in(values: Sequence[Any]) -> str:
+    return "(" + ", ".join("{}" for _ in values) + ")"
+
+
+async def claimed_messages(
+    message_ids: Sequence[int], claim: str | None = None
+) -> list[dict[str, Any]]:
+    """The rows among these still claimed (by `claim`, if given), with what sending needs
+    of each member: phone and language. One read for the whole batch."""
+    if not message_ids:
+        return []
+    where = OutboxMessage.id.is_in(list(message_ids)) & (OutboxMessage.status == "claimed")
+    if claim is not None:
+        where &= OutboxMessage.claim == claim
+    return (
+        await OutboxMessage.select(
+            OutboxMessage.id,
+            OutboxMessage.kind,
+            OutboxMessage.member,
+            OutboxMessage.activity_id,
+            OutboxMessage.payload,
+            OutboxMessage.due_at,
+            OutboxMessage.attempts,
+            OutboxMessage.member.phone.as_alias("phone"),
+            OutboxMessage.member.language.as_alias("language"),
+        )
+        .where(where)
+        .order_by(OutboxMessage.id)
         .run()
     )
-    return {row["channel"] for row in rows}
 
 
-async def record_attempt(message_id: int, channel: str, error: str | None) -> None:
-    async with write_transaction():
-        await DeliveryAttempt.insert(
-            DeliveryAttempt(
-                outbox_id=message_id,
-                channel=channel,
-                ok=error is None,
-                error=(error or "")[:1000],
-                attempted_at=clock.now(),
-            )
-        ).run()
-
-
-async def add_to_inbox(row: dict[str, Any], title: str, body: str) -> None:
-    """The inbox channel: at most one notification per message."""
-    async with write_transaction():
-        await Notification.raw(
-            "INSERT INTO reminder_inbox (member_id, outbox_id, kind, activity_id, title, body, "
-            "created_at, read_at) VALUES ({}, {}, {}, {}, {}, {}, {}, NULL) "
-            "ON CONFLICT (outbox_id) DO NOTHING",
-            row["member"],
-            row["id"],
-            row["kind"],
-            row["activity_id"],
-            title[:200],
-            body,
-            clock.now(),
-        ).run()
-
-
-async def finish(message_id: int, failures: dict[str, str]) -> str:
-    """After a delivery attempt: sent, retried later with backoff, or failed for good."""
-    now = clock.now()
-    async with write_transaction():
-        if not failures:
-            await (
-                OutboxMessage.update({OutboxMessage.status: "sent", OutboxMessage.sent_at: now})
-                .where((OutboxMessage.id == message_id) & (OutboxMessage.status == "claimed"))
-                .run()
-            )
-            return "sent"
-        row = await message(message_id)
-        assert row is not None
-        attempts = int(row["attempts"]) + 1
-        status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
-        error = "; ".join(f"{channel}: {text}" for channel, text in sorted(failures.items()))
-        await (
-            OutboxMessage.update(
-                {
-                    OutboxMessage.status: status,
-                    OutboxMessage.attempts: attempts,
-                    OutboxMessage.due_at: now + _backoff(attempts),
-                    OutboxMessage.last_error: error[:1000],
-                }
-            )
-            .where((OutboxMessage.id == message_id) & (OutboxMessage.status == "claimed"))
-            .run()
+async def succeeded_channels(message_ids: Sequence[int]) -> dict[int, set[str]]:
+    """The channels each message has already gone out on."""
+    done: dict[int, set[str]] = {message_id: set() for message_id in message_ids}
+    if not message_ids:
+        return done
+    rows = (
+        await DeliveryAttempt.select(DeliveryAttempt.outbox_id, DeliveryAttempt.channel)
+        .where(
+            DeliveryAttempt.outbox_id.is_in(list(message_ids)) & (DeliveryAttempt.ok == True)  # noqa: E712
         )
-        return status
+        .run()
+    )
+    for row in rows:
+        done.setdefault(row["outbox_id"], set()).add(row["channel"])
+    return done
+
+
+@dataclass
+class Delivered:
+    """What one delivery of one message did, for finish_batch to record."""
+
+    message_id: int
+    member_id: int
+    kind: str
+    activity_id: int | None
+    attempts: int  # before this delivery
+    inbox: tuple[str, str] | None = None  # (title, body) to add to the inbox
+    tried: dict[str, str | None] = field(default_factory=dict)  # channel: error or None
+    error: str | None = None  # the delivery itself broke (not a channel)
+
+    @property
+    def failures(self) -> dict[str, str]:
+        failed = {channel: error for channel, error in self.tried.items() if error is not None}
+        if self.error is not None:
+            failed["error"] = self.error
+        return failed
+
+
+async def finish_batch(results: Sequence[Delivered], claim: str | None = None) -> dict[int, str]:
+    """After a batch's sends, in one write transaction: the inbox rows (at most one per
+    message), every attempt, and each message sent, retried later with backoff, or failed
+    for good. A row no longer held by `claim` is left as it is (its attempts still count:
+    a later delivery skips what went out)."""
+    now = clock.now()
+    outcome: dict[int, str] = {}
+    # The statements below join only constants and {} placeholders; values are parameters.
+    held = " AND status = 'claimed'" + (" AND claim = {}" if claim is not None else "")
+    held_args: list[Any] = [claim] if claim is not None else []
+    inbox = [result for result in results if result.inbox is not None]
+    attempts: list[tuple[int, str, str | None]] = [
+        (result.message_id, "inbox", None) for result in inbox
+    ] + [
+        (result.message_id, channel, error)
+        for result in results
+        for channel, error in result.tried.items()
+    ]
+    sent = [result.message_id for result in results if not result.failures]
+    async with write_transaction():
+        if inbox:
+            values: list[Any] = []
+            for result in inbox:
+                assert result.inbox is not None
+                title, body = result.inbox
+                values += [
+                    result.member_id,
+                    result.message_id,
+                    result.kind,
+                    result.activity_id,
+                    title[:200],
+                    body,
+                    now,
+                ]
+            await Notification.raw(
+                "INSERT INTO reminder_inbox (member_id, outbox_id, kind, activity_id, title, "  # noqa: S608
+                "body, created_at) VALUES "
+                + ", ".join("({}, {}, {}, {}, {}, {}, {})" for _ in inbox)
+                + " ON CONFLICT (outbox_id) DO NOTHING",
+                *values,
+            ).run()
+        if attempts:
+            values = []
+            for message_id, channel, error in attempts:
+                values += [message_id, channel, error is None, (error or "")[:1000], now]
+            # DO NOTHING: the unique index on successes is the last guard against recording
+            # a channel twice (a batch run again after its worker died after sending).
+            await DeliveryAttempt.raw(
+                "INSERT INTO reminder_delivery (outbox_id, channel, ok, error, attempted_at) "
+                "VALUES "
+                + ", ".join("({}, {}, {}, {}, {})" for _ in attempts)
+                + " ON CONFLICT DO NOTHING",
+                *values,
+            ).run()
+        if sent:
+            await OutboxMessage.raw(
+                "UPDATE reminder_outbox SET status = 'sent', sent_at = {} WHERE id IN "  # noqa: S608
+                + _in(sent)
+                + held,
+                now,
+                *sent,
+                *held_args,
+            ).run()
+            outcome |= dict.fromkeys(sent, "sent")
+        for result in results:
+            failures = result.failures
+            if not failures:
+                continue
+            count = result.attempts + 1
+            status = "failed" if count >= MAX_ATTEMPTS else "pending"
+            error = "; ".join(f"{channel}: {text}" for channel, text in sorted(failures.items()))
+            await OutboxMessage.raw(
+                "UPDATE reminder_outbox SET status = {}, attempts = {}, due_at = {}, "  # noqa: S608
+                "last_error = {} WHERE id = {}" + held,
+                status,
+                count,
+                now + _backoff(count),
+                error[:1000],
+                result.message_id,
+                *held_args,
+            ).run()
+            outcome[result.message_id] = status
+    return outcome
 
 
 def payload(row: dict[str, Any]) -> dict[str, Any]:
@@ -272,11 +413,34 @@ class Prefs:
     email_on: bool
 
 
+DEFAULT_PREFS = Prefs(sms=False, push=True, email="", email_on=False)
+
+
 async def channel_prefs(member_id: int) -> Prefs:
-    row = await ChannelPrefs.select().where(ChannelPrefs.member_id == member_id).first().run()
-    if row is None:
-        return Prefs(sms=False, push=True, email="", email_on=False)
-    return Prefs(sms=row["sms"], push=row["push"], email=row["email"], email_on=row["email_on"])
+    return (await channel_prefs_of([member_id]))[member_id]
+
+
+async def channel_prefs_of(member_ids: Sequence[int]) -> dict[int, Prefs]:
+    """Each member's channels; a member who never chose gets the defaults."""
+    prefs = dict.fromkeys(member_ids, DEFAULT_PREFS)
+    if not member_ids:
+        return prefs
+    rows = (
+        await ChannelPrefs.select(
+            ChannelPrefs.member_id,
+            ChannelPrefs.sms,
+            ChannelPrefs.push,
+            ChannelPrefs.email,
+            ChannelPrefs.email_on,
+        )
+        .where(ChannelPrefs.member_id.is_in(list(set(member_ids))))
+        .run()
+    )
+    for row in rows:
+        prefs[row["member_id"]] = Prefs(
+            sms=row["sms"], push=row["push"], email=row["email"], email_on=row["email_on"]
+        )
+    return prefs
 
 
 # --- the member's side: inbox, channels, push subscriptions -------------------------------
@@ -530,6 +694,19 @@ async def push_subscriptions(member_id: int) -> list[dict[str, Any]]:
 
 async def has_push_subscription(member_id: int) -> bool:
     return await PushSubscription.exists().where(PushSubscription.member_id == member_id).run()
+
+
+async def members_with_push(member_ids: Sequence[int]) -> set[int]:
+    """Those of these members with at least one subscribed browser."""
+    if not member_ids:
+        return set()
+    rows = (
+        await PushSubscription.select(PushSubscription.member_id)
+        .where(PushSubscription.member_id.is_in(list(set(member_ids))))
+        .distinct()
+        .run()
+    )
+    return {row["member_id"] for row in rows}
 
 
 async def drop_push_subscription(subscription_id: int) -> None:

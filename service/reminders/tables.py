@@ -8,9 +8,10 @@ from service.orgs.tables import Member
 class OutboxMessage(Table, tablename="reminder_outbox"):
     """A message to a member, written in the same transaction as the change that causes it.
 
-    The sender claims due rows (status pending → claimed), a job delivers each one on the
-    member's channels and marks it sent; superseded rows (a moved or cancelled activity, a
-    cancelled place) are never sent. Nothing is sent from inside a request.
+    The sender claims due rows (status pending → claimed, under a claim token), a job
+    delivers a batch of them on the members' channels and marks them sent; superseded rows
+    (a moved or cancelled activity, a cancelled place) are never sent. Nothing is sent from
+    inside a request.
     """
 
     kind = Varchar(length=40)
@@ -24,6 +25,9 @@ class OutboxMessage(Table, tablename="reminder_outbox"):
     status = Varchar(length=12, default="pending", index=True)
     attempts = Integer(default=0)
     claimed_at = Timestamptz(null=True, default=None)
+    # The claim that holds the row: a job delivers only the rows still holding its claim,
+    # so after a stale claim is taken again the old job (if it ever runs) leaves them be.
+    claim = Varchar(length=32, null=True, default=None)
     last_error = Text(default="")
 
 

@@ -32,6 +32,7 @@ from redis.asyncio.connection import AbstractConnection
 from service import clock, jobs
 from service import redis_client as redis_module
 from service.activities.tables import Activity, Registration
+from service.db import write_transaction
 from service.reminders import channels, services
 from service.reminders.tables import ChannelPrefs, DeliveryAttempt, Notification, OutboxMessage
 from tasks import reminders as reminder_tasks
@@ -219,7 +220,7 @@ async def test_redis_down_during_200_signups_then_every_message_goes_out_once(
         # Control: the claims of the failed tick are fresh, so nothing goes out yet …
         await drain(queue, NOW + timedelta(minutes=1))
         assert sms.raw_count == 0
-        # … until they go stale and are claimed again (same job ids: attempts unchanged).
+        # … until they go stale and are claimed again (a new claim: new batch job ids).
         await drain(queue, NOW + services.STALE_CLAIM + timedelta(seconds=1))
         assert sms.delivered_count == 200
         await drain(queue, AFTER_ALL)  # the 400 reminders: a full batch, then the rest
@@ -237,6 +238,78 @@ async def test_redis_down_during_200_signups_then_every_message_goes_out_once(
     assert await Notification.count().run() == 600
     phones = {request.phone for request in sms.delivered.values()}
     assert len(phones) == len(people) == 200
+
+
+# --- two claimers at once ------------------------------------------------------------------
+
+
+async def due_messages(count: int) -> list[int]:
+    people = await workers(count)
+    with clock.frozen_at(NOW):
+        async with write_transaction():
+            await services.record("activity_changed", [person.member_id for person in people])
+    return [row["id"] for row in await OutboxMessage.select(OutboxMessage.id).run()]
+
+
+async def test_concurrent_claimers_take_disjoint_rows(org: Org) -> None:
+    """Workers claim at once (two crons, a follow-up claim): each due row goes to one."""
+    ids = await due_messages(30)
+    with clock.frozen_at(NOW):
+        claims = await asyncio.gather(*(services.claim_batches(7, size=3) for _ in range(5)))
+    taken = [message_id for batches in claims for b in batches for message_id in b.message_ids]
+    assert sorted(taken) == sorted(ids)  # 5 × 7 ≥ 30: every row, each once
+    tokens = {batch.claim for batches in claims for batch in batches}
+    assert len(tokens) == 5
+    rows = await OutboxMessage.select(OutboxMessage.id, OutboxMessage.claim).run()
+    held = {row["id"]: row["claim"] for row in rows}
+    for batches in claims:
+        for batch in batches:
+            assert {held[message_id] for message_id in batch.message_ids} == {batch.claim}
+
+
+@pytest.mark.skipif(
+    os.environ.get("UNIONHALL_TEST_ENGINE", "sqlite") != "postgres",
+    reason="SQLite has one writer: a second claim waits for the first to commit",
+)
+@pytest.mark.parametrize("skip_locked", [True, False], ids=["skip-locked", "control"])
+async def test_a_claimer_passes_rows_another_holds_uncommitted(
+    org: Org, monkeypatch: pytest.MonkeyPatch, skip_locked: bool
+) -> None:
+    """PostgreSQL: the first claimer's transaction is still open when the second claims.
+    With FOR UPDATE SKIP LOCKED the second takes the next rows at once. Control, without
+    it: the second waits on the first's row locks, and once they are released finds those
+    rows claimed (the claim's conditions are checked again on the committed rows), so it
+    takes nothing. Never the same row twice."""
+    ids = await due_messages(20)
+    if not skip_locked:
+        monkeypatch.setattr(services, "_postgres", lambda: False)
+    first_done, release = asyncio.Event(), asyncio.Event()
+
+    async def first() -> list[tuple[int, int]]:
+        async with write_transaction():
+            claimed = await services.claim_due(10)
+            first_done.set()
+            await release.wait()
+        return claimed
+
+    async def second() -> tuple[list[tuple[int, int]], bool]:
+        await first_done.wait()
+        task = asyncio.ensure_future(services.claim_due(10))
+        done, _ = await asyncio.wait([task], timeout=2)
+        waited = not done
+        release.set()
+        return await task, waited
+
+    with clock.frozen_at(NOW):
+        one, (two, waited) = await asyncio.gather(first(), second())
+    assert len(one) == 10
+    assert waited is not skip_locked
+    if skip_locked:
+        assert len(two) == 10
+        assert sorted(m for m, _ in one + two) == sorted(ids)
+    else:
+        assert two == []
+    assert not {m for m, _ in one} & {m for m, _ in two}
 
 
 # --- a worker killed while sending ----------------------------------------------------------
@@ -270,13 +343,16 @@ async def test_a_worker_killed_while_sending_delivers_once_after_restart(
 ) -> None:
     """How exactly-once is achieved when a worker dies mid-request:
 
-    1. The outbox row stays `claimed` (finish() never ran) and its job stays in arq's
-       queue; nothing else marks it sent.
+    1. The outbox row stays `claimed` under its batch's claim token (finish_batch() never
+       ran) and the batch job stays in arq's queue; nothing else marks it sent.
     2. It is run again: arq re-runs a job whose in-progress marker expired (job timeout
-       + 10 s); if Redis lost the job, the row's claim goes stale after STALE_CLAIM and
-       send_due enqueues it again under the same id (the attempt count did not change).
+       + 10 s), and the row still holds that job's claim; if Redis lost the job, the row's
+       claim goes stale after STALE_CLAIM and send_due claims it again under a new token,
+       in a batch whose job id the queue has not seen (the old job, were it to turn up,
+       would find the row held by another claim and leave it).
     3. The re-run re-reads the row and skips every channel already recorded as succeeded
-       (the inbox here: one notification, unique per message).
+       (nothing was recorded here: a batch records its inbox rows and attempts after its
+       sends, in one transaction, and the inbox row is unique per message).
     4. The channel in flight is sent again with the same Idempotency-Key
        (unionhall-<message>-sms); the gateway recognises it and sends no second SMS. The
        sink shows both: 2 raw requests, 1 delivery. Email has only its Message-ID, which
@@ -309,7 +385,7 @@ async def test_a_worker_killed_while_sending_delivers_once_after_restart(
     assert row["status"] == "claimed" and row["attempts"] == 0
     assert sms.raw_count == 1 and sms.delivered_count == 1
 
-    job = services.job_id(message["id"], 0)
+    job = services.batch_job_id(row["claim"], message["id"])  # a batch of one here
     restart_at = NOW
     if not redis_keeps_the_job:
         redis = redis_module.get_redis()
@@ -358,7 +434,7 @@ def gateway(
 ERRORS = {
     "unreachable": "sms: gateway unreachable: ConnectError",
     "500": "sms: gateway answered 500",
-    "timeout": "sms: gateway unreachable: ReadTimeout",
+    "timeout": "sms: gateway unreachable: Timeout",
 }
 
 

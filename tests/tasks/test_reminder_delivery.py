@@ -2,7 +2,7 @@
 in burst mode (against the Redis the tests use, on a queue of the test's own) claims what
 is due at a frozen moment and delivers it to a loopback SMS gateway and an aiosmtpd server,
 and the member's inbox. Each drain runs the worker as `unionhall worker` configures it
-(the send_due cron at start-up, deliver_message jobs), under service.clock.frozen_at."""
+(the send_due cron at start-up, deliver_batch jobs), under service.clock.frozen_at."""
 
 from __future__ import annotations
 
@@ -307,31 +307,159 @@ async def test_cancelling_sends_one_cancellation_and_no_reminders(
     assert await Notification.count().run() == 4
 
 
-async def test_the_same_message_enqueued_twice_is_delivered_once(
+async def test_the_same_batch_enqueued_twice_is_delivered_once(
     org: Org, queue: str, sms: SmsSink, gateways: None
 ) -> None:
     activity_id = await published(org, capacity=5)
-    (person,) = await workers(1)
-    await member_with_channels(person, "en", "wang@example.org")
+    people = await workers(2)
+    for person in people:
+        await member_with_channels(person, "en", f"{person.member_id}@example.org")
     with clock.frozen_at(NOW):
-        await activities.register(person, activity_id)
-        ((message_id, attempts),) = await services.claim_due()
-    job = [("deliver_message", (message_id,), services.job_id(message_id, attempts))]
+        for person in people:
+            await activities.register(person, activity_id)
+        (batch,) = await services.claim_batches()
+    assert len(batch.message_ids) == 2  # the two confirmations, one job
+    job = [("deliver_batch", (batch.claim, list(batch.message_ids)), batch.job_id)]
     assert await jobs.enqueue_many(job) == 1
     assert await jobs.enqueue_many(job) == 0  # the same id: not queued again
     assert await drain(queue, NOW, cron_jobs=[]) == 1  # one job ran
-    assert sms.raw_count == sms.delivered_count == 1
+    assert sms.raw_count == sms.delivered_count == 2
     # After it ran, arq keeps its result (an hour): the id is still refused.
     assert await jobs.enqueue_many(job) == 0
-    # Past that (or a stale claim re-enqueued under another id), the job re-reads the row,
-    # finds it sent and sends nothing.
-    other = [("deliver_message", (message_id,), f"{job[0][2]}:again")]
+    # Past that (or the batch enqueued under another id), the job re-reads its rows, finds
+    # them sent and sends nothing.
+    other = [("deliver_batch", (batch.claim, list(batch.message_ids)), f"{batch.job_id}:again")]
     assert await jobs.enqueue_many(other) == 1
     assert await drain(queue, NOW, cron_jobs=[]) == 1
-    assert sms.raw_count == 1
-    assert await Notification.count().run() == 1
+    assert sms.raw_count == 2
+    assert await Notification.count().run() == 2
     attempts_rows = await DeliveryAttempt.select(DeliveryAttempt.channel).run()
-    assert sorted(row["channel"] for row in attempts_rows) == ["email", "inbox", "sms"]
+    assert sorted(row["channel"] for row in attempts_rows) == sorted(["email", "inbox", "sms"] * 2)
+
+
+async def test_a_stale_claim_taken_again_is_delivered_by_the_new_batch_only(
+    org: Org, queue: str, sms: SmsSink, gateways: None
+) -> None:
+    """A batch whose job was lost: its rows stay claimed until the claim goes stale, then
+    are claimed again under a new token, so the new batch has a job id the queue has not
+    seen. Should the old job turn up after all, even while the new one is still sending,
+    it finds its rows held by another claim and sends nothing."""
+    activity_id = await published(org, capacity=5)
+    people = await workers(3)
+    for person in people:
+        await member_with_channels(person, "en", f"{person.member_id}@example.org")
+    with clock.frozen_at(NOW):
+        for person in people:
+            await activities.register(person, activity_id)
+        (lost,) = await services.claim_batches()
+        assert await services.claim_batches() == []  # fresh claims are not taken again
+    with clock.frozen_at(NOW + services.STALE_CLAIM + timedelta(seconds=1)):
+        (again,) = await services.claim_batches()
+        assert again.message_ids == lost.message_ids
+        assert again.claim != lost.claim and again.job_id != lost.job_id
+        outcomes = await delivery.deliver_batch(lost.message_ids, claim=lost.claim)
+        assert set(outcomes.values()) == {"skipped"}
+        assert sms.raw_count == 0
+        outcomes = await delivery.deliver_batch(again.message_ids, claim=again.claim)
+        assert set(outcomes.values()) == {"sent"}
+        assert sms.raw_count == sms.delivered_count == 3
+        # Once they are sent, neither the old job nor a delivery by id sends them again.
+        assert set((await delivery.deliver_batch(lost.message_ids, lost.claim)).values()) == {
+            "skipped"
+        }
+        assert set((await delivery.deliver_batch(lost.message_ids)).values()) == {"skipped"}
+    assert sms.raw_count == 3
+    assert await Notification.count().run() == 3
+
+
+async def test_one_failing_member_of_a_batch_is_retried_alone(
+    org: Org,
+    queue: str,
+    sms: SmsSink,
+    smtp: SmtpSink,
+    gateways: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Five members in one batch: the gateway refuses one's phone, and rendering breaks for
+    another's message. The other three are sent once; the two are retried with backoff on
+    their own, and the retry sends only what had not gone out (the email and inbox of the
+    member whose SMS failed are not repeated)."""
+    activity_id = await published(org, capacity=10)
+    people = await workers(5)
+    for person in people:
+        await member_with_channels(person, "en", f"{person.member_id}@example.org")
+    with clock.frozen_at(NOW):
+        for person in people:
+            await activities.register(person, activity_id)
+    phones = {
+        row["id"]: row["phone"]
+        for row in await Member.select(Member.id, Member.phone)
+        .where(Member.id.is_in([person.member_id for person in people]))
+        .run()
+    }
+    refused, broken = people[1].member_id, people[3].member_id
+    sms.failing_phones = {phones[refused]}
+    broken_message = (await outbox(broken))[0]["id"]
+    # Its own payload: messages alike are rendered once per batch, this one on its own.
+    await (
+        OutboxMessage.update({OutboxMessage.payload: '{"note": "its own"}'})
+        .where(OutboxMessage.id == broken_message)
+        .run()
+    )
+    real_render = delivery.render
+
+    def render(row: dict[str, Any], lang: str, activity: Any) -> tuple[str, str]:
+        if row["id"] == broken_message:
+            raise RuntimeError("a template that breaks for this one message")
+        return real_render(row, lang, activity)
+
+    monkeypatch.setattr(delivery, "render", render)
+    # One claim, one batch job (send_due + deliver_batch), and the job itself succeeds.
+    assert await drain(queue, NOW) == 2
+
+    confirmations = {person.member_id: (await outbox(person.member_id))[0] for person in people}
+    assert {m: row["kind"] for m, row in confirmations.items()} == dict.fromkeys(
+        confirmations, "registration_confirmed"
+    )
+    for member_id, row in confirmations.items():
+        if member_id == refused:
+            assert (row["status"], row["attempts"]) == ("pending", 1)
+            assert row["last_error"] == "sms: gateway answered 500"
+            assert row["due_at"] == NOW + timedelta(seconds=30)
+        elif member_id == broken:
+            assert (row["status"], row["attempts"]) == ("pending", 1)
+            assert row["last_error"] == "error: RuntimeError"
+        else:
+            assert (row["status"], row["attempts"], row["sent_at"]) == ("sent", 0, NOW)
+    assert sms.delivered_count == 3 and sms.raw_count == 4
+    assert smtp.raw_count == 4  # everyone's but the broken message's
+    assert await Notification.count().run() == 4
+
+    sms.failing_phones = set()
+    monkeypatch.setattr(delivery, "render", real_render)
+    assert await drain(queue, NOW + timedelta(seconds=30)) == 2  # one batch: the two
+    for person in people:
+        row = (await outbox(person.member_id))[0]
+        assert row["status"] == "sent"
+        assert row["attempts"] == (1 if person.member_id in (refused, broken) else 0)
+    keys = sms.keys()
+    assert sms.delivered_count == 5
+    assert keys[f"unionhall-{confirmations[refused]['id']}-sms"] == 2
+    assert sorted(keys.values()) == [1, 1, 1, 1, 2]
+    assert smtp.raw_count == 5 and len(smtp.by_message_id()) == 5
+    assert await Notification.count().run() == 5
+    ok = (
+        await DeliveryAttempt.select(DeliveryAttempt.outbox_id, DeliveryAttempt.channel)
+        .where(
+            DeliveryAttempt.ok == True  # noqa: E712
+        )
+        .run()
+    )
+    assert sorted((row["outbox_id"], row["channel"]) for row in ok) == sorted(
+        (row["id"], channel)
+        for row in confirmations.values()
+        for channel in ("email", "inbox", "sms")
+    )
 
 
 @pytest.mark.parametrize(
