@@ -36,6 +36,9 @@ class DemoPerson:
     roles: tuple[str, ...]
 
 
+# The union drives the demo's activities belong to (the magazine's 春风行动 and 送清凉).
+DEMO_CAMPAIGNS = {"job_fair": "春风行动", "heat_relief": "送清凉"}
+
 PEOPLE: tuple[DemoPerson, ...] = (
     DemoPerson("13900000001", "管理员 王敏", "county", "other", ("admin", "organiser")),
     DemoPerson("13900000002", "组织者 李娜", "county", "other", ("organiser",)),
@@ -133,6 +136,7 @@ async def _demo_activities() -> int:
     )
     for kind, title, offset, hours, capacity, venue, url in plans:
         starts = day + timedelta(days=offset)
+        campaign = DEMO_CAMPAIGNS.get(kind, "")
         created = await activities.create_activity(
             organiser,
             ActivityIn(
@@ -143,6 +147,7 @@ async def _demo_activities() -> int:
                 capacity=capacity,
                 venue=venue,
                 online_url=url,
+                campaign=campaign,
                 description="演示数据。"
                 if kind != "job_fair"
                 else "20 余家企业带来快递、外卖、物流、安保等岗位，现场可登记初步用工意向。",

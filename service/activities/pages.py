@@ -78,6 +78,7 @@ def activity_from_form(form: Any) -> ActivityIn:
         owner=str(form.get("owner", "")) or None,
         eligible_nodes=[str(code) for code in form.getall("eligible_nodes", []) if code],
         eligible_groups=[str(group) for group in form.getall("eligible_groups", []) if group],
+        campaign=str(form.get("campaign", "")),
     )
 
 
@@ -218,6 +219,7 @@ class ActivityPages(Controller):
             "venue_name": activity.venue_name,
             "venue_address": activity.venue_address,
             "online_url": activity.online_url,
+            "campaign": activity.campaign,
             "starts_at": local_input(activity.starts_at),
             "ends_at": local_input(activity.ends_at),
             "capacity": "" if activity.capacity is None else str(activity.capacity),
@@ -324,6 +326,7 @@ class ActivityPages(Controller):
             kinds=KINDS,
             groups=WORKER_GROUPS,
             nodes=await orgs.list_nodes(actor.node_path),
+            campaigns=await activities.campaigns(actor),
             **extra,
         )
 
@@ -339,6 +342,7 @@ def _echo(form: Any) -> dict[str, Any]:
             "venue_name",
             "venue_address",
             "online_url",
+            "campaign",
             "starts_at",
             "ends_at",
             "capacity",

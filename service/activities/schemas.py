@@ -44,6 +44,7 @@ class ActivityIn(msgspec.Struct):
     owner: str | None = None  # node code; default: the organiser's own node
     eligible_nodes: list[str] = msgspec.field(default_factory=list)  # node codes (subtrees)
     eligible_groups: list[str] = msgspec.field(default_factory=list)
+    campaign: str = ""
 
 
 class CancelIn(msgspec.Struct):
@@ -74,6 +75,7 @@ class ActivityOut(msgspec.Struct):
     cancel_reason: str
     eligible_nodes: list[str]
     eligible_groups: list[str]
+    campaign: str
 
     @property
     def seats_left(self) -> int | None:

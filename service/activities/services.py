@@ -32,6 +32,7 @@ from service.text import plain_text
 from service.tickets import services as tickets
 
 TITLE_MAX = 200
+CAMPAIGN_MAX = 60
 DESCRIPTION_MAX = 5000
 MAX_CAPACITY = 100_000
 MAX_DURATION = timedelta(days=31)
@@ -122,6 +123,7 @@ def _activity_out(row: dict[str, Any], eligibility: Eligibility) -> ActivityOut:
         cancel_reason=row["cancel_reason"],
         eligible_nodes=sorted(eligibility.codes),
         eligible_groups=sorted(eligibility.groups),
+        campaign=row["campaign"],
     )
 
 
@@ -290,12 +292,34 @@ def _clean(data: ActivityIn) -> dict[str, Any]:
         "venue_name": plain_text(venue.name, field="venue_name", limit=200),
         "venue_address": plain_text(venue.address, field="venue_address", limit=300),
         "online_url": url,
+        "campaign": plain_text(data.campaign, field="campaign", limit=CAMPAIGN_MAX),
         "starts_at": starts_at,
         "ends_at": ends_at,
         "capacity": capacity,
         "registration_opens_at": opens,
         "registration_closes_at": closes,
     }
+
+
+async def campaigns(actor: Actor) -> list[str]:
+    """Campaign names already used by activities of the organiser's subtree and of the
+    nodes above it (a federation-wide drive): offered on the forms so that one campaign
+    keeps one spelling."""
+    _require_organiser(actor)
+    parts = actor.node_path.strip("/").split("/")
+    above = ["/" + "/".join(parts[:depth]) + "/" for depth in range(1, len(parts))]
+    in_scope = Activity.owner.path.like(f"{actor.node_path}%")
+    if above:
+        in_scope = in_scope | Activity.owner.path.is_in(above)
+    rows = (
+        await Activity.select(Activity.campaign)
+        .where((Activity.campaign != "") & in_scope)
+        .distinct()
+        .order_by(Activity.campaign)
+        .limit(MAX_LIST)
+        .run()
+    )
+    return [row["campaign"] for row in rows]
 
 
 async def _owned_row(actor: Actor, activity_id: int) -> dict[str, Any]:
@@ -464,6 +488,7 @@ async def duplicate(actor: Actor, activity_id: int) -> ActivityOut:
         owner=source.owner_code,
         eligible_nodes=source.eligible_nodes,
         eligible_groups=source.eligible_groups,
+        campaign=source.campaign,
     )
     return await create_activity(actor, copy)
 

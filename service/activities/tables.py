@@ -12,6 +12,9 @@ class Activity(Table, tablename="activity"):
     kind = Varchar(length=20, index=True)
     title = Varchar(length=200)
     description = Text(default="")
+    # A named drive the federation reports on as one (春风行动, 送清凉): free text, with
+    # the spellings already used offered on the form.
+    campaign = Varchar(length=60, default="", index=True)
     owner = ForeignKey(Node, null=False, on_delete=OnDelete.restrict)
     venue_name = Varchar(length=200, default="")
     venue_address = Varchar(length=300, default="")

@@ -60,6 +60,7 @@ class ReportApi(Controller):
         date_to: Annotated[str | None, QueryParameter(name="to")] = None,
         kind: FromQuery[str | None] = None,
         group: FromQuery[str | None] = None,
+        campaign: FromQuery[str | None] = None,
     ) -> SummaryReport:
         return await reports.summary(
             require_actor(request),
@@ -68,6 +69,7 @@ class ReportApi(Controller):
             date_to=parse_day_end(date_to, "to"),
             kind=kind,
             group=group,
+            campaign=campaign,
         )
 
     @get("/me/history")

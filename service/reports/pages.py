@@ -14,6 +14,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from service import clock
+from service.activities import services as activities
 from service.activities.schemas import KIND_LABELS, KINDS
 from service.errors import DomainError, Forbidden
 from service.http import form_error, page, parse_day, parse_day_end, require_actor
@@ -185,6 +186,7 @@ class ReportPages(Controller):
         date_to: Annotated[str | None, QueryParameter(name="to")] = None,
         kind: FromQuery[str | None] = None,
         group: FromQuery[str | None] = None,
+        campaign: FromQuery[str | None] = None,
     ) -> Template:
         actor = require_actor(request)
         if not actor.has("organiser", "admin"):
@@ -195,6 +197,7 @@ class ReportPages(Controller):
             "to": (date_to or "")[:FIELD_MAX],
             "kind": (kind or "")[:FIELD_MAX],
             "group": (group or "")[:FIELD_MAX],
+            "campaign": (campaign or "")[:100],
         }
         try:
             report = await reports.summary(
@@ -204,6 +207,7 @@ class ReportPages(Controller):
                 date_to=parse_day_end(date_to, "to"),
                 kind=kind or None,
                 group=group or None,
+                campaign=campaign or None,
             )
         except DomainError as error:
             return await self._summary_page(request, actor, values, None, error)
@@ -238,6 +242,7 @@ class ReportPages(Controller):
             nodes=await orgs.list_nodes(actor.node_path),
             kinds=KINDS,
             groups=WORKER_GROUPS,
+            campaigns=await activities.campaigns(actor),
             charts=_summary_charts(report) if report else {},
             percent=percent,
             **extra,

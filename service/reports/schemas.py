@@ -110,6 +110,7 @@ class SummaryReport(msgspec.Struct):
     by_month: list[MonthCount]
     top_nodes: list[NodeReach]
     bottom_nodes: list[NodeReach]
+    campaign: str | None = None  # the campaign filter, when one was given
 
 
 class HistoryItem(msgspec.Struct):

@@ -40,6 +40,7 @@ from service.reports.schemas import (
     SummaryReport,
 )
 from service.settings import get_settings
+from service.text import plain_text
 
 BUCKET_SECONDS = 15 * 60
 MAX_RANGE = timedelta(days=5 * 366)
@@ -320,6 +321,7 @@ async def summary(
     date_to: datetime | None = None,
     kind: str | None = None,
     group: str | None = None,
+    campaign: str | None = None,
 ) -> SummaryReport:
     """Activities owned within a subtree and started within a range: what was held, who
     came, what share of the subtree's membership was reached, and who came back."""
@@ -331,6 +333,7 @@ async def summary(
         )
     if group and group not in WORKER_GROUPS:
         raise DomainError("validation_error", "Choose a worker group from the list.", field="group")
+    campaign = plain_text(campaign, field="campaign", limit=activities.CAMPAIGN_MAX) or None
     if node_code:
         node = await orgs.node_by_code(node_code)
         if not actor.reaches(node.path):
@@ -346,9 +349,12 @@ async def summary(
     chosen = (
         "SELECT a.id FROM activity a JOIN org_node o ON o.id = a.owner "
         "WHERE o.path LIKE {} AND a.starts_at >= {} AND a.starts_at < {} "
-        "AND a.status IN ('published', 'closed')" + (" AND a.kind = {}" if kind else "")
+        "AND a.status IN ('published', 'closed')"
+        + (" AND a.kind = {}" if kind else "")
+        + (" AND a.campaign = {}" if campaign else "")
     )
     chosen_params: list[Any] = [scope, start, to, *([kind] if kind else [])]
+    chosen_params += [campaign] if campaign else []
     member_filter = " AND m.worker_group = {}" if group else ""
     group_params: list[Any] = [group] if group else []
 
@@ -434,6 +440,7 @@ async def summary(
         date_to=to,
         kind=kind or None,
         group=group or None,
+        campaign=campaign,
         activities_held=len(per_activity),
         by_kind=sorted(kinds.values(), key=lambda count: KINDS.index(count.kind)),
         confirmed=totals["confirmed"],

@@ -94,6 +94,18 @@ async def test_create_returns_a_draft_with_iso_times(client: httpx.AsyncClient, 
     )
     assert fetched.status_code == 200
     assert fetched.json()["title"] == "春风行动招聘会"
+    assert fetched.json()["campaign"] == ""  # none given
+
+
+async def test_an_activity_names_its_campaign(client: httpx.AsyncClient, org: Org) -> None:
+    headers = await bearer(org.phones["organiser_a"])
+    response = await client.post(
+        "/api/v1/activities", json=body(campaign=" 春风行动 "), headers=headers
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["campaign"] == "春风行动"
+    fetched = await client.get(f"/api/v1/activities/{response.json()['id']}", headers=headers)
+    assert fetched.json()["campaign"] == "春风行动"
 
 
 @pytest.mark.parametrize(
@@ -121,8 +133,21 @@ async def test_create_returns_a_draft_with_iso_times(client: httpx.AsyncClient, 
             {"limit": 200},
         ),
         ({"kind": "party"}, "Choose an activity kind from the list.", {}),
+        (
+            {"campaign": "春" * 61},
+            "Keep this to %(limit)s characters or fewer.",
+            {"limit": 60},
+        ),
     ],
-    ids=["end-before-start", "capacity-0", "capacity-100001", "title-empty", "title-201", "kind"],
+    ids=[
+        "end-before-start",
+        "capacity-0",
+        "capacity-100001",
+        "title-empty",
+        "title-201",
+        "kind",
+        "campaign-61",
+    ],
 )
 async def test_bad_activity_is_a_400_in_chinese_and_nothing_written(
     client: httpx.AsyncClient,

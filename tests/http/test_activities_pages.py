@@ -284,7 +284,7 @@ async def test_organiser_creates_an_activity_in_shanghai_time(
     assert form_page.status_code == 200
     assert 'type="datetime-local"' in form_page.text
 
-    values = activity_form()
+    values = {**activity_form(), "campaign": " 春风行动"}
     response = await post_form(client, "/organise/activities", values)
     assert response.status_code in {302, 303}, response.text
     match = re.fullmatch(r"/organise/activities/(\d+)", response.headers["location"])
@@ -311,6 +311,10 @@ async def test_organiser_creates_an_activity_in_shanghai_time(
         120,
         "union-a",
     )
+    assert created["campaign"] == "春风行动"
+    # The next form offers the spelling already used.
+    again = await client.get("/organise/activities/new")
+    assert '<datalist id="campaign-names"><option value="春风行动"></datalist>' in again.text
 
 
 async def test_bad_activity_forms_show_the_message_beside_the_field(

@@ -82,7 +82,7 @@ async def scenario(org: Org) -> Scenario:
 
     registered 8 (the walk-in too) · confirmed 6 (5 + walk-in) · waitlisted 1 ·
     cancelled 1 · checked in 4 · walk-ins 1 · no-shows 2 (both riders) · rate 2/6."""
-    activity_id = await new_published(org, capacity=5, title="春风行动招聘会")
+    activity_id = await new_published(org, capacity=5, title="春风行动招聘会", campaign="春风行动")
     couriers = await workers(4)
     riders = [
         Person(
@@ -373,6 +373,23 @@ async def test_summary_page_shows_the_api_numbers(client: httpx.AsyncClient, org
     assert full_phones(html) == []
 
 
+async def test_summary_page_filters_by_campaign(client: httpx.AsyncClient, org: Org) -> None:
+    await scenario(org)
+    await sign_in(client, org.phones["organiser_a"])
+    with clock.frozen_at(END + timedelta(hours=1)):
+        chosen, other = [
+            await client.get("/organise/reports", params={**summary_query(), "campaign": name})
+            for name in ("春风行动", "送清凉")
+        ]
+    assert chosen.status_code == other.status_code == 200
+    assert figures(chosen.text)["activities_held"] == "1"
+    assert '<option value="春风行动" selected>春风行动</option>' in chosen.text
+    # A campaign with no activity in range: none held, the filter kept as chosen.
+    assert figures(other.text)["activities_held"] == "0"
+    assert '<option value="送清凉" selected>送清凉</option>' in other.text
+    assert '<option value="春风行动" >春风行动</option>' in other.text
+
+
 async def test_summary_defaults_to_the_organisers_node_and_last_year(
     client: httpx.AsyncClient, org: Org
 ) -> None:
@@ -408,6 +425,12 @@ async def test_summary_defaults_to_the_organisers_node_and_last_year(
         ),
         ({"node": "union-b"}, "node", "This organisation is outside your area.", {}),
         ({"kind": "party"}, "kind", "Choose an activity kind from the list.", {}),
+        (
+            {"campaign": "春" * 61},
+            "campaign",
+            "Keep this to %(limit)s characters or fewer.",
+            {"limit": 60},
+        ),
     ],
 )
 async def test_summary_bad_filters_are_shown_beside_the_form(

@@ -23,8 +23,9 @@ The scenario (times in UTC; Shanghai is UTC+8; the report is read at REPORT):
     m10     赵一  fed      other
     路人甲  (a walk-in whose phone was unknown: becomes a union-a member, group other)
 
-    A7 job_fair        union-a  04-28 02:00-04:00  m2 checked in 02:10, m3 no-show
-    A1 job_fair        union-a  05-20 01:00-04:00  capacity 6, gates 1号门/2号门, closed
+    A7 job_fair        union-a  04-28 02:00-04:00  m2 checked in 02:10, m3 no-show; 春风行动
+    A1 job_fair        union-a  05-20 01:00-04:00  capacity 6, gates 1号门/2号门, closed;
+                                                   春风行动
     A4 livestream      union-b  05-25 12:00-14:00  m7 in 11:30, m0 in 12:05, m8 no-show
     A2 reading_session union-a  05-31 23:30 (06-01 07:30 local) held without any scan
     A5 heat_relief     union-a  06-12, cancelled by the organiser (m0 had a place)
@@ -71,6 +72,7 @@ MAY_1 = datetime(2026, 5, 1, tzinfo=SHANGHAI)  # the summary range: May and June
 JULY_1 = datetime(2026, 7, 1, tzinfo=SHANGHAI)
 GATE_1, GATE_2 = "1号门", "2号门"
 WALK_IN_PHONE = "13912345678"
+CAMPAIGN = "春风行动"
 
 MEMBERS = (
     ("张一", "ent-a1", "courier"),
@@ -123,7 +125,12 @@ async def scenario(org: Org) -> Scenario:
     ]
     with clock.frozen_at(SETUP):
         a7 = await _activity(
-            org, "organiser_a", title="四月招聘会", starts_at=utc(4, 28, 2), ends_at=utc(4, 28, 4)
+            org,
+            "organiser_a",
+            title="四月招聘会",
+            starts_at=utc(4, 28, 2),
+            ends_at=utc(4, 28, 4),
+            campaign=CAMPAIGN,
         )
         a1 = await _activity(
             org,
@@ -133,6 +140,7 @@ async def scenario(org: Org) -> Scenario:
             starts_at=utc(5, 20, 1),
             ends_at=utc(5, 20, 4),
             eligible_nodes=["fed"],
+            campaign=f"  {CAMPAIGN} ",  # kept without the spaces
         )
         a4 = await _activity(
             org,
@@ -599,6 +607,46 @@ async def test_summary_by_kind(org: Org) -> None:
     )
 
 
+async def test_summary_of_a_campaign(org: Org) -> None:
+    await scenario(org)
+    with clock.frozen_at(REPORT):
+        report = await reports.summary(
+            org.admin, date_from=MAY_1, date_to=JULY_1, campaign=f" {CAMPAIGN}"
+        )
+    # Of the campaign's A7 and A1, only A1 started in the range.
+    assert report == SummaryReport(
+        node_code="fed",
+        node_name="测试县总工会",
+        date_from=MAY_1,
+        date_to=JULY_1,
+        kind=None,
+        group=None,
+        campaign=CAMPAIGN,
+        activities_held=1,
+        # confirmed: m0-m4, m6 (in m5's place), the walk-ins m9 and 路人甲; checked in:
+        # m0 m1 m2 m3 m9 路人甲 (m4's admission was undone)
+        by_kind=[KindCount("job_fair", held=1, confirmed=8, checked_in=6)],
+        confirmed=8,
+        checked_in=6,
+        no_shows=2,  # m4, m6
+        no_show_rate=0.25,
+        attendance_unknown=0,
+        members_in_scope=17,
+        members_reached=6,
+        reach_share=0.3529,  # 6 / 17
+        repeat_attendees=0,  # one activity: nobody came twice
+        by_month=[
+            MonthCount(
+                "2026-05", activities=1, confirmed=8, checked_in=6, no_shows=2, no_show_rate=0.25
+            ),
+        ],
+        top_nodes=[reach(UNION_A, 11, 5, 0.4545), reach(UNION_B, 4, 1, 0.25)],
+        bottom_nodes=[],
+    )
+    assert await activities.campaigns(org.organiser_a) == [CAMPAIGN]
+    assert await activities.campaigns(org.organiser_b) == []  # union-b's own and fed's
+
+
 async def test_summary_by_worker_group(org: Org) -> None:
     await scenario(org)
     with clock.frozen_at(REPORT):
@@ -746,6 +794,8 @@ async def test_summary_scope(org: Org) -> None:
         ({"node_code": "../../x"}, "unknown_node", "node"),
         ({"kind": "party"}, "validation_error", "kind"),
         ({"group": "astronaut"}, "validation_error", "group"),
+        ({"campaign": "春" * 61}, "validation_error", "campaign"),
+        ({"campaign": "春风\x00行动"}, "validation_error", "campaign"),
     ],
 )
 async def test_summary_bad_input(
