@@ -198,7 +198,9 @@ class PushChannel:
                 "Urgency": "high",
             }
             try:
-                status = await outbound.post(endpoint, body, headers, within=TIMEOUT_SECONDS)
+                status = await outbound.post(
+                    endpoint, body, headers, within=TIMEOUT_SECONDS, public_only=True
+                )
             except outbound.Unreachable as error:
                 errors.append(f"push service unreachable: {error}")
                 continue

@@ -604,8 +604,8 @@ def clean_push_subscription(endpoint: str, p256dh: str, auth: str) -> tuple[str,
 
 def _internal_address(host: str) -> bool:
     """An IP literal in a private, loopback, link-local or reserved range: the server must
-    not be made to post there. (A name that resolves to such an address is not caught
-    here; production should also egress through a proxy that refuses internal ranges.)"""
+    not be made to post there. (A name that resolves to such an address is refused when
+    the push is sent: outbound.post(public_only=True).)"""
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
