@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from service import clock
 from service.db import write_transaction
 from service.errors import DomainError, Forbidden, NotFound
+from service.orgs import services as orgs
 from service.orgs.schemas import Actor
 from service.reminders import policy
 from service.reminders.tables import (
@@ -725,8 +726,14 @@ def _require_admin(actor: Actor) -> None:
         raise Forbidden()
 
 
+def _in_reach(actor: Actor) -> Any:
+    """Messages to members of the admin's own subtree: a union's admin sees its members'."""
+    return OutboxMessage.member.node.path.like(f"{actor.node_path}%")
+
+
 async def failed_messages(actor: Actor) -> list[dict[str, Any]]:
-    """Messages that ran out of tries, newest first, with the member's masked phone."""
+    """Messages to the admin's members that ran out of tries, newest first, with the
+    member's masked phone."""
     _require_admin(actor)
     rows = (
         await OutboxMessage.select(
@@ -739,14 +746,13 @@ async def failed_messages(actor: Actor) -> list[dict[str, Any]]:
             OutboxMessage.member.name.as_alias("member_name"),
             OutboxMessage.member.phone.as_alias("phone"),
         )
-        .where(OutboxMessage.status == "failed")
+        .where((OutboxMessage.status == "failed") & _in_reach(actor))
         .order_by(OutboxMessage.id, ascending=False)
         .limit(FAILED_LIMIT)
         .run()
     )
     for row in rows:
-        phone = row.pop("phone") or ""
-        row["phone_masked"] = f"{phone[:3]}****{phone[-4:]}" if len(phone) == 11 else "****"
+        row["phone_masked"] = orgs.mask_phone(row.pop("phone") or "")
     return rows
 
 
@@ -765,7 +771,15 @@ async def retry_failed(actor: Actor, message_id: int) -> None:
                     OutboxMessage.claimed_at: None,
                 }
             )
-            .where((OutboxMessage.id == message_id) & (OutboxMessage.status == "failed"))
+            .where(
+                (OutboxMessage.id == message_id)
+                & (OutboxMessage.status == "failed")
+                & OutboxMessage.id.is_in(
+                    OutboxMessage.select(OutboxMessage.id).where(
+                        (OutboxMessage.id == message_id) & _in_reach(actor)
+                    )
+                )
+            )
             .returning(OutboxMessage.id)
             .run()
         )

@@ -9,7 +9,7 @@ from service import clock
 from service.db import write_transaction
 from service.reminders import services
 from service.reminders.tables import OutboxMessage
-from tests.conftest import Org, post_form, sign_in
+from tests.conftest import Org, add_member, post_form, sign_in
 from tests.http.helpers import full_phones
 from tests.http.test_notifications import DAYTIME
 
@@ -83,3 +83,28 @@ async def test_only_admins(client: httpx.AsyncClient, org: Org) -> None:
     response = await client.get("/admin/messages")
     assert response.status_code in (302, 303)
     assert response.headers["location"].startswith("/signin")
+
+
+async def test_a_union_admin_sees_and_retries_only_its_own_members(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    """worker_a1 belongs to ent-a1 under union-a: union-b's admin neither sees the failed
+    message nor can retry it; union-a's admin can."""
+    message_id = await failed_message(org)
+    await add_member("13800000021", "乙工会管理员", "union-b", ["admin"])
+    await add_member("13800000022", "甲工会管理员", "union-a", ["admin"])
+    await sign_in(client, "13800000021")
+    page = await client.get("/admin/messages")
+    assert page.status_code == 200
+    assert "sms: gateway answered 500" not in page.text
+    refused = await post_form(client, f"/admin/messages/{message_id}/retry", {})
+    assert refused.status_code == 404
+    row = await OutboxMessage.select().where(OutboxMessage.id == message_id).first().run()
+    assert row["status"] == "failed"
+
+    await sign_in(client, "13800000022")
+    assert "sms: gateway answered 500" in (await client.get("/admin/messages")).text
+    retried = await post_form(client, f"/admin/messages/{message_id}/retry", {})
+    assert retried.status_code in (302, 303)
+    row = await OutboxMessage.select().where(OutboxMessage.id == message_id).first().run()
+    assert row["status"] == "pending"
