@@ -1027,10 +1027,12 @@ async def door_activity(activity_id: int) -> DoorActivity:
     ).run()
     if not rows:
         raise NotFound("There is no such activity.")
-    return _door_activity(rows[0])
+    return door_activity_of(rows[0])
 
 
-def _door_activity(row: dict[str, Any]) -> DoorActivity:
+def door_activity_of(row: dict[str, Any]) -> DoorActivity:
+    """A DoorActivity from a row with these columns (the door's own one-statement read
+    selects them too)."""
     return DoorActivity(
         id=row["id"],
         title=row["title"],
@@ -1063,7 +1065,7 @@ async def door_activities(
         .limit(MAX_LIST)
         .run()
     )
-    return [_door_activity(row) for row in rows]
+    return [door_activity_of(row) for row in rows]
 
 
 DOOR_COLUMNS = (

@@ -165,17 +165,7 @@ async def _scan_read(
 
 
 def _door_of(row: dict[str, Any]) -> Door:
-    activity = DoorActivity(
-        id=row["id"],
-        title=row["title"],
-        status=row["status"],
-        starts_at=row["starts_at"],
-        ends_at=row["ends_at"],
-        owner_path=row["owner_path"],
-        venue_name=row["venue_name"],
-        capacity=row["capacity"],
-        confirmed=row["taken"],
-    )
+    activity = activities.door_activity_of(row)
     return _door_from(activity, row)
 
 
