@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -132,6 +133,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -154,6 +159,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         for phone, who in demo_sign_ins():
             print(f"  {phone}  {who}")
     print("Press Ctrl-C to stop.\n", flush=True)
+    # uvicorn shuts down on SIGTERM, then raises the signal again with the handler it found
+    # at start. Left at the default, that kills this process before the `finally` below,
+    # leaving the worker and the embedded Redis running (`docker stop`, systemd, timeout).
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         uvicorn.run(
             "service.app:create_app",
