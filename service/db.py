@@ -133,8 +133,10 @@ class TunedSQLiteEngine(SQLiteEngine):
         query_type: str = "generic",
         table: Any = None,
     ) -> list[dict[str, Any]]:
-        async with connection.execute(query, args or []) as cursor:
-            return list(await cursor.fetchall())
+        # One hop to aiosqlite's thread per statement: `async with execute()` then
+        # fetchall() takes three (execute, fetch, close), and on the single writer those
+        # hand-offs are time every other writer waits (QUALITY.md B2).
+        return list(await connection.execute_fetchall(query, args or []))
 
     async def _run_in_new_connection(
         self,
@@ -217,6 +219,19 @@ async def close_pool() -> None:
         await db.close_connection_pool()
     elif isinstance(db, TunedSQLiteEngine):
         await db.close()
+
+
+async def run_sql(sql: str, *params: Any) -> list[dict[str, Any]]:
+    """Raw SQL (`{}` marks each parameter), joining the current transaction if there is
+    one. For hot paths only, where building the statement in Piccolo costs more CPU than
+    running it (QUALITY.md B1-B3); everything else uses the tables' query builder."""
+    from piccolo.querystring import QueryString
+
+    return list(await engine().run_querystring(QueryString(sql, *params)))
+
+
+def is_postgres() -> bool:
+    return isinstance(engine(), PostgresEngine)
 
 
 def is_unique_violation(error: BaseException) -> bool:
