@@ -22,12 +22,12 @@ from service.activities.schemas import (
     VenueIn,
 )
 from service.activities.tables import Activity, EligibleGroup, EligibleNode, Registration
-from service.db import is_unique_violation, write_transaction
+from service.db import is_postgres, is_unique_violation, run_sql, write_transaction
 from service.errors import DomainError, Forbidden, NotFound
 from service.orgs import services as orgs
 from service.orgs.schemas import WORKER_GROUPS, Actor
 from service.reminders import services as outbox
-from service.reminders.services import ActivityTimes
+from service.reminders.services import ActivityTimes, NewMessage
 from service.text import plain_text
 from service.tickets import services as tickets
 
@@ -591,31 +591,225 @@ def _check_open(row: dict[str, Any], now: datetime) -> None:
         raise DomainError("registration_closed", "Registration for this activity has closed.")
 
 
+# Everything a signup is decided on, in one statement: the activity, whether the member may
+# join it (Eligibility.admits, in SQL: their node path starts with an eligible node's path,
+# or with the owner's when none is named, and their group is listed when groups are) and
+# their registration, if any. It reads the orgs' table itself, where ARCHITECTURE.md has
+# rooms ask each other's services: in a rush every statement costs more CPU than its query
+# (QUALITY.md B1/B2), and the five look-ups it replaces were most of a signup. Nothing is
+# cached: a closed activity or a changed eligibility counts from the very next signup, and
+# the seat itself is still decided by the conditional UPDATE in the transaction.
+SIGNUP_READ = (
+    "SELECT a.id, a.kind, a.status, a.starts_at, a.published_at, a.registration_opens_at, "
+    "a.registration_closes_at, a.capacity, a.taken, "
+    "CASE WHEN EXISTS (SELECT 1 FROM activity_eligible_node e WHERE e.activity = a.id) "
+    "THEN EXISTS (SELECT 1 FROM activity_eligible_node e JOIN org_node n ON n.id = e.node "
+    "WHERE e.activity = a.id AND substr(CAST({} AS TEXT), 1, length(n.path)) = n.path) "
+    "ELSE substr(CAST({} AS TEXT), 1, length(o.path)) = o.path END AS in_reach, "
+    "(NOT EXISTS (SELECT 1 FROM activity_eligible_group g WHERE g.activity = a.id) "
+    "OR EXISTS (SELECT 1 FROM activity_eligible_group g WHERE g.activity = a.id "
+    "AND g.worker_group = {})) AS in_group, "
+    "r.id AS registration_id, r.status AS registration_status, "
+    "r.queue_no AS registration_queue_no, r.created_at AS registration_created_at "
+    "FROM activity a JOIN org_node o ON o.id = a.owner "
+    "LEFT JOIN activity_registration r ON r.activity = a.id AND r.member = {} "
+    "WHERE a.id = {}"
+)
+
+
 async def register(actor: Actor, activity_id: int) -> tuple[RegistrationOut, bool]:
     """Sign the member up: (registration, created). Signing up again returns the same one."""
     if actor.member_id is None:
         raise DomainError("not_signed_in", "Sign in to continue.")
-    row = await _activity_row(activity_id)
-    existing = await _registration_row(activity_id, actor.member_id)
+    rows = await run_sql(
+        SIGNUP_READ, actor.node_path, actor.node_path, actor.group, actor.member_id, activity_id
+    )
+    if not rows:
+        raise NotFound("There is no such activity.")
+    row = rows[0]
+    existing = (
+        None
+        if row["registration_id"] is None
+        else {
+            "id": row["registration_id"],
+            "activity": row["id"],
+            "status": row["registration_status"],
+            "queue_no": row["registration_queue_no"],
+            "created_at": row["registration_created_at"],
+        }
+    )
     if existing is not None and existing["status"] != "cancelled":
         return await _registration_out(existing), False
     _check_open(row, clock.now())
-    if not await _is_eligible(actor, row):
+    if not (row["in_reach"] and row["in_group"]):
         raise DomainError(
             "not_eligible", "This activity is not open to your organisation or work group."
         )
-    room_seen_earlier = None if CONDITIONAL_SEAT_WRITE else row["taken"] < (row["capacity"] or 0)
-    try:
-        times = ActivityTimes(id=row["id"], kind=row["kind"], starts_at=row["starts_at"])
-        created = await _write_registration(times, actor.member_id, room_seen_earlier)
-    except Exception as error:
-        # Two signups of one member racing on PostgreSQL: the unique constraint lets one in.
-        if not is_unique_violation(error):
-            raise
+    times = ActivityTimes(id=row["id"], kind=row["kind"], starts_at=row["starts_at"])
+    if existing is None and CONDITIONAL_SEAT_WRITE:
+        try:
+            written = await _sign_up(times, actor.member_id, room_likely=_room_likely(row))
+        except Exception as error:
+            # Two signups of one member racing: the unique index lets one in, and the
+            # loser's transaction (its seat or waitlist number with it) is rolled back.
+            if not is_unique_violation(error):
+                raise
+        else:
+            return await _registration_out(written), True
         created = False
+    else:
+        # Signing up again after cancelling (the row exists and is updated), and the
+        # control run of the race tests: the general path.
+        room_seen_earlier = (
+            None if CONDITIONAL_SEAT_WRITE else row["taken"] < (row["capacity"] or 0)
+        )
+        try:
+            created = await _write_registration(times, actor.member_id, room_seen_earlier)
+        except Exception as error:
+            # Two signups of one member racing on PostgreSQL: the unique constraint lets one in.
+            if not is_unique_violation(error):
+                raise
+            created = False
     fresh = await _registration_row(activity_id, actor.member_id)
     assert fresh is not None
     return await _registration_out(fresh), created
+
+
+def _room_likely(row: dict[str, Any]) -> bool:
+    """Whether the read before the transaction saw a free seat: only a hint for what to
+    prepare (the reminder schedule), never for whether a seat is taken."""
+    return row["capacity"] is None or row["taken"] < row["capacity"]
+
+
+# The conditional write that guards capacity (as _take_seat) and the next waitlist number
+# (as _next_queue_no), in raw SQL for the signup hot path.
+SEAT_UPDATE = (
+    "UPDATE activity SET taken = taken + 1 "
+    "WHERE id = {} AND (capacity IS NULL OR taken < capacity) RETURNING id"
+)
+QUEUE_UPDATE = (
+    "UPDATE activity SET queue_counter = queue_counter + 1 WHERE id = {} RETURNING queue_counter"
+)
+REGISTRATION_INSERT = (
+    "INSERT INTO activity_registration (activity, member, status, queue_no, created_at, "
+    "updated_at) VALUES ({}, {}, {}, {}, {}, {}) RETURNING id"
+)
+
+
+async def _sign_up(times: ActivityTimes, member_id: int, *, room_likely: bool) -> dict[str, Any]:
+    """A first signup: take a seat, else a waitlist number, and record the registration
+    with its messages (the confirmation or waitlist notice, and a seat's reminders), in one
+    write transaction. Returns the registration's row. A concurrent signup of the same
+    member makes the INSERT fail on the unique index, which rolls everything back."""
+    if is_postgres():
+        return await _sign_up_postgres(times, member_id, room_likely=room_likely)
+    activity_id = times.id
+    now = clock.now()
+    async with write_transaction():
+        # SQLite runs one write transaction at a time, so the order of the statements
+        # does not change how long others wait; their number does.
+        seat = bool(await run_sql(SEAT_UPDATE, activity_id))
+        queue_no = (
+            None if seat else int((await run_sql(QUEUE_UPDATE, activity_id))[0]["queue_counter"])
+        )
+        status = "confirmed" if seat else "waitlisted"
+        (inserted,) = await run_sql(
+            REGISTRATION_INSERT, activity_id, member_id, status, queue_no, now, now
+        )
+        registration_id = int(inserted["id"])
+        messages = [outbox.new_message(f"registration_{status}")]
+        if seat:
+            messages += outbox.reminders_due(times, await outbox.rules_for(times))
+        await outbox.insert_messages(
+            messages, member_id=member_id, activity_id=activity_id, registration_id=registration_id
+        )
+    return _new_registration(registration_id, activity_id, status, queue_no, now)
+
+
+def _new_registration(
+    registration_id: int, activity_id: int, status: str, queue_no: int | None, now: datetime
+) -> dict[str, Any]:
+    return {
+        "id": registration_id,
+        "activity": activity_id,
+        "status": status,
+        "queue_no": queue_no,
+        "created_at": now,
+    }
+
+
+def _signup_statement(claim: str, messages: Sequence[NewMessage]) -> tuple[str, list[Any]]:
+    """PostgreSQL: one statement that claims (a seat or a waitlist number, `claim` names
+    the activity row as `claimed (id, queue_no)`), inserts the registration only if the
+    claim succeeded, and inserts its messages. Params after the claim's own: member,
+    status, created_at, updated_at, then each message's kind, payload, due_at, created_at."""
+    values = ", ".join(
+        ["({}::varchar, {}::text, {}::timestamptz, {}::timestamptz)"] * len(messages)
+    )
+    # Only constants and placeholders are joined here; every value is a parameter.
+    sql = (
+        "WITH claimed AS (" + claim + "), "  # noqa: S608
+        "reg AS (INSERT INTO activity_registration (activity, member, status, queue_no, "
+        "created_at, updated_at) SELECT claimed.id, {}::integer, {}::varchar, "
+        "claimed.queue_no, {}::timestamptz, {}::timestamptz FROM claimed "
+        "RETURNING id, activity, member, queue_no), "
+        "msg AS (" + outbox.OUTBOX_INSERT + "SELECT v.kind, reg.member, reg.activity, reg.id, "
+        "v.payload, v.due_at, v.created_at, " + outbox.OUTBOX_ROW_TAIL + " FROM reg, "
+        "(VALUES " + values + ") AS v (kind, payload, due_at, created_at)) "
+        "SELECT id, queue_no FROM reg"
+    )
+    params: list[Any] = []
+    for message in messages:
+        params += [message.kind, message.payload, message.due_at, message.created_at]
+    return sql, params
+
+
+SEAT_CLAIM = (
+    "UPDATE activity SET taken = taken + 1 "
+    "WHERE id = {} AND (capacity IS NULL OR taken < capacity) "
+    "RETURNING id, NULL::integer AS queue_no"
+)
+QUEUE_CLAIM = (
+    "UPDATE activity SET queue_counter = queue_counter + 1 WHERE id = {} "
+    "RETURNING id, queue_counter AS queue_no"
+)
+
+
+async def _sign_up_postgres(
+    times: ActivityTimes, member_id: int, *, room_likely: bool
+) -> dict[str, Any]:
+    """The activity's row lock is what every signup of a rush queues on: it is taken by
+    the one statement that also writes the registration and its messages, so it is held
+    for that statement and the COMMIT only. What the statement needs (the reminder
+    schedule) is read before it, without the lock."""
+    activity_id = times.id
+    now = clock.now()
+    async with write_transaction():
+        # Reading the schedule only when the read before saw room spares it to the many
+        # who will be waitlisted; if a seat turns up all the same, its reminders follow.
+        reminders = (
+            outbox.reminders_due(times, await outbox.rules_for(times)) if room_likely else None
+        )
+        confirmed = [outbox.new_message("registration_confirmed"), *(reminders or [])]
+        sql, tail = _signup_statement(SEAT_CLAIM, confirmed)
+        rows = await run_sql(sql, activity_id, member_id, "confirmed", now, now, *tail)
+        if rows:
+            registration_id = int(rows[0]["id"])
+            if reminders is None:
+                await outbox.insert_messages(
+                    outbox.reminders_due(times, await outbox.rules_for(times)),
+                    member_id=member_id,
+                    activity_id=activity_id,
+                    registration_id=registration_id,
+                )
+            return _new_registration(registration_id, activity_id, "confirmed", None, now)
+        sql, tail = _signup_statement(QUEUE_CLAIM, [outbox.new_message("registration_waitlisted")])
+        rows = await run_sql(sql, activity_id, member_id, "waitlisted", now, now, *tail)
+        if not rows:
+            raise NotFound("There is no such activity.")
+        return _new_registration(
+            int(rows[0]["id"]), activity_id, "waitlisted", int(rows[0]["queue_no"]), now
+        )
 
 
 async def _write_registration(
@@ -684,16 +878,14 @@ async def _registration_row(activity_id: int, member_id: int) -> dict[str, Any] 
 async def _waitlist_position(row: dict[str, Any]) -> int | None:
     if row["status"] != "waitlisted":
         return None
-    ahead = (
-        await Registration.count()
-        .where(
-            (Registration.activity == row["activity"])
-            & (Registration.status == "waitlisted")
-            & (Registration.queue_no <= row["queue_no"])
-        )
-        .run()
+    # Raw SQL: counted for every signup that is waitlisted (QUALITY.md B1/B2).
+    (counted,) = await run_sql(
+        "SELECT count(*) AS ahead FROM activity_registration WHERE activity = {} "
+        "AND status = 'waitlisted' AND queue_no <= {}",
+        row["activity"],
+        row["queue_no"],
     )
-    return int(ahead)
+    return int(counted["ahead"])
 
 
 async def _registration_out(row: dict[str, Any], *, with_code: bool = True) -> RegistrationOut:
