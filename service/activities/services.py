@@ -3,6 +3,7 @@ one conditional UPDATE inside write_transaction(); nothing here reads then write
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +23,14 @@ from service.activities.schemas import (
     VenueIn,
 )
 from service.activities.tables import Activity, EligibleGroup, EligibleNode, Registration
-from service.db import is_postgres, is_unique_violation, run_sql, write_transaction
+from service.db import (
+    TunedSQLiteEngine,
+    engine,
+    is_postgres,
+    is_unique_violation,
+    run_sql,
+    write_transaction,
+)
 from service.errors import DomainError, Forbidden, NotFound
 from service.orgs import services as orgs
 from service.orgs.schemas import WORKER_GROUPS, Actor
@@ -593,12 +601,13 @@ def _check_open(row: dict[str, Any], now: datetime) -> None:
 
 # Everything a signup is decided on, in one statement: the activity, whether the member may
 # join it (Eligibility.admits, in SQL: their node path starts with an eligible node's path,
-# or with the owner's when none is named, and their group is listed when groups are) and
-# their registration, if any. It reads the orgs' table itself, where ARCHITECTURE.md has
-# rooms ask each other's services: in a rush every statement costs more CPU than its query
-# (QUALITY.md B1/B2), and the five look-ups it replaces were most of a signup. Nothing is
-# cached: a closed activity or a changed eligibility counts from the very next signup, and
-# the seat itself is still decided by the conditional UPDATE in the transaction.
+# or with the owner's when none is named, and their group is listed when groups are), their
+# registration if any, and the activity's own reminder schedule (one row per schedule row;
+# at most one registration per member). It reads the orgs' and reminders' tables itself,
+# where ARCHITECTURE.md has rooms ask each other's services: in a rush every statement
+# costs more CPU than its query (QUALITY.md B1/B2), and the look-ups it replaces were most
+# of a signup. Nothing is cached: a closed activity or a changed eligibility counts from
+# the very next signup, and the seat itself is decided by the conditional UPDATE.
 SIGNUP_READ = (
     "SELECT a.id, a.kind, a.status, a.starts_at, a.published_at, a.registration_opens_at, "
     "a.registration_closes_at, a.capacity, a.taken, "
@@ -610,10 +619,12 @@ SIGNUP_READ = (
     "OR EXISTS (SELECT 1 FROM activity_eligible_group g WHERE g.activity = a.id "
     "AND g.worker_group = {})) AS in_group, "
     "r.id AS registration_id, r.status AS registration_status, "
-    "r.queue_no AS registration_queue_no, r.created_at AS registration_created_at "
+    "r.queue_no AS registration_queue_no, r.created_at AS registration_created_at, "
+    "s.kind AS schedule_kind, s.minutes_before AS schedule_minutes "
     "FROM activity a JOIN org_node o ON o.id = a.owner "
     "LEFT JOIN activity_registration r ON r.activity = a.id AND r.member = {} "
-    "WHERE a.id = {}"
+    "LEFT JOIN reminder_activity_schedule s ON s.activity_id = a.id "
+    "WHERE a.id = {} ORDER BY s.id"
 )
 
 
@@ -647,11 +658,16 @@ async def register(actor: Actor, activity_id: int) -> tuple[RegistrationOut, boo
         )
     times = ActivityTimes(id=row["id"], kind=row["kind"], starts_at=row["starts_at"])
     if existing is None and CONDITIONAL_SEAT_WRITE:
+        schedule = [
+            {"kind": one["schedule_kind"], "minutes_before": one["schedule_minutes"]}
+            for one in rows
+            if one["schedule_kind"] is not None
+        ]
         try:
-            written = await _sign_up(times, actor.member_id, room_likely=_room_likely(row))
+            written = await _sign_up(times, actor.member_id, schedule)
         except Exception as error:
             # Two signups of one member racing: the unique index lets one in, and the
-            # loser's transaction (its seat or waitlist number with it) is rolled back.
+            # loser's write (its seat or waitlist number with it) is undone.
             if not is_unique_violation(error):
                 raise
         else:
@@ -675,14 +691,8 @@ async def register(actor: Actor, activity_id: int) -> tuple[RegistrationOut, boo
     return await _registration_out(fresh), created
 
 
-def _room_likely(row: dict[str, Any]) -> bool:
-    """Whether the read before the transaction saw a free seat: only a hint for what to
-    prepare (the reminder schedule), never for whether a seat is taken."""
-    return row["capacity"] is None or row["taken"] < row["capacity"]
-
-
-# The conditional write that guards capacity (as _take_seat) and the next waitlist number
-# (as _next_queue_no), in raw SQL for the signup hot path.
+# The conditional write that guards capacity (as _take_seat), the next waitlist number (as
+# _next_queue_no) and the new registration, in raw SQL for the signup hot path.
 SEAT_UPDATE = (
     "UPDATE activity SET taken = taken + 1 "
     "WHERE id = {} AND (capacity IS NULL OR taken < capacity) RETURNING id"
@@ -696,34 +706,55 @@ REGISTRATION_INSERT = (
 )
 
 
-async def _sign_up(times: ActivityTimes, member_id: int, *, room_likely: bool) -> dict[str, Any]:
+def _qmark(sql: str) -> str:
+    """A `{}` statement in sqlite3's own placeholders, for the writer's thread."""
+    return sql.replace("{}", "?")
+
+
+async def _sign_up(
+    times: ActivityTimes, member_id: int, schedule: list[dict[str, Any]]
+) -> dict[str, Any]:
     """A first signup: take a seat, else a waitlist number, and record the registration
-    with its messages (the confirmation or waitlist notice, and a seat's reminders), in one
-    write transaction. Returns the registration's row. A concurrent signup of the same
-    member makes the INSERT fail on the unique index, which rolls everything back."""
-    if is_postgres():
-        return await _sign_up_postgres(times, member_id, room_likely=room_likely)
-    activity_id = times.id
+    with its messages (the confirmation or waitlist notice, and a seat's reminders) in one
+    atomic write. Returns the registration's row. A concurrent signup of the same member
+    fails on the unique index, and its whole write is undone. `schedule` is the activity's
+    own reminder schedule as read before the write (RULES_READ rows)."""
     now = clock.now()
-    async with write_transaction():
-        # SQLite runs one write transaction at a time, so the order of the statements
-        # does not change how long others wait; their number does.
-        seat = bool(await run_sql(SEAT_UPDATE, activity_id))
-        queue_no = (
-            None if seat else int((await run_sql(QUEUE_UPDATE, activity_id))[0]["queue_counter"])
-        )
+    if is_postgres():
+        return await _sign_up_postgres(times, member_id, schedule, now)
+    activity_id = times.id
+    confirmed = outbox.new_message("registration_confirmed")
+    waitlisted = outbox.new_message("registration_waitlisted")
+
+    def write(connection: sqlite3.Connection) -> dict[str, Any]:
+        # On the writer's thread, inside BEGIN IMMEDIATE … COMMIT (db.write_in_thread).
+        seat = bool(connection.execute(_qmark(SEAT_UPDATE), (activity_id,)).fetchall())
+        queue_no = None
+        if not seat:
+            (counter,) = connection.execute(_qmark(QUEUE_UPDATE), (activity_id,)).fetchall()
+            queue_no = int(counter["queue_counter"])
         status = "confirmed" if seat else "waitlisted"
-        (inserted,) = await run_sql(
-            REGISTRATION_INSERT, activity_id, member_id, status, queue_no, now, now
-        )
-        registration_id = int(inserted["id"])
-        messages = [outbox.new_message(f"registration_{status}")]
+        ((inserted,)) = connection.execute(
+            _qmark(REGISTRATION_INSERT), (activity_id, member_id, status, queue_no, now, now)
+        ).fetchall()
+        messages = [confirmed if seat else waitlisted]
         if seat:
-            messages += outbox.reminders_due(times, await outbox.rules_for(times))
-        await outbox.insert_messages(
-            messages, member_id=member_id, activity_id=activity_id, registration_id=registration_id
+            # Read here, inside the transaction: SQLite serialises writers, so the
+            # schedule is exactly the one an organiser's change would have to wait for.
+            rules = connection.execute(_qmark(outbox.RULES_READ), (activity_id,)).fetchall()
+            messages += outbox.reminders_due(times, outbox.rules_from(times.kind, rules))
+        sql, params = outbox.messages_insert(
+            messages,
+            member_id=member_id,
+            activity_id=activity_id,
+            registration_id=int(inserted["id"]),
         )
-    return _new_registration(registration_id, activity_id, status, queue_no, now)
+        connection.execute(_qmark(sql), params).fetchall()
+        return _new_registration(int(inserted["id"]), activity_id, status, queue_no, now)
+
+    db = engine()
+    assert isinstance(db, TunedSQLiteEngine)
+    return await db.write_in_thread(write)
 
 
 def _new_registration(
@@ -739,9 +770,9 @@ def _new_registration(
 
 
 def _signup_statement(claim: str, messages: Sequence[NewMessage]) -> tuple[str, list[Any]]:
-    """PostgreSQL: one statement that claims (a seat or a waitlist number, `claim` names
-    the activity row as `claimed (id, queue_no)`), inserts the registration only if the
-    claim succeeded, and inserts its messages. Params after the claim's own: member,
+    """PostgreSQL: one statement that claims (a seat or a waitlist number: `claim` updates
+    the activity row and returns `id, queue_no`), inserts the registration only if the
+    claim succeeded, and its messages with it. Params after the claim's own: member,
     status, created_at, updated_at, then each message's kind, payload, due_at, created_at."""
     values = ", ".join(
         ["({}::varchar, {}::text, {}::timestamptz, {}::timestamptz)"] * len(messages)
@@ -764,52 +795,36 @@ def _signup_statement(claim: str, messages: Sequence[NewMessage]) -> tuple[str, 
     return sql, params
 
 
-SEAT_CLAIM = (
-    "UPDATE activity SET taken = taken + 1 "
-    "WHERE id = {} AND (capacity IS NULL OR taken < capacity) "
-    "RETURNING id, NULL::integer AS queue_no"
-)
-QUEUE_CLAIM = (
-    "UPDATE activity SET queue_counter = queue_counter + 1 WHERE id = {} "
-    "RETURNING id, queue_counter AS queue_no"
+SEAT_CLAIM = SEAT_UPDATE.replace("RETURNING id", "RETURNING id, NULL::integer AS queue_no")
+QUEUE_CLAIM = QUEUE_UPDATE.replace(
+    "RETURNING queue_counter", "RETURNING id, queue_counter AS queue_no"
 )
 
 
 async def _sign_up_postgres(
-    times: ActivityTimes, member_id: int, *, room_likely: bool
+    times: ActivityTimes, member_id: int, schedule: list[dict[str, Any]], now: datetime
 ) -> dict[str, Any]:
-    """The activity's row lock is what every signup of a rush queues on: it is taken by
-    the one statement that also writes the registration and its messages, so it is held
-    for that statement and the COMMIT only. What the statement needs (the reminder
-    schedule) is read before it, without the lock."""
+    """The activity's row lock is what every signup of a rush queues on. Here it is taken
+    by a single statement that also writes the registration and its messages, run on its
+    own (its own transaction, atomic like any statement), so the lock is held while that
+    statement runs and is released by its commit on the server, with no round trip to
+    this process in between. Either statement writes all of a signup or nothing: the
+    waitlist statement runs only if the seat statement found no seat and so wrote
+    nothing. Inside a caller's transaction both join it instead."""
     activity_id = times.id
-    now = clock.now()
-    async with write_transaction():
-        # Reading the schedule only when the read before saw room spares it to the many
-        # who will be waitlisted; if a seat turns up all the same, its reminders follow.
-        reminders = (
-            outbox.reminders_due(times, await outbox.rules_for(times)) if room_likely else None
-        )
-        confirmed = [outbox.new_message("registration_confirmed"), *(reminders or [])]
-        sql, tail = _signup_statement(SEAT_CLAIM, confirmed)
-        rows = await run_sql(sql, activity_id, member_id, "confirmed", now, now, *tail)
-        if rows:
-            registration_id = int(rows[0]["id"])
-            if reminders is None:
-                await outbox.insert_messages(
-                    outbox.reminders_due(times, await outbox.rules_for(times)),
-                    member_id=member_id,
-                    activity_id=activity_id,
-                    registration_id=registration_id,
-                )
-            return _new_registration(registration_id, activity_id, "confirmed", None, now)
-        sql, tail = _signup_statement(QUEUE_CLAIM, [outbox.new_message("registration_waitlisted")])
-        rows = await run_sql(sql, activity_id, member_id, "waitlisted", now, now, *tail)
-        if not rows:
-            raise NotFound("There is no such activity.")
-        return _new_registration(
-            int(rows[0]["id"]), activity_id, "waitlisted", int(rows[0]["queue_no"]), now
-        )
+    reminders = outbox.reminders_due(times, outbox.rules_from(times.kind, schedule))
+    sql, tail = _signup_statement(
+        SEAT_CLAIM, [outbox.new_message("registration_confirmed"), *reminders]
+    )
+    rows = await run_sql(sql, activity_id, member_id, "confirmed", now, now, *tail)
+    if rows:
+        return _new_registration(int(rows[0]["id"]), activity_id, "confirmed", None, now)
+    sql, tail = _signup_statement(QUEUE_CLAIM, [outbox.new_message("registration_waitlisted")])
+    rows = await run_sql(sql, activity_id, member_id, "waitlisted", now, now, *tail)
+    if not rows:
+        raise NotFound("There is no such activity.")
+    (row,) = rows
+    return _new_registration(int(row["id"]), activity_id, "waitlisted", int(row["queue_no"]), now)
 
 
 async def _write_registration(

@@ -118,21 +118,27 @@ async def record(
     return len(rows)
 
 
-async def rules_for(activity: ActivityTimes) -> tuple[policy.Rule, ...]:
-    """The activity's own schedule if an organiser set one, else its kind's. Raw SQL: read
-    by every confirmed signup (QUALITY.md B1/B2)."""
-    rows = await run_sql(
-        "SELECT kind, minutes_before FROM reminder_activity_schedule WHERE activity_id = {} "
-        "ORDER BY id",
-        activity.id,
-    )
+# An organiser's own schedule of one activity (its rows, oldest first).
+RULES_READ = (
+    "SELECT kind, minutes_before FROM reminder_activity_schedule WHERE activity_id = {} ORDER BY id"
+)
+
+
+def rules_from(kind: str, rows: Sequence[dict[str, Any]]) -> tuple[policy.Rule, ...]:
+    """The rules given an activity's own schedule rows (RULES_READ): its kind's when
+    there are none."""
     if not rows:
-        return policy.default_rules(activity.kind)
+        return policy.default_rules(kind)
     return tuple(
         policy.Rule(row["kind"], minutes_before=row["minutes_before"])
         for row in rows
         if row["minutes_before"] is not None
     )
+
+
+async def rules_for(activity: ActivityTimes) -> tuple[policy.Rule, ...]:
+    """The activity's own schedule if an organiser set one, else its kind's."""
+    return rules_from(activity.kind, await run_sql(RULES_READ, activity.id))
 
 
 def reminders_due(activity: ActivityTimes, rules: Sequence[policy.Rule]) -> list[NewMessage]:
@@ -185,12 +191,10 @@ OUTBOX_INSERT = (
 OUTBOX_ROW_TAIL = "NULL, 'pending', 0, NULL, NULL, ''"
 
 
-async def insert_messages(
+def messages_insert(
     messages: Sequence[NewMessage], *, member_id: int, activity_id: int, registration_id: int
-) -> None:
-    """Inside the caller's transaction: one member's messages in one INSERT."""
-    if not messages:
-        return
+) -> tuple[str, list[Any]]:
+    """One member's messages as one INSERT (`{}` placeholders) and its parameters."""
     row = "({}, {}, {}, {}, {}, {}, {}, " + OUTBOX_ROW_TAIL + ")"
     params: list[Any] = []
     for message in messages:
@@ -203,7 +207,7 @@ async def insert_messages(
             message.due_at,
             message.created_at,
         ]
-    await run_sql(OUTBOX_INSERT + "VALUES " + ", ".join([row] * len(messages)), *params)
+    return OUTBOX_INSERT + "VALUES " + ", ".join([row] * len(messages)), params
 
 
 async def supersede_reminders(

@@ -1,6 +1,6 @@
 """The signup hot path (register's one read and raw-SQL transaction) against the general
-rules it replaces: the same members are admitted, the same outbox rows are written, and a
-seat found against the read's hint still gets its reminders."""
+rules it replaces: the same members are admitted, the same outbox rows are written, and an
+organiser's own reminder schedule is followed."""
 
 from __future__ import annotations
 
@@ -101,18 +101,25 @@ async def test_the_outbox_rows_are_those_of_the_general_path(org: Org, capacity:
             assert await _outbox_of(out.id)
 
 
-async def test_a_seat_found_against_the_hint_still_gets_its_reminders(org: Org) -> None:
+async def test_a_signup_follows_the_activitys_own_schedule(org: Org) -> None:
     activity_id = await published(org, capacity=5)
     people = await workers(2)
-    row = await activities._activity_row(activity_id)
-    times = ActivityTimes(id=activity_id, kind=row["kind"], starts_at=row["starts_at"])
     with clock.frozen_at(NOW + timedelta(hours=1)):
-        hinted = await activities._sign_up(times, people[0].member_id, room_likely=True)
-        unhinted = await activities._sign_up(times, people[1].member_id, room_likely=False)
-    assert hinted["status"] == unhinted["status"] == "confirmed"
-    kinds = [entry[0] for entry in await _outbox_of(hinted["id"])]
-    assert kinds == ["registration_confirmed", "reminder_day_before", "reminder_1h"]
-    assert [entry[0] for entry in await _outbox_of(unhinted["id"])] == kinds
+        first, _ = await activities.register(people[0], activity_id)
+        await activities.set_schedule(
+            org.organiser_a, activity_id, {"reminder_1h": None, "reminder_10m": 10}
+        )
+        second, _ = await activities.register(people[1], activity_id)
+    assert [entry[0] for entry in await _outbox_of(first.id)] == [
+        "registration_confirmed",
+        "reminder_day_before",
+        "reminder_1h",
+        "reminder_10m",  # rescheduled by set_schedule; the first two superseded
+    ]
+    assert [entry[0] for entry in await _outbox_of(second.id)] == [
+        "registration_confirmed",
+        "reminder_10m",
+    ]
 
 
 async def test_signing_up_again_after_cancelling_takes_the_general_path(org: Org) -> None:
