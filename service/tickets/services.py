@@ -13,6 +13,7 @@ import qrcode.image.svg
 from qrcode.constants import ERROR_CORRECT_M
 
 from service import clock
+from service.db import run_sql
 from service.tickets import tokens
 from service.tickets.schemas import RevocationOut, RevocationsOut, TicketKey, TicketKeysOut
 from service.tickets.tables import Revocation, TicketState
@@ -22,9 +23,7 @@ REVOCATIONS_PAGE = 5000
 
 async def current_reissue(ticket_id: int) -> int:
     # Raw SQL: read on every scan at the door.
-    rows = await TicketState.raw(
-        "SELECT reissue FROM ticket_state WHERE registration_id = {}", ticket_id
-    ).run()
+    rows = await run_sql("SELECT reissue FROM ticket_state WHERE registration_id = {}", ticket_id)
     return int(rows[0]["reissue"]) if rows else 0
 
 
