@@ -35,7 +35,7 @@ from service.errors import DomainError, Forbidden, NotFound
 from service.orgs import services as orgs
 from service.orgs.schemas import WORKER_GROUPS, Actor
 from service.reminders import services as outbox
-from service.reminders.services import ActivityTimes, NewMessage
+from service.reminders.services import ActivityTimes
 from service.text import plain_text
 from service.tickets import services as tickets
 
@@ -769,62 +769,60 @@ def _new_registration(
     }
 
 
-def _signup_statement(claim: str, messages: Sequence[NewMessage]) -> tuple[str, list[Any]]:
-    """PostgreSQL: one statement that claims (a seat or a waitlist number: `claim` updates
-    the activity row and returns `id, queue_no`), inserts the registration only if the
-    claim succeeded, and its messages with it. Params after the claim's own: member,
-    status, created_at, updated_at, then each message's kind, payload, due_at, created_at."""
-    values = ", ".join(
-        ["({}::varchar, {}::text, {}::timestamptz, {}::timestamptz)"] * len(messages)
-    )
-    # Only constants and placeholders are joined here; every value is a parameter.
-    sql = (
-        "WITH claimed AS (" + claim + "), "  # noqa: S608
-        "reg AS (INSERT INTO activity_registration (activity, member, status, queue_no, "
-        "created_at, updated_at) SELECT claimed.id, {}::integer, {}::varchar, "
-        "claimed.queue_no, {}::timestamptz, {}::timestamptz FROM claimed "
-        "RETURNING id, activity, member, queue_no), "
-        "msg AS (" + outbox.OUTBOX_INSERT + "SELECT v.kind, reg.member, reg.activity, reg.id, "
-        "v.payload, v.due_at, v.created_at, " + outbox.OUTBOX_ROW_TAIL + " FROM reg, "
-        "(VALUES " + values + ") AS v (kind, payload, due_at, created_at)) "
-        "SELECT id, queue_no FROM reg"
-    )
-    params: list[Any] = []
-    for message in messages:
-        params += [message.kind, message.payload, message.due_at, message.created_at]
-    return sql, params
-
-
-SEAT_CLAIM = SEAT_UPDATE.replace("RETURNING id", "RETURNING id, NULL::integer AS queue_no")
-QUEUE_CLAIM = QUEUE_UPDATE.replace(
-    "RETURNING queue_counter", "RETURNING id, queue_counter AS queue_no"
+# PostgreSQL: a whole signup in one statement. `seat` is the conditional write that guards
+# capacity; `queue` takes the next waitlist number only when `seat` took nothing (its
+# condition is evaluated once, after `seat` has run), so at most one of them changes the
+# activity row. The registration is inserted with the status of whichever claimed, and
+# the messages meant for that status with it. Params: activity (twice), member,
+# created_at, updated_at, then each message's status, kind, payload, due_at, created_at.
+SIGNUP_STATEMENT = (
+    "WITH seat AS (UPDATE activity SET taken = taken + 1 "  # noqa: S608
+    "WHERE id = {} AND (capacity IS NULL OR taken < capacity) RETURNING id), "
+    "queue AS (UPDATE activity SET queue_counter = queue_counter + 1 "
+    "WHERE id = {} AND NOT EXISTS (SELECT 1 FROM seat) RETURNING id, queue_counter), "
+    "claimed AS (SELECT id, 'confirmed'::varchar AS status, NULL::integer AS queue_no "
+    "FROM seat UNION ALL SELECT id, 'waitlisted'::varchar, queue_counter FROM queue), "
+    "reg AS (INSERT INTO activity_registration (activity, member, status, queue_no, "
+    "created_at, updated_at) SELECT claimed.id, {}::integer, claimed.status, "
+    "claimed.queue_no, {}::timestamptz, {}::timestamptz FROM claimed "
+    "RETURNING id, activity, member, status, queue_no), "
+    "msg AS (" + outbox.OUTBOX_INSERT + "SELECT v.kind, reg.member, reg.activity, reg.id, "
+    "v.payload, v.due_at, v.created_at, " + outbox.OUTBOX_ROW_TAIL + " FROM reg "
+    "JOIN (VALUES {values}) AS v (status, kind, payload, due_at, created_at) "
+    "ON v.status = reg.status) "
+    "SELECT id, status, queue_no FROM reg"
 )
+SIGNUP_MESSAGE = "({}::varchar, {}::varchar, {}::text, {}::timestamptz, {}::timestamptz)"
 
 
 async def _sign_up_postgres(
     times: ActivityTimes, member_id: int, schedule: list[dict[str, Any]], now: datetime
 ) -> dict[str, Any]:
     """The activity's row lock is what every signup of a rush queues on. Here it is taken
-    by a single statement that also writes the registration and its messages, run on its
-    own (its own transaction, atomic like any statement), so the lock is held while that
-    statement runs and is released by its commit on the server, with no round trip to
-    this process in between. Either statement writes all of a signup or nothing: the
-    waitlist statement runs only if the seat statement found no seat and so wrote
-    nothing. Inside a caller's transaction both join it instead."""
+    by SIGNUP_STATEMENT, which also writes the registration and its messages, run on its
+    own: its own transaction, atomic like any statement, so the lock is held while it
+    runs and released by its commit on the server, with no round trip to this process in
+    between. Inside a caller's transaction it joins that instead."""
     activity_id = times.id
-    reminders = outbox.reminders_due(times, outbox.rules_from(times.kind, schedule))
-    sql, tail = _signup_statement(
-        SEAT_CLAIM, [outbox.new_message("registration_confirmed"), *reminders]
-    )
-    rows = await run_sql(sql, activity_id, member_id, "confirmed", now, now, *tail)
-    if rows:
-        return _new_registration(int(rows[0]["id"]), activity_id, "confirmed", None, now)
-    sql, tail = _signup_statement(QUEUE_CLAIM, [outbox.new_message("registration_waitlisted")])
-    rows = await run_sql(sql, activity_id, member_id, "waitlisted", now, now, *tail)
+    by_status = [
+        ("confirmed", outbox.new_message("registration_confirmed")),
+        *(
+            ("confirmed", reminder)
+            for reminder in outbox.reminders_due(times, outbox.rules_from(times.kind, schedule))
+        ),
+        ("waitlisted", outbox.new_message("registration_waitlisted")),
+    ]
+    params: list[Any] = [activity_id, activity_id, member_id, now, now]
+    for status, message in by_status:
+        params += [status, message.kind, message.payload, message.due_at, message.created_at]
+    # Only constants and placeholders are joined here; every value is a parameter.
+    values = ", ".join([SIGNUP_MESSAGE] * len(by_status))
+    rows = await run_sql(SIGNUP_STATEMENT.replace("{values}", values), *params)
     if not rows:
         raise NotFound("There is no such activity.")
     (row,) = rows
-    return _new_registration(int(row["id"]), activity_id, "waitlisted", int(row["queue_no"]), now)
+    queue_no = None if row["queue_no"] is None else int(row["queue_no"])
+    return _new_registration(int(row["id"]), activity_id, row["status"], queue_no, now)
 
 
 async def _write_registration(
