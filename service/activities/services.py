@@ -750,7 +750,20 @@ async def _sign_up(
             registration_id=int(inserted["id"]),
         )
         connection.execute(_qmark(sql), params).fetchall()
-        return _new_registration(int(inserted["id"]), activity_id, status, queue_no, now)
+        written = _new_registration(int(inserted["id"]), activity_id, status, queue_no, now)
+        # What the answer shows (the waitlist position, the ticket's counter), read here
+        # rather than by two more statements after the commit: on this thread they are
+        # two index look-ups, where a statement of its own costs the event loop a hand-off
+        # to a reader (QUALITY.md B2). Read as of this commit.
+        if seat:
+            found = connection.execute(_qmark(tickets.REISSUE_READ), (written["id"],)).fetchall()
+            written["reissue"] = int(found[0]["reissue"]) if found else 0
+        else:
+            (counted,) = connection.execute(
+                _qmark(WAITLIST_POSITION), (activity_id, queue_no)
+            ).fetchall()
+            written["position"] = int(counted["ahead"])
+        return written
 
     db = engine()
     assert isinstance(db, TunedSQLiteEngine)
@@ -888,29 +901,34 @@ async def _registration_row(activity_id: int, member_id: int) -> dict[str, Any] 
     )
 
 
+# Raw SQL: counted for every signup that is waitlisted (QUALITY.md B1/B2); a range of the
+# activity_registration_waitlist index.
+WAITLIST_POSITION = (
+    "SELECT count(*) AS ahead FROM activity_registration WHERE activity = {} "
+    "AND status = 'waitlisted' AND queue_no <= {}"
+)
+
+
 async def _waitlist_position(row: dict[str, Any]) -> int | None:
     if row["status"] != "waitlisted":
         return None
-    # Raw SQL: counted for every signup that is waitlisted (QUALITY.md B1/B2).
-    (counted,) = await run_sql(
-        "SELECT count(*) AS ahead FROM activity_registration WHERE activity = {} "
-        "AND status = 'waitlisted' AND queue_no <= {}",
-        row["activity"],
-        row["queue_no"],
-    )
+    if "position" in row:  # read by the signup's own transaction
+        return int(row["position"])
+    (counted,) = await run_sql(WAITLIST_POSITION, row["activity"], row["queue_no"])
     return int(counted["ahead"])
 
 
 async def _registration_out(row: dict[str, Any], *, with_code: bool = True) -> RegistrationOut:
     """A registration; its ticket code only for its holder (`with_code`): an organiser who
-    saw the code could walk in with it."""
+    saw the code could walk in with it. `row` may carry its waitlist position and ticket
+    counter already ("position", "reissue"), as the signup hot path reads them."""
     return RegistrationOut(
         id=row["id"],
         activity_id=row["activity"],
         status=row["status"],
         waitlist_position=await _waitlist_position(row),
         ticket_code=(
-            await tickets.code_for(row["id"], row["activity"])
+            await tickets.code_for(row["id"], row["activity"], row.get("reissue"))
             if row["status"] == "confirmed" and with_code
             else None
         ),

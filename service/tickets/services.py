@@ -21,9 +21,13 @@ from service.tickets.tables import Revocation, TicketState
 REVOCATIONS_PAGE = 5000
 
 
+# A ticket's reissue counter (no row: 0).
+REISSUE_READ = "SELECT reissue FROM ticket_state WHERE registration_id = {}"
+
+
 async def current_reissue(ticket_id: int) -> int:
     # Raw SQL: read on every scan at the door.
-    rows = await run_sql("SELECT reissue FROM ticket_state WHERE registration_id = {}", ticket_id)
+    rows = await run_sql(REISSUE_READ, ticket_id)
     return int(rows[0]["reissue"]) if rows else 0
 
 
@@ -40,8 +44,11 @@ async def reissues(ticket_ids: list[int]) -> dict[int, int]:
     return {ticket_id: found.get(ticket_id, 0) for ticket_id in ticket_ids}
 
 
-async def code_for(ticket_id: int, activity_id: int) -> str:
-    return tokens.ticket_code(ticket_id, activity_id, await current_reissue(ticket_id))
+async def code_for(ticket_id: int, activity_id: int, reissue: int | None = None) -> str:
+    """The ticket's code; `reissue` when the caller has just read the counter itself."""
+    if reissue is None:
+        reissue = await current_reissue(ticket_id)
+    return tokens.ticket_code(ticket_id, activity_id, reissue)
 
 
 async def revoke(ticket_id: int, activity_id: int, reason: str) -> int:

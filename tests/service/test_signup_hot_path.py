@@ -134,3 +134,21 @@ async def test_signing_up_again_after_cancelling_takes_the_general_path(org: Org
     assert (again.id, again.status) == (first.id, "confirmed")
     assert again.ticket_code != first.ticket_code  # the cancelled code was revoked
     assert (same.id, same.ticket_code) == (again.id, again.ticket_code)
+
+
+async def test_the_answer_is_what_a_fresh_read_shows(org: Org) -> None:
+    """The position and ticket code a signup answers with (read inside its own write on
+    SQLite) are those a later read of the registration gives."""
+    activity_id = await published(org, capacity=1)
+    people = await workers(3)
+    with clock.frozen_at(NOW + timedelta(hours=1)):
+        answers = [(await activities.register(person, activity_id))[0] for person in people]
+        again = [
+            await activities.get_registration(person, answer.id)
+            for person, answer in zip(people, answers, strict=True)
+        ]
+    assert [answer.waitlist_position for answer in answers] == [None, 1, 2]
+    assert answers[0].ticket_code
+    assert [(a.status, a.waitlist_position, a.ticket_code, a.created_at) for a in answers] == [
+        (a.status, a.waitlist_position, a.ticket_code, a.created_at) for a in again
+    ]
