@@ -1,5 +1,8 @@
 """The activity core: create, publish, sign up, waitlist, cancel. Capacity is taken with
-one conditional UPDATE inside write_transaction(); nothing here reads then writes a seat."""
+one conditional UPDATE, in a transaction with the writes that depend on it; nothing here
+reads then writes a seat. A first signup (register) takes a hot path in raw SQL: one read,
+then on SQLite one transaction run whole on the writer's thread, on PostgreSQL one
+statement (QUALITY.md B1/B2)."""
 
 from __future__ import annotations
 
