@@ -806,10 +806,7 @@ SIGNUP_STATEMENT = (
     "v.payload, v.due_at, v.created_at, " + outbox.OUTBOX_ROW_TAIL + " FROM reg "
     "JOIN (VALUES {values}) AS v (status, kind, payload, due_at, created_at) "
     "ON v.status = reg.status) "
-    # The ticket's counter comes with the answer (there is none yet for a new id, but a
-    # counter is never assumed): one statement fewer after the write.
-    "SELECT id, status, queue_no, (SELECT t.reissue FROM ticket_state t "
-    "WHERE t.registration_id = reg.id) AS reissue FROM reg"
+    "SELECT id, status, queue_no FROM reg"
 )
 SIGNUP_MESSAGE = "({}::varchar, {}::varchar, {}::text, {}::timestamptz, {}::timestamptz)"
 
@@ -841,13 +838,7 @@ async def _sign_up_postgres(
         raise NotFound("There is no such activity.")
     (row,) = rows
     queue_no = None if row["queue_no"] is None else int(row["queue_no"])
-    written = _new_registration(int(row["id"]), activity_id, row["status"], queue_no, now)
-    if row["status"] == "confirmed":
-        written["reissue"] = int(row["reissue"] or 0)
-    # A waitlisted signup's position is counted after the commit (_registration_out): inside
-    # the statement, its snapshot predates the wait for the row lock, and it would miss
-    # the signups numbered ahead of it that committed meanwhile.
-    return written
+    return _new_registration(int(row["id"]), activity_id, row["status"], queue_no, now)
 
 
 async def _write_registration(
