@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
+
+T = TypeVar("T")
 
 BUSY_TIMEOUT_SECONDS = 30.0
 # Readers are bounded: under a rush, more connections only add threads and open/close
@@ -94,6 +97,26 @@ class TunedSQLiteEngine(SQLiteEngine):
             self._writer = await self.get_connection()
         return self._writer
 
+    async def write_in_thread(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` as one IMMEDIATE transaction on the writer connection, in a single
+        hand-off to its thread: BEGIN, the statements and COMMIT run back to back, so the
+        write lock is not held across the event loop's turns between statements (under a
+        rush, hundreds of requests run between two awaits of one transaction). For hot
+        paths only (the signup rush, QUALITY.md B2); `work` must not await anything.
+
+        aiosqlite has no public call for running a function on its thread; `_execute`
+        is what its own execute() uses."""
+        assert self.current_transaction.get() is None, "not inside a Piccolo transaction"
+        async with self.write_lock:
+            writer = await self.writer_connection()
+            try:
+                return await writer._execute(_in_transaction, writer._conn, work)
+            except sqlite3.OperationalError:
+                # Not a rule refusing the write but the connection failing (a lock not
+                # obtained, a full disk): start the next writer on a fresh connection.
+                await self.discard_writer()
+                raise
+
     async def discard_writer(self) -> None:
         writer, self._writer = self._writer, None
         if writer is not None:
@@ -133,8 +156,10 @@ class TunedSQLiteEngine(SQLiteEngine):
         query_type: str = "generic",
         table: Any = None,
     ) -> list[dict[str, Any]]:
-        async with connection.execute(query, args or []) as cursor:
-            return list(await cursor.fetchall())
+        # One hop to aiosqlite's thread per statement: `async with execute()` then
+        # fetchall() takes three (execute, fetch, close), and on the single writer those
+        # hand-offs are time every other writer waits (QUALITY.md B2).
+        return list(await connection.execute_fetchall(query, args or []))
 
     async def _run_in_new_connection(
         self,
@@ -161,6 +186,21 @@ class TunedSQLiteEngine(SQLiteEngine):
     def _writer_or_fail(self) -> aiosqlite.Connection:
         assert self._writer is not None, "the writer connection is opened by transaction()"
         return self._writer
+
+
+def _in_transaction(connection: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """On the writer's thread: `work` between BEGIN IMMEDIATE and COMMIT, rolled back if
+    it raises. The thread finishes it even if the awaiting request is cancelled, so the
+    connection is never left inside a transaction."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(connection)
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    return result
 
 
 def create_engine(database_url: str) -> Engine:  # type: ignore[type-arg]
@@ -217,6 +257,19 @@ async def close_pool() -> None:
         await db.close_connection_pool()
     elif isinstance(db, TunedSQLiteEngine):
         await db.close()
+
+
+async def run_sql(sql: str, *params: Any) -> list[dict[str, Any]]:
+    """Raw SQL (`{}` marks each parameter), joining the current transaction if there is
+    one. For hot paths only, where building the statement in Piccolo costs more CPU than
+    running it (QUALITY.md B1-B3); everything else uses the tables' query builder."""
+    from piccolo.querystring import QueryString
+
+    return list(await engine().run_querystring(QueryString(sql, *params)))
+
+
+def is_postgres() -> bool:
+    return isinstance(engine(), PostgresEngine)
 
 
 def is_unique_violation(error: BaseException) -> bool:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from service import clock, ratelimit
 from service.accounts.sms import code_sender
 from service.accounts.tables import ApiToken, Session, SignInCode
-from service.db import lock_key, write_transaction
+from service.db import lock_key, run_sql, write_transaction
 from service.errors import DomainError
 from service.keys import secret_key
 from service.orgs import services as orgs
@@ -262,10 +262,10 @@ async def actor_for_api_token(token: str) -> Actor | None:
     # One statement, token to actor (orgs.actor_for_member's columns, read through the
     # token): it runs on every API call, and a second round trip cost more CPU than the
     # query (QUALITY.md B3, tests/bench/profile_door.py).
-    rows = await ApiToken.raw(
+    rows = await run_sql(
         "SELECT m.id, m.name, m.worker_group, m.roles, m.language, n.id AS node_id, "
         "n.path AS node_path FROM account_api_token t JOIN org_member m ON m.id = t.member "
         "JOIN org_node n ON n.id = m.node WHERE t.token_hash = {}",
         token_hash(token),
-    ).run()
+    )
     return orgs.actor_from_row(rows[0]) if rows else None

@@ -1,8 +1,12 @@
 """The activity core: create, publish, sign up, waitlist, cancel. Capacity is taken with
-one conditional UPDATE inside write_transaction(); nothing here reads then writes a seat."""
+one conditional UPDATE, in a transaction with the writes that depend on it; nothing here
+reads then writes a seat. A first signup (register) takes a hot path in raw SQL: one read,
+then on SQLite one transaction run whole on the writer's thread, on PostgreSQL one
+statement (QUALITY.md B1/B2)."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +26,14 @@ from service.activities.schemas import (
     VenueIn,
 )
 from service.activities.tables import Activity, EligibleGroup, EligibleNode, Registration
-from service.db import is_unique_violation, write_transaction
+from service.db import (
+    TunedSQLiteEngine,
+    engine,
+    is_postgres,
+    is_unique_violation,
+    run_sql,
+    write_transaction,
+)
 from service.errors import DomainError, Forbidden, NotFound
 from service.orgs import services as orgs
 from service.orgs.schemas import WORKER_GROUPS, Actor
@@ -591,31 +602,243 @@ def _check_open(row: dict[str, Any], now: datetime) -> None:
         raise DomainError("registration_closed", "Registration for this activity has closed.")
 
 
+# Everything a signup is decided on, in one statement: the activity, whether the member may
+# join it (Eligibility.admits, in SQL: their node path starts with an eligible node's path,
+# or with the owner's when none is named, and their group is listed when groups are), their
+# registration if any, and the activity's own reminder schedule (one row per schedule row;
+# at most one registration per member). It reads the orgs' and reminders' tables itself,
+# where ARCHITECTURE.md has rooms ask each other's services: in a rush every statement
+# costs more CPU than its query (QUALITY.md B1/B2), and the look-ups it replaces were most
+# of a signup. Nothing is cached: a closed activity or a changed eligibility counts from
+# the very next signup, and the seat itself is decided by the conditional UPDATE.
+SIGNUP_READ = (
+    "SELECT a.id, a.kind, a.status, a.starts_at, a.published_at, a.registration_opens_at, "
+    "a.registration_closes_at, a.capacity, a.taken, "
+    "CASE WHEN EXISTS (SELECT 1 FROM activity_eligible_node e WHERE e.activity = a.id) "
+    "THEN EXISTS (SELECT 1 FROM activity_eligible_node e JOIN org_node n ON n.id = e.node "
+    "WHERE e.activity = a.id AND substr(CAST({} AS TEXT), 1, length(n.path)) = n.path) "
+    "ELSE substr(CAST({} AS TEXT), 1, length(o.path)) = o.path END AS in_reach, "
+    "(NOT EXISTS (SELECT 1 FROM activity_eligible_group g WHERE g.activity = a.id) "
+    "OR EXISTS (SELECT 1 FROM activity_eligible_group g WHERE g.activity = a.id "
+    "AND g.worker_group = {})) AS in_group, "
+    "r.id AS registration_id, r.status AS registration_status, "
+    "r.queue_no AS registration_queue_no, r.created_at AS registration_created_at, "
+    "s.kind AS schedule_kind, s.minutes_before AS schedule_minutes "
+    "FROM activity a JOIN org_node o ON o.id = a.owner "
+    "LEFT JOIN activity_registration r ON r.activity = a.id AND r.member = {} "
+    "LEFT JOIN reminder_activity_schedule s ON s.activity_id = a.id "
+    "WHERE a.id = {} ORDER BY s.id"
+)
+
+
 async def register(actor: Actor, activity_id: int) -> tuple[RegistrationOut, bool]:
     """Sign the member up: (registration, created). Signing up again returns the same one."""
     if actor.member_id is None:
         raise DomainError("not_signed_in", "Sign in to continue.")
-    row = await _activity_row(activity_id)
-    existing = await _registration_row(activity_id, actor.member_id)
+    rows = await run_sql(
+        SIGNUP_READ, actor.node_path, actor.node_path, actor.group, actor.member_id, activity_id
+    )
+    if not rows:
+        raise NotFound("There is no such activity.")
+    row = rows[0]
+    existing = (
+        None
+        if row["registration_id"] is None
+        else {
+            "id": row["registration_id"],
+            "activity": row["id"],
+            "status": row["registration_status"],
+            "queue_no": row["registration_queue_no"],
+            "created_at": row["registration_created_at"],
+        }
+    )
     if existing is not None and existing["status"] != "cancelled":
         return await _registration_out(existing), False
     _check_open(row, clock.now())
-    if not await _is_eligible(actor, row):
+    if not (row["in_reach"] and row["in_group"]):
         raise DomainError(
             "not_eligible", "This activity is not open to your organisation or work group."
         )
-    room_seen_earlier = None if CONDITIONAL_SEAT_WRITE else row["taken"] < (row["capacity"] or 0)
-    try:
-        times = ActivityTimes(id=row["id"], kind=row["kind"], starts_at=row["starts_at"])
-        created = await _write_registration(times, actor.member_id, room_seen_earlier)
-    except Exception as error:
-        # Two signups of one member racing on PostgreSQL: the unique constraint lets one in.
-        if not is_unique_violation(error):
-            raise
+    times = ActivityTimes(id=row["id"], kind=row["kind"], starts_at=row["starts_at"])
+    if existing is None and CONDITIONAL_SEAT_WRITE:
+        schedule = [
+            {"kind": one["schedule_kind"], "minutes_before": one["schedule_minutes"]}
+            for one in rows
+            if one["schedule_kind"] is not None
+        ]
+        try:
+            written = await _sign_up(times, actor.member_id, schedule)
+        except Exception as error:
+            # Two signups of one member racing: the unique index lets one in, and the
+            # loser's write (its seat or waitlist number with it) is undone.
+            if not is_unique_violation(error):
+                raise
+        else:
+            return await _registration_out(written), True
         created = False
+    else:
+        # Signing up again after cancelling (the row exists and is updated), and the
+        # control run of the race tests: the general path.
+        room_seen_earlier = (
+            None if CONDITIONAL_SEAT_WRITE else row["taken"] < (row["capacity"] or 0)
+        )
+        try:
+            created = await _write_registration(times, actor.member_id, room_seen_earlier)
+        except Exception as error:
+            # Two signups of one member racing on PostgreSQL: the unique constraint lets one in.
+            if not is_unique_violation(error):
+                raise
+            created = False
     fresh = await _registration_row(activity_id, actor.member_id)
     assert fresh is not None
     return await _registration_out(fresh), created
+
+
+# The conditional write that guards capacity (as _take_seat), the next waitlist number (as
+# _next_queue_no) and the new registration, in raw SQL for the signup hot path.
+SEAT_UPDATE = (
+    "UPDATE activity SET taken = taken + 1 "
+    "WHERE id = {} AND (capacity IS NULL OR taken < capacity) RETURNING id"
+)
+QUEUE_UPDATE = (
+    "UPDATE activity SET queue_counter = queue_counter + 1 WHERE id = {} RETURNING queue_counter"
+)
+REGISTRATION_INSERT = (
+    "INSERT INTO activity_registration (activity, member, status, queue_no, created_at, "
+    "updated_at) VALUES ({}, {}, {}, {}, {}, {}) RETURNING id"
+)
+
+
+def _qmark(sql: str) -> str:
+    """A `{}` statement in sqlite3's own placeholders, for the writer's thread."""
+    return sql.replace("{}", "?")
+
+
+async def _sign_up(
+    times: ActivityTimes, member_id: int, schedule: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A first signup: take a seat, else a waitlist number, and record the registration
+    with its messages (the confirmation or waitlist notice, and a seat's reminders) in one
+    atomic write. Returns the registration's row. A concurrent signup of the same member
+    fails on the unique index, and its whole write is undone. `schedule` is the activity's
+    own reminder schedule as read before the write (RULES_READ rows)."""
+    now = clock.now()
+    if is_postgres():
+        return await _sign_up_postgres(times, member_id, schedule, now)
+    activity_id = times.id
+    confirmed = outbox.new_message("registration_confirmed")
+    waitlisted = outbox.new_message("registration_waitlisted")
+
+    def write(connection: sqlite3.Connection) -> dict[str, Any]:
+        # On the writer's thread, inside BEGIN IMMEDIATE … COMMIT (db.write_in_thread).
+        seat = bool(connection.execute(_qmark(SEAT_UPDATE), (activity_id,)).fetchall())
+        queue_no = None
+        if not seat:
+            (counter,) = connection.execute(_qmark(QUEUE_UPDATE), (activity_id,)).fetchall()
+            queue_no = int(counter["queue_counter"])
+        status = "confirmed" if seat else "waitlisted"
+        ((inserted,)) = connection.execute(
+            _qmark(REGISTRATION_INSERT), (activity_id, member_id, status, queue_no, now, now)
+        ).fetchall()
+        messages = [confirmed if seat else waitlisted]
+        if seat:
+            # Read here, inside the transaction: SQLite serialises writers, so the
+            # schedule is exactly the one an organiser's change would have to wait for.
+            rules = connection.execute(_qmark(outbox.RULES_READ), (activity_id,)).fetchall()
+            messages += outbox.reminders_due(times, outbox.rules_from(times.kind, rules))
+        sql, params = outbox.messages_insert(
+            messages,
+            member_id=member_id,
+            activity_id=activity_id,
+            registration_id=int(inserted["id"]),
+        )
+        connection.execute(_qmark(sql), params).fetchall()
+        written = _new_registration(int(inserted["id"]), activity_id, status, queue_no, now)
+        # What the answer shows (the waitlist position, the ticket's counter), read here
+        # rather than by two more statements after the commit: on this thread they are
+        # two index look-ups, where a statement of its own costs the event loop a hand-off
+        # to a reader (QUALITY.md B2). Read as of this commit.
+        if seat:
+            found = connection.execute(_qmark(tickets.REISSUE_READ), (written["id"],)).fetchall()
+            written["reissue"] = int(found[0]["reissue"]) if found else 0
+        else:
+            (counted,) = connection.execute(
+                _qmark(WAITLIST_POSITION), (activity_id, queue_no)
+            ).fetchall()
+            written["position"] = int(counted["ahead"])
+        return written
+
+    db = engine()
+    assert isinstance(db, TunedSQLiteEngine)
+    return await db.write_in_thread(write)
+
+
+def _new_registration(
+    registration_id: int, activity_id: int, status: str, queue_no: int | None, now: datetime
+) -> dict[str, Any]:
+    return {
+        "id": registration_id,
+        "activity": activity_id,
+        "status": status,
+        "queue_no": queue_no,
+        "created_at": now,
+    }
+
+
+# PostgreSQL: a whole signup in one statement. `seat` is the conditional write that guards
+# capacity; `queue` takes the next waitlist number only when `seat` took nothing (its
+# condition is evaluated once, after `seat` has run), so at most one of them changes the
+# activity row. The registration is inserted with the status of whichever claimed, and
+# the messages meant for that status with it. Params: activity (twice), member,
+# created_at, updated_at, then each message's status, kind, payload, due_at, created_at.
+SIGNUP_STATEMENT = (
+    "WITH seat AS (UPDATE activity SET taken = taken + 1 "  # noqa: S608
+    "WHERE id = {} AND (capacity IS NULL OR taken < capacity) RETURNING id), "
+    "queue AS (UPDATE activity SET queue_counter = queue_counter + 1 "
+    "WHERE id = {} AND NOT EXISTS (SELECT 1 FROM seat) RETURNING id, queue_counter), "
+    "claimed AS (SELECT id, 'confirmed'::varchar AS status, NULL::integer AS queue_no "
+    "FROM seat UNION ALL SELECT id, 'waitlisted'::varchar, queue_counter FROM queue), "
+    "reg AS (INSERT INTO activity_registration (activity, member, status, queue_no, "
+    "created_at, updated_at) SELECT claimed.id, {}::integer, claimed.status, "
+    "claimed.queue_no, {}::timestamptz, {}::timestamptz FROM claimed "
+    "RETURNING id, activity, member, status, queue_no), "
+    "msg AS (" + outbox.OUTBOX_INSERT + "SELECT v.kind, reg.member, reg.activity, reg.id, "
+    "v.payload, v.due_at, v.created_at, " + outbox.OUTBOX_ROW_TAIL + " FROM reg "
+    "JOIN (VALUES {values}) AS v (status, kind, payload, due_at, created_at) "
+    "ON v.status = reg.status) "
+    "SELECT id, status, queue_no FROM reg"
+)
+SIGNUP_MESSAGE = "({}::varchar, {}::varchar, {}::text, {}::timestamptz, {}::timestamptz)"
+
+
+async def _sign_up_postgres(
+    times: ActivityTimes, member_id: int, schedule: list[dict[str, Any]], now: datetime
+) -> dict[str, Any]:
+    """The activity's row lock is what every signup of a rush queues on. Here it is taken
+    by SIGNUP_STATEMENT, which also writes the registration and its messages, run on its
+    own: its own transaction, atomic like any statement, so the lock is held while it
+    runs and released by its commit on the server, with no round trip to this process in
+    between. Inside a caller's transaction it joins that instead."""
+    activity_id = times.id
+    by_status = [
+        ("confirmed", outbox.new_message("registration_confirmed")),
+        *(
+            ("confirmed", reminder)
+            for reminder in outbox.reminders_due(times, outbox.rules_from(times.kind, schedule))
+        ),
+        ("waitlisted", outbox.new_message("registration_waitlisted")),
+    ]
+    params: list[Any] = [activity_id, activity_id, member_id, now, now]
+    for status, message in by_status:
+        params += [status, message.kind, message.payload, message.due_at, message.created_at]
+    # Only constants and placeholders are joined here; every value is a parameter.
+    values = ", ".join([SIGNUP_MESSAGE] * len(by_status))
+    rows = await run_sql(SIGNUP_STATEMENT.replace("{values}", values), *params)
+    if not rows:
+        raise NotFound("There is no such activity.")
+    (row,) = rows
+    queue_no = None if row["queue_no"] is None else int(row["queue_no"])
+    return _new_registration(int(row["id"]), activity_id, row["status"], queue_no, now)
 
 
 async def _write_registration(
@@ -681,31 +904,34 @@ async def _registration_row(activity_id: int, member_id: int) -> dict[str, Any] 
     )
 
 
+# Raw SQL: counted for every signup that is waitlisted (QUALITY.md B1/B2); a range of the
+# activity_registration_waitlist index.
+WAITLIST_POSITION = (
+    "SELECT count(*) AS ahead FROM activity_registration WHERE activity = {} "
+    "AND status = 'waitlisted' AND queue_no <= {}"
+)
+
+
 async def _waitlist_position(row: dict[str, Any]) -> int | None:
     if row["status"] != "waitlisted":
         return None
-    ahead = (
-        await Registration.count()
-        .where(
-            (Registration.activity == row["activity"])
-            & (Registration.status == "waitlisted")
-            & (Registration.queue_no <= row["queue_no"])
-        )
-        .run()
-    )
-    return int(ahead)
+    if "position" in row:  # read by the signup's own transaction
+        return int(row["position"])
+    (counted,) = await run_sql(WAITLIST_POSITION, row["activity"], row["queue_no"])
+    return int(counted["ahead"])
 
 
 async def _registration_out(row: dict[str, Any], *, with_code: bool = True) -> RegistrationOut:
     """A registration; its ticket code only for its holder (`with_code`): an organiser who
-    saw the code could walk in with it."""
+    saw the code could walk in with it. `row` may carry its waitlist position and ticket
+    counter already ("position", "reissue"), as the signup hot path reads them."""
     return RegistrationOut(
         id=row["id"],
         activity_id=row["activity"],
         status=row["status"],
         waitlist_position=await _waitlist_position(row),
         ticket_code=(
-            await tickets.code_for(row["id"], row["activity"])
+            await tickets.code_for(row["id"], row["activity"], row.get("reissue"))
             if row["status"] == "confirmed" and with_code
             else None
         ),

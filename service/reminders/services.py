@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from service import clock
-from service.db import write_transaction
+from service.db import run_sql, write_transaction
 from service.errors import DomainError, Forbidden, NotFound
 from service.orgs import services as orgs
 from service.orgs.schemas import Actor
@@ -72,6 +72,24 @@ class ActivityTimes:
     starts_at: datetime
 
 
+@dataclass(frozen=True)
+class NewMessage:
+    """An outbox row yet to be written, without its member, activity and registration."""
+
+    kind: str
+    payload: str
+    due_at: datetime
+    created_at: datetime
+
+
+def new_message(kind: str, *, due_at: datetime | None = None, **payload: Any) -> NewMessage:
+    """What record() writes for each member: what can wait is held until quiet hours end."""
+    assert kind in KINDS, kind
+    zone = get_settings().zone
+    due = policy.after_quiet_hours(kind, due_at or clock.now(), zone)
+    return NewMessage(kind=kind, payload=json.dumps(payload), due_at=due, created_at=clock.now())
+
+
 async def record(
     kind: str,
     member_ids: Iterable[int],
@@ -83,17 +101,15 @@ async def record(
 ) -> int:
     """Write one outbox row per member; call inside the caller's write_transaction().
     What can wait is held until quiet hours end."""
-    assert kind in KINDS, kind
-    zone = get_settings().zone
-    due = policy.after_quiet_hours(kind, due_at or clock.now(), zone)
+    message = new_message(kind, due_at=due_at, **payload)
     rows = [
         OutboxMessage(
-            kind=kind,
+            kind=message.kind,
             member=member_id,
             activity_id=activity_id,
             registration_id=registration_id,
-            payload=json.dumps(payload),
-            due_at=due,
+            payload=message.payload,
+            due_at=message.due_at,
             created_at=clock.now(),
         )
         for member_id in member_ids
@@ -103,11 +119,17 @@ async def record(
     return len(rows)
 
 
-async def rules_for(activity: ActivityTimes) -> tuple[policy.Rule, ...]:
-    """The activity's own schedule if an organiser set one, else its kind's."""
-    rows = await ActivitySchedule.select().where(ActivitySchedule.activity_id == activity.id).run()
+# An organiser's own schedule of one activity (its rows, oldest first).
+RULES_READ = (
+    "SELECT kind, minutes_before FROM reminder_activity_schedule WHERE activity_id = {} ORDER BY id"
+)
+
+
+def rules_from(kind: str, rows: Sequence[dict[str, Any]]) -> tuple[policy.Rule, ...]:
+    """The rules given an activity's own schedule rows (RULES_READ): its kind's when
+    there are none."""
     if not rows:
-        return policy.default_rules(activity.kind)
+        return policy.default_rules(kind)
     return tuple(
         policy.Rule(row["kind"], minutes_before=row["minutes_before"])
         for row in rows
@@ -115,33 +137,78 @@ async def rules_for(activity: ActivityTimes) -> tuple[policy.Rule, ...]:
     )
 
 
+async def rules_for(activity: ActivityTimes) -> tuple[policy.Rule, ...]:
+    """The activity's own schedule if an organiser set one, else its kind's."""
+    return rules_from(activity.kind, await run_sql(RULES_READ, activity.id))
+
+
+def reminders_due(activity: ActivityTimes, rules: Sequence[policy.Rule]) -> list[NewMessage]:
+    """The reminders one confirmed place gets under these rules; a reminder whose time has
+    passed is not sent late."""
+    now = clock.now()
+    zone = get_settings().zone
+    out = []
+    for rule in rules:
+        due = policy.after_quiet_hours(rule.kind, rule.due(activity.starts_at, zone), zone)
+        if due <= now or due >= activity.starts_at:
+            continue
+        out.append(NewMessage(kind=rule.kind, payload="{}", due_at=due, created_at=now))
+    return out
+
+
 async def schedule_reminders(
     activity: ActivityTimes, registrations: Sequence[tuple[int, int]]
 ) -> int:
     """Inside the caller's transaction: the reminders of confirmed places, given as
     (registration id, member id). A reminder whose time has passed is not sent late."""
-    now = clock.now()
-    zone = get_settings().zone
-    rows = []
-    for rule in await rules_for(activity):
-        due = policy.after_quiet_hours(rule.kind, rule.due(activity.starts_at, zone), zone)
-        if due <= now or due >= activity.starts_at:
-            continue
-        rows += [
-            OutboxMessage(
-                kind=rule.kind,
-                member=member_id,
-                activity_id=activity.id,
-                registration_id=registration_id,
-                payload="{}",
-                due_at=due,
-                created_at=now,
-            )
-            for registration_id, member_id in registrations
-        ]
+    rows = [
+        OutboxMessage(
+            kind=message.kind,
+            member=member_id,
+            activity_id=activity.id,
+            registration_id=registration_id,
+            payload=message.payload,
+            due_at=message.due_at,
+            created_at=message.created_at,
+        )
+        for message in reminders_due(activity, await rules_for(activity))
+        for registration_id, member_id in registrations
+    ]
     if rows:
         await OutboxMessage.insert(*rows).run()
     return len(rows)
+
+
+# A new outbox row in raw SQL, for the signup hot path (service/activities/services.py
+# register), which writes a signup's messages in one multi-row INSERT, or on PostgreSQL
+# in the same statement as its registration. Every column is named: Piccolo fills the
+# defaults in Python, so the table's SQL defaults are not relied on.
+OUTBOX_INSERT = (
+    "INSERT INTO reminder_outbox (kind, member, activity_id, registration_id, payload, "
+    "due_at, created_at, sent_at, status, attempts, claimed_at, claim, last_error) "
+)
+# The constant tail of each row, after (kind, member, activity_id, registration_id,
+# payload, due_at, created_at).
+OUTBOX_ROW_TAIL = "NULL, 'pending', 0, NULL, NULL, ''"
+
+
+def messages_insert(
+    messages: Sequence[NewMessage], *, member_id: int, activity_id: int, registration_id: int
+) -> tuple[str, list[Any]]:
+    """One member's messages as one INSERT (`{}` placeholders) and its parameters."""
+    row = "({}, {}, {}, {}, {}, {}, {}, " + OUTBOX_ROW_TAIL + ")"
+    params: list[Any] = []
+    for message in messages:
+        params += [
+            message.kind,
+            member_id,
+            activity_id,
+            registration_id,
+            message.payload,
+            message.due_at,
+            message.created_at,
+        ]
+    return OUTBOX_INSERT + "VALUES " + ", ".join([row] * len(messages)), params
 
 
 async def supersede_reminders(

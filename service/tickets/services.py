@@ -13,6 +13,7 @@ import qrcode.image.svg
 from qrcode.constants import ERROR_CORRECT_M
 
 from service import clock
+from service.db import run_sql
 from service.tickets import tokens
 from service.tickets.schemas import RevocationOut, RevocationsOut, TicketKey, TicketKeysOut
 from service.tickets.tables import Revocation, TicketState
@@ -20,11 +21,13 @@ from service.tickets.tables import Revocation, TicketState
 REVOCATIONS_PAGE = 5000
 
 
+# A ticket's reissue counter (no row: 0).
+REISSUE_READ = "SELECT reissue FROM ticket_state WHERE registration_id = {}"
+
+
 async def current_reissue(ticket_id: int) -> int:
     # Raw SQL: read on every scan at the door.
-    rows = await TicketState.raw(
-        "SELECT reissue FROM ticket_state WHERE registration_id = {}", ticket_id
-    ).run()
+    rows = await run_sql(REISSUE_READ, ticket_id)
     return int(rows[0]["reissue"]) if rows else 0
 
 
@@ -41,8 +44,11 @@ async def reissues(ticket_ids: list[int]) -> dict[int, int]:
     return {ticket_id: found.get(ticket_id, 0) for ticket_id in ticket_ids}
 
 
-async def code_for(ticket_id: int, activity_id: int) -> str:
-    return tokens.ticket_code(ticket_id, activity_id, await current_reissue(ticket_id))
+async def code_for(ticket_id: int, activity_id: int, reissue: int | None = None) -> str:
+    """The ticket's code; `reissue` when the caller has just read the counter itself."""
+    if reissue is None:
+        reissue = await current_reissue(ticket_id)
+    return tokens.ticket_code(ticket_id, activity_id, reissue)
 
 
 async def revoke(ticket_id: int, activity_id: int, reason: str) -> int:
