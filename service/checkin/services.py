@@ -11,9 +11,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from piccolo.engine.postgres import PostgresEngine
-from piccolo.querystring import QueryString
-
 from service import clock
 from service.activities import services as activities
 from service.activities.schemas import DoorActivity, DoorRegistration
@@ -28,7 +25,7 @@ from service.checkin.schemas import (
     RosterTicket,
 )
 from service.checkin.tables import AuditEntry, CheckinSettings, DoorStaff, Scan
-from service.db import engine, is_unique_violation, lock_key, write_transaction
+from service.db import is_postgres, is_unique_violation, lock_key, run_sql, write_transaction
 from service.errors import DomainError, Forbidden, NotFound
 from service.orgs import services as orgs
 from service.orgs.schemas import Actor
@@ -160,7 +157,7 @@ class _Ticket:
 async def _scan_read(
     activity_id: int, ticket_id: int | None, member_id: int | None
 ) -> dict[str, Any] | None:
-    rows = await engine().run_querystring(QueryString(SCAN_READ, member_id, ticket_id, activity_id))
+    rows = await run_sql(SCAN_READ, member_id, ticket_id, activity_id)
     return rows[0] if rows else None
 
 
@@ -414,22 +411,15 @@ def _values(scan: _NewScan) -> tuple[Any, ...]:
     )
 
 
-async def _run(sql: str, *params: Any) -> list[Any]:
-    """Raw SQL on the engine (`{}` marks each parameter), joining the current
-    transaction if there is one: Piccolo's query builder costs more CPU than these
-    statements take (QUALITY.md B3)."""
-    return list(await engine().run_querystring(QueryString(sql, *params)))
-
-
 async def _insert(scan: _NewScan) -> int:
-    rows = await _run(INSERT_SCAN, *_values(scan))
+    rows = await run_sql(INSERT_SCAN, *_values(scan))
     return int(rows[0]["id"])
 
 
 async def _insert_admission(scan: _NewScan) -> int | None:
     """Record an admission unless one stands already (then None)."""
     async with write_transaction():
-        rows = await _run(INSERT_ADMISSION, *_values(replace(scan, result="admitted")))
+        rows = await run_sql(INSERT_ADMISSION, *_values(replace(scan, result="admitted")))
     return int(rows[0]["id"]) if rows else None
 
 
@@ -438,9 +428,8 @@ async def _record_live(scan: _NewScan) -> tuple[int, dict[str, Any] | None] | No
     scan's id, the standing admission when a duplicate). None when neither could be
     decided here (see LIVE_ADMISSION_PG; or the standing admission was undone meanwhile):
     nothing was written, and the caller decides under the ticket's lock."""
-    db = engine()
-    if isinstance(db, PostgresEngine):
-        (row,) = await _run(
+    if is_postgres():
+        (row,) = await run_sql(
             LIVE_ADMISSION_PG,
             scan.activity_id,
             scan.registration_id,
@@ -468,7 +457,7 @@ async def _record_live(scan: _NewScan) -> tuple[int, dict[str, Any] | None] | No
         admitted = await _insert_admission(scan)
         if admitted is not None:
             return admitted, None
-        standing = await _run(STANDING_ADMISSION, scan.registration_id)
+        standing = await run_sql(STANDING_ADMISSION, scan.registration_id)
         if not standing:
             return None
         first = dict(standing[0])

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from service import clock
-from service.db import run_sql, write_transaction
+from service.db import is_postgres, run_sql, write_transaction
 from service.errors import DomainError, Forbidden, NotFound
 from service.orgs import services as orgs
 from service.orgs.schemas import Actor
@@ -254,14 +254,6 @@ def batch_job_id(claim: str, first_message_id: int) -> str:
     return f"outbox:{claim}:{first_message_id}"
 
 
-def _postgres() -> bool:
-    from piccolo.engine.postgres import PostgresEngine
-
-    from service.db import engine
-
-    return isinstance(engine(), PostgresEngine)
-
-
 # Repeated outside the sub-select: on PostgreSQL a claimer that waited for another's row
 # lock re-checks these on the row as committed, so it cannot take a row claimed meanwhile.
 _CLAIMABLE = "(status = 'pending' OR (status = 'claimed' AND claimed_at < {}))"
@@ -273,7 +265,7 @@ async def _claim(limit: int) -> tuple[str, list[tuple[int, int]]]:
     token = secrets.token_hex(8)
     # SKIP LOCKED: concurrent claimers on PostgreSQL take disjoint rows without queueing
     # behind each other (SQLite has one writer, so claims never overlap there).
-    skip_locked = " FOR UPDATE SKIP LOCKED" if _postgres() else ""
+    skip_locked = " FOR UPDATE SKIP LOCKED" if is_postgres() else ""
     async with write_transaction():
         rows = await OutboxMessage.raw(
             # Only constants and {} placeholders are joined: the values are parameters. The

@@ -15,12 +15,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.querystring import QueryString
 
 from service import clock
 from service.activities import services as activities
 from service.activities.schemas import KINDS, DoorActivity
-from service.db import engine
+from service.db import engine, is_postgres, run_sql
 from service.errors import DomainError, Forbidden, NotFound
 from service.orgs import services as orgs
 from service.orgs.schemas import WORKER_GROUPS, Actor, NodeOut
@@ -58,11 +57,11 @@ ADMITTED = "s.result = 'admitted' AND s.undone_at IS NULL"
 
 async def _rows(sql: str, *params: Any) -> list[dict[str, Any]]:
     """A read-only aggregate query; `{}` marks each parameter (both engines)."""
-    return await engine().run_querystring(QueryString(sql, *params))
+    return await run_sql(sql, *params)
 
 
 def _epoch(column: str) -> str:
-    if isinstance(engine(), PostgresEngine):
+    if is_postgres():
         return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
     return f"CAST(strftime('%s', {column}) AS INTEGER)"
 

@@ -7,6 +7,7 @@ The control test shows the fault the tuning prevents: Piccolo's stock SQLite tra
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 
 import pytest
@@ -99,3 +100,35 @@ async def test_failed_transaction_writes_nothing(counter: None) -> None:
             await Node.raw("UPDATE scratch_counter SET v = 99 WHERE id = 1").run()
             raise RuntimeError("boom")
     assert await counter_value() == 0
+
+
+sqlite_only = pytest.mark.skipif(ENGINE != "sqlite", reason="write_in_thread is SQLite's")
+
+
+@sqlite_only
+async def test_a_write_in_thread_commits_or_leaves_nothing(counter: None) -> None:
+    """The signup hot path's transaction on the writer's thread: all of it or none, and
+    the writer is usable again after a failure (not left inside a transaction)."""
+    engine = db.engine()
+    assert isinstance(engine, db.TunedSQLiteEngine)
+
+    def add(connection: sqlite3.Connection, amount: int, then_fail: bool) -> int:
+        connection.execute("UPDATE scratch_counter SET v = v + ? WHERE id = 1", (amount,))
+        if then_fail:
+            raise ValueError("a rule refused it after the first statement")
+        return amount
+
+    assert await engine.write_in_thread(lambda c: add(c, 5, False)) == 5
+    with pytest.raises(ValueError):
+        await engine.write_in_thread(lambda c: add(c, 100, True))
+    assert await counter_value() == 5  # the failed one's UPDATE was rolled back
+    # Many at once, interleaved with ordinary write transactions: every one counted.
+    async def ordinary() -> None:
+        async with db.write_transaction():
+            await Node.raw("UPDATE scratch_counter SET v = v + 1 WHERE id = 1").run()
+
+    await asyncio.gather(
+        *(engine.write_in_thread(lambda c: add(c, 1, False)) for _ in range(50)),
+        *(ordinary() for _ in range(50)),
+    )
+    assert await counter_value() == 105
