@@ -282,7 +282,7 @@ async def test_a_claimer_passes_rows_another_holds_uncommitted(
     takes nothing. Never the same row twice."""
     ids = await due_messages(20)
     if not skip_locked:
-        monkeypatch.setattr(services, "_postgres", lambda: False)
+        monkeypatch.setattr(services, "is_postgres", lambda: False)
     first_done, release = asyncio.Event(), asyncio.Event()
 
     async def first() -> list[tuple[int, int]]:

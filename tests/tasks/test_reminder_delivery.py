@@ -414,8 +414,10 @@ async def test_one_failing_member_of_a_batch_is_retried_alone(
         return real_render(row, lang, activity)
 
     monkeypatch.setattr(delivery, "render", render)
-    # One claim, one batch job (send_due + deliver_batch), and the job itself succeeds.
-    assert await drain(queue, NOW) == 2
+    # One message's failure does not fail its batch's job (run_check raises if a job
+    # failed). The job count is no measure: a burst worker that lives across a cron
+    # second runs heartbeat or send_due once more.
+    await drain(queue, NOW)
 
     confirmations = {person.member_id: (await outbox(person.member_id))[0] for person in people}
     assert {m: row["kind"] for m, row in confirmations.items()} == dict.fromkeys(
@@ -437,7 +439,7 @@ async def test_one_failing_member_of_a_batch_is_retried_alone(
 
     sms.failing_phones = set()
     monkeypatch.setattr(delivery, "render", real_render)
-    assert await drain(queue, NOW + timedelta(seconds=30)) == 2  # one batch: the two
+    await drain(queue, NOW + timedelta(seconds=30))  # the two, due again
     for person in people:
         row = (await outbox(person.member_id))[0]
         assert row["status"] == "sent"
