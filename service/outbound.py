@@ -125,8 +125,14 @@ async def post(
     try:
         async with (
             _session(public_only=public_only) as session,
+            # No redirects: a member's endpoint could otherwise answer 307 to an internal
+            # address, which the resolver never sees (IP literals skip it).
             session.post(
-                url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=within)
+                url,
+                data=body,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=within),
+                allow_redirects=False,
             ) as response,
         ):
             await response.read()

@@ -48,6 +48,7 @@ class SmsRequest:
 class SmsSink:
     status: int = 200
     delay: float = 0.0  # seconds before answering (a slow gateway)
+    redirect_to: str | None = None  # sent as Location (with a 3xx status)
     hang_first: bool = False  # the first request never gets an answer
     failing_phones: set[str] = field(default_factory=set)  # answered 500, not delivered
     requests: list[SmsRequest] = field(default_factory=list)
@@ -142,8 +143,9 @@ class SmsSink:
                 if status is None:
                     await asyncio.Event().wait()  # hang until the client goes away
                 payload = b'{"ok": true}' if status < 400 else b'{"ok": false}'
+                location = f"Location: {self.redirect_to}\r\n" if self.redirect_to else ""
                 writer.write(
-                    f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
+                    f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n{location}"
                     f"Content-Length: {len(payload)}\r\n\r\n".encode()
                     + payload
                 )

@@ -47,7 +47,7 @@ class GatewayCodeSender:
         except outbound.Unreachable as error:
             status = None
             log.error("SMS gateway unreachable: %s", error)
-        if status is None or status >= 400:
+        if status is None or not 200 <= status < 300:
             if status is not None:
                 log.error("SMS gateway answered %s", status)
             raise DomainError(

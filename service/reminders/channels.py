@@ -89,7 +89,7 @@ class SmsChannel:
             )
         except outbound.Unreachable as error:
             raise ChannelError(f"gateway unreachable: {error}") from error
-        if status >= 400:
+        if not 200 <= status < 300:
             raise ChannelError(f"gateway answered {status}")
 
 
@@ -206,7 +206,7 @@ class PushChannel:
                 continue
             if status in (404, 410):
                 await services.drop_push_subscription(subscription["id"])
-            elif status >= 400:
+            elif not 200 <= status < 300:
                 errors.append(f"push service answered {status}")
         if errors:
             raise ChannelError("; ".join(sorted(set(errors))))

@@ -67,3 +67,17 @@ async def test_a_shared_session_keeps_the_rule(sink: SmsSink) -> None:
         finally:
             await outbound.close_shared_session()
     assert sink.raw_count == 1
+
+
+async def test_a_redirect_is_not_followed(sink: SmsSink) -> None:
+    """A member's endpoint answering 307 towards another address (an internal one, say,
+    which the resolver never sees as an IP literal): the answer is the 307, no second
+    request is made."""
+    target = SmsSink().start()
+    try:
+        sink.status, sink.redirect_to = 307, target.url
+        status = await outbound.post(sink.url, BODY, HEADERS, within=5, public_only=True)
+        assert status == 307
+        assert sink.raw_count == 1 and target.raw_count == 0
+    finally:
+        target.stop()
