@@ -18,6 +18,20 @@ from service.reminders.channels import Channel, ChannelError, Outgoing
 
 log = logging.getLogger(__name__)
 EARLY = timedelta(minutes=1)  # a job may run this much before the row's due time
+# A batch's sends stop in time to be recorded by the job itself: well inside arq's job
+# timeout (300 s; a cancelled job records nothing), and before its claim can go stale and
+# be taken again (a second job would then send what this one is still sending).
+SEND_BUDGET = timedelta(minutes=3)
+CLAIM_MARGIN = timedelta(seconds=30)
+
+
+def _send_deadline(rows: Sequence[dict[str, Any]]) -> float:
+    """The event-loop time by which this batch's sends give up."""
+    now = clock.now()
+    oldest = min((row["claimed_at"] or now for row in rows), default=now)
+    left = services.STALE_CLAIM - (now - oldest) - CLAIM_MARGIN
+    budget = max(timedelta(0), min(SEND_BUDGET, left))
+    return asyncio.get_running_loop().time() + budget.total_seconds()
 
 # English msgids; rendered in the member's language with the activity's details.
 TITLE_LABELS: dict[str, str] = {
@@ -107,6 +121,7 @@ async def deliver_batch(message_ids: Sequence[int], claim: str | None = None) ->
     described = dict(zip(activity_ids, found, strict=True))
     rendered: dict[tuple[str, str, int | None, str], tuple[str, str]] = {}
     slots = channels.send_slots()
+    deadline = _send_deadline(rows)
 
     async def one(row: dict[str, Any]) -> services.Delivered:
         result = services.Delivered(
@@ -135,7 +150,7 @@ async def deliver_batch(message_ids: Sequence[int], claim: str | None = None) ->
                 body=body,
             )
             chosen = _channels(member_prefs, has_push=row["member"] in with_push)
-            async with slots:
+            async with asyncio.timeout_at(deadline), slots:
                 for channel in chosen:
                     if channel.name in already:
                         continue
@@ -146,6 +161,12 @@ async def deliver_batch(message_ids: Sequence[int], claim: str | None = None) ->
                         log.warning("message %s on %s failed: %s", row["id"], channel.name, error)
                     else:
                         result.tried[channel.name] = None
+        except TimeoutError:
+            # Out of the batch's time (a hanging gateway, a long queue for a send slot):
+            # recorded now with what it did send, the rest retried with backoff. A request
+            # cut off mid-way is repeated with the same idempotency key.
+            log.warning("message %s ran out of the batch's time", row["id"])
+            result.error = "TimeoutError"
         except Exception as error:
             # Whatever broke is this message's alone: the batch records the others, and
             # this one is retried with backoff like a channel failure.

@@ -325,6 +325,7 @@ async def claimed_messages(
             OutboxMessage.payload,
             OutboxMessage.due_at,
             OutboxMessage.attempts,
+            OutboxMessage.claimed_at,
             OutboxMessage.member.phone.as_alias("phone"),
             OutboxMessage.member.language.as_alias("language"),
         )

@@ -6,6 +6,8 @@ and the member's inbox. Each drain runs the worker as `unionhall worker` configu
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -370,6 +372,50 @@ async def test_a_stale_claim_taken_again_is_delivered_by_the_new_batch_only(
         assert set((await delivery.deliver_batch(lost.message_ids)).values()) == {"skipped"}
     assert sms.raw_count == 3
     assert await Notification.count().run() == 3
+
+
+async def test_a_hanging_gateway_costs_a_batch_its_time_budget_not_its_record(
+    org: Org, sms: SmsSink, gateways: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gateway never answers in time: the batch gives up at its time budget (before
+    arq's job timeout would cancel it and lose everything), records the inbox rows, and
+    counts an attempt for each message, retried with backoff."""
+    monkeypatch.setattr(delivery, "SEND_BUDGET", timedelta(seconds=0.5))
+    sms.delay = 30.0
+    activity_id = await published(org, capacity=5)
+    people = await workers(3)
+    for person in people:
+        await member_with_channels(person, "en", f"{person.member_id}@example.org")
+    with clock.frozen_at(NOW):
+        for person in people:
+            await activities.register(person, activity_id)
+        (batch,) = await services.claim_batches()
+        started = time.monotonic()
+        outcomes = await delivery.deliver_batch(batch.message_ids, claim=batch.claim)
+        took = time.monotonic() - started
+    assert took < 5, took
+    assert set(outcomes.values()) == {"pending"}
+    assert await Notification.count().run() == 3  # the inbox needs no gateway
+    for message_id in batch.message_ids:
+        row = await OutboxMessage.select().where(OutboxMessage.id == message_id).first().run()
+        assert (row["status"], row["attempts"]) == ("pending", 1)
+        assert row["last_error"] == "error: TimeoutError"
+        assert row["due_at"] == NOW + timedelta(seconds=30)
+
+
+async def test_a_batch_stops_sending_before_its_claim_can_go_stale() -> None:
+    """Claimed long ago (its job waited in the queue): the budget is what is left before
+    the claim goes stale, less a margin, so no second job can be sending the same rows."""
+    loop = asyncio.get_running_loop()
+
+    def budget(claimed_ago: timedelta) -> float:
+        with clock.frozen_at(NOW):
+            return delivery._send_deadline([{"claimed_at": NOW - claimed_ago}]) - loop.time()
+
+    assert abs(budget(timedelta(0)) - delivery.SEND_BUDGET.total_seconds()) < 0.5
+    # One minute left before it goes stale, less the 30 s margin.
+    assert abs(budget(services.STALE_CLAIM - timedelta(minutes=1)) - 30) < 0.5
+    assert budget(services.STALE_CLAIM) <= 0.01
 
 
 async def test_one_failing_member_of_a_batch_is_retried_alone(
