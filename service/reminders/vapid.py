@@ -5,13 +5,12 @@ key; pushes are signed with the private one."""
 from __future__ import annotations
 
 import base64
-import os
 from functools import cache
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from service.settings import get_settings
+from service import keys
 
 FILE_NAME = "vapid_private.pem"
 
@@ -33,23 +32,15 @@ _ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 @cache
 def private_pem() -> bytes:
     """The private key (PKCS#8 PEM), created if it does not exist yet."""
-    folder = get_settings().data_dir / "secrets"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = folder / FILE_NAME
-    try:
-        # O_EXCL: two processes starting at once cannot both write a different key.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes()
-    key = ec.generate_private_key(ec.SECP256R1())
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
+    path = keys.secrets_folder() / FILE_NAME
+    keys.write_once(
+        path,
+        lambda: ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
+    )
     return path.read_bytes()
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -25,7 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from service.settings import get_settings
+from service import keys
 
 FORMAT_VERSION = 1
 SIGNATURE_BYTES = 64
@@ -91,9 +90,7 @@ def _read_varint(data: bytes, offset: int) -> tuple[int, int]:
 
 
 def _keys_folder() -> Path:
-    folder = get_settings().data_dir / "secrets" / "ticket-signing"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return folder
+    return keys.secrets_folder("ticket-signing")
 
 
 def key_id_of(public: Ed25519PublicKey) -> int:
@@ -131,15 +128,9 @@ def create_signing_key() -> Path:
     folder = _keys_folder()
     numbers = [int(path.stem) for path in folder.glob("*.key") if path.stem.isdigit()]
     path = folder / f"{max(numbers, default=0) + 1}.key"
-    private = Ed25519PrivateKey.generate().private_bytes_raw()
-    try:
-        # O_EXCL: two processes starting at once cannot both write a key under one name.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path
-    with os.fdopen(fd, "w") as handle:
-        handle.write(private.hex())
-    _keyring.cache_clear()
+    new_key = Ed25519PrivateKey.generate().private_bytes_raw()
+    if keys.write_once(path, lambda: new_key.hex().encode()):
+        _keyring.cache_clear()
     return path
 
 
