@@ -370,9 +370,10 @@ STANDING_ADMISSION = (
 # the admission that refused this one committed after it was taken, `standing` finds
 # nothing, neither row is written, and the caller decides under the ticket's lock.
 LIVE_ADMISSION_PG = (
-    "WITH scan (activity_id, registration_id, gate, scanner_id, scanner_name, client_id, "
-    "scanned_at, recorded_at, walk_in) AS (VALUES ({}::integer, {}::integer, {}::varchar, "
-    "{}::integer, {}::varchar, {}::varchar, {}::timestamptz, {}::timestamptz, {}::boolean)), "
+    "WITH scan (activity_id, registration_id, result, gate, scanner_id, scanner_name, "
+    "client_id, scanned_at, recorded_at, walk_in, first_scan_id) AS (VALUES ({}::integer, "
+    "{}::integer, {}::varchar, {}::varchar, {}::integer, {}::varchar, {}::varchar, "
+    "{}::timestamptz, {}::timestamptz, {}::boolean, {}::integer)), "
     "admission AS (INSERT INTO checkin_scan (activity_id, registration_id, result, gate, "
     "scanner_id, scanner_name, client_id, scanned_at, recorded_at, walk_in) "
     "SELECT activity_id, registration_id, 'admitted', gate, scanner_id, scanner_name, "
@@ -429,18 +430,8 @@ async def _record_live(scan: _NewScan) -> tuple[int, dict[str, Any] | None] | No
     decided here (see LIVE_ADMISSION_PG; or the standing admission was undone meanwhile):
     nothing was written, and the caller decides under the ticket's lock."""
     if is_postgres():
-        (row,) = await run_sql(
-            LIVE_ADMISSION_PG,
-            scan.activity_id,
-            scan.registration_id,
-            scan.gate,
-            scan.scanner_id,
-            scan.scanner_name,
-            scan.client_id,
-            scan.scanned_at,
-            scan.recorded_at,
-            scan.walk_in,
-        )
+        # The scan's own result and first_scan_id are not used: the statement decides.
+        (row,) = await run_sql(LIVE_ADMISSION_PG, *_values(scan))
         if row["admitted_id"] is not None:
             return int(row["admitted_id"]), None
         if row["duplicate_id"] is None:
