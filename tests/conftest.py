@@ -282,3 +282,36 @@ def anyio_backend() -> str:
 @pytest.fixture
 def tmp_file(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path / "members"
+
+
+# --- the job queue and loopback receivers (reminder and export tests) -----------------------
+
+
+@pytest.fixture
+def queue(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A queue of this test's own: test sessions sharing one Redis do not take its jobs."""
+    from service import jobs
+
+    name = f"unionhall-test:{uuid.uuid4().hex}"
+    monkeypatch.setattr(jobs, "QUEUE_NAME", name)
+    return name
+
+
+@pytest.fixture
+def sms() -> Iterator[Any]:
+    """A loopback SMS gateway (tests/reminder_sinks.py)."""
+    from tests.reminder_sinks import SmsSink
+
+    sink = SmsSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def smtp() -> Iterator[Any]:
+    """A loopback SMTP server (aiosmtpd)."""
+    from tests.reminder_sinks import SmtpSink
+
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()

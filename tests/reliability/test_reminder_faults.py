@@ -19,7 +19,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,7 +28,7 @@ import httpx
 import pytest
 from redis.asyncio.connection import AbstractConnection
 
-from service import clock, jobs
+from service import clock
 from service import redis_client as redis_module
 from service.activities.tables import Activity, Registration
 from service.db import write_transaction
@@ -48,27 +47,6 @@ ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai; activities start 3 days on
 START = NOW + timedelta(days=3)
 AFTER_ALL = START + timedelta(days=1)
-
-
-@pytest.fixture
-def queue(monkeypatch: pytest.MonkeyPatch) -> str:
-    name = f"unionhall-test:{uuid.uuid4().hex}"
-    monkeypatch.setattr(jobs, "QUEUE_NAME", name)
-    return name
-
-
-@pytest.fixture
-def sms() -> Iterator[SmsSink]:
-    sink = SmsSink().start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
 
 
 async def drain(queue: str, at: datetime, **overrides: Any) -> int:

@@ -4,13 +4,11 @@ the heartbeat): queued over HTTP, written under data_dir/exports/, progress reac
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import httpx
 import pytest
 
-from service import jobs
 from service.orgs import services as orgs
 from service.orgs.schemas import SYSTEM, MemberIn
 from service.reports import exports
@@ -22,14 +20,6 @@ from tests.http.helpers import full_phones
 from tests.service.test_exports import csv_rows, door_fixture, xlsx_rows
 
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
-
-
-@pytest.fixture
-def queue(monkeypatch: pytest.MonkeyPatch) -> str:
-    """A queue of this test's own: test sessions sharing one Redis do not take its jobs."""
-    name = f"unionhall-test:{uuid.uuid4().hex}"
-    monkeypatch.setattr(jobs, "QUEUE_NAME", name)
-    return name
 
 
 async def run_jobs(queue: str, expected: int = 1) -> None:

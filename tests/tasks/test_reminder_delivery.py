@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,28 +33,6 @@ DAY_BEFORE = datetime(2026, 6, 3, 10, 0, tzinfo=UTC)  # 18:00 local the evening 
 ONE_HOUR = START - timedelta(hours=1)  # 09:00 local
 TITLE = "春风行动招聘会"
 VENUE = "县人力资源市场"
-
-
-@pytest.fixture
-def queue(monkeypatch: pytest.MonkeyPatch) -> str:
-    """A queue of this test's own: test sessions sharing one Redis do not take its jobs."""
-    name = f"unionhall-test:{uuid.uuid4().hex}"
-    monkeypatch.setattr(jobs, "QUEUE_NAME", name)
-    return name
-
-
-@pytest.fixture
-def sms() -> Iterator[SmsSink]:
-    sink = SmsSink().start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture
