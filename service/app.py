@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
-from functools import cache
 from typing import Any
 
-from babel import Locale
-from babel.dates import format_datetime
 from jinja2 import Environment
 from litestar import Litestar, Response, get
 from litestar.config.csrf import CSRFConfig
@@ -21,33 +17,20 @@ from litestar.response import File
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from service import db
-from service.accounts.api import AccountApi
-from service.accounts.pages import AccountPages
-from service.activities.api import ActivityApi
-from service.activities.pages import ActivityPages
-from service.checkin.api import CheckinApi
-from service.checkin.pages import CheckinPages
+from service import db, rooms
 from service.health import healthz
 from service.http import (
     EXCEPTION_HANDLERS,
+    HOOKS,
     BearerAwareCSRFMiddleware,
+    Identity,
     local_input,
     resolve_request,
 )
-from service.i18n import current_language, gettext, ngettext
+from service.i18n import gettext, localtime, ngettext
 from service.keys import secret_key
-from service.orgs.api import OrgApi
-from service.orgs.pages import OrgPages
 from service.redis_client import close_redis
-from service.reminders.api import ReminderApi
-from service.reminders.pages import ReminderPages
-from service.reports.api import ReportApi
-from service.reports.export_pages import ExportPages
-from service.reports.pages import ReportPages
-from service.settings import PROJECT_ROOT, get_settings
-from service.tickets.api import TicketApi
-from service.tickets.pages import TicketPages
+from service.settings import PROJECT_ROOT
 
 WEB = PROJECT_ROOT / "web"
 # Bump with web/static/sw.js's VERSION when CSS or scripts change: installed apps serve
@@ -63,21 +46,6 @@ def configure_jinja(engine: JinjaTemplateEngine) -> None:
     env.globals["static_version"] = STATIC_VERSION
     env.filters["localtime"] = localtime
     env.filters["localinput"] = local_input
-
-
-def localtime(moment: datetime | None, *, short: bool = False) -> str:
-    """A UTC time as people read it here: local zone, their language, no seconds."""
-    if moment is None:
-        return ""
-    zh = current_language.get() == "zh-CN"
-    pattern = "HH:mm" if short else ("M月d日 EEE HH:mm" if zh else "EEE d MMM HH:mm")
-    return format_datetime(moment, pattern, tzinfo=get_settings().zone, locale=_locale(zh))
-
-
-@cache
-def _locale(zh: bool) -> Locale:
-    # Parsed once: babel re-reads its locale data for a locale given as a string each call.
-    return Locale.parse("zh_CN" if zh else "en_GB")
 
 
 @get("/sw.js", include_in_schema=False, cache_control=CacheControlHeader(no_cache=True))
@@ -106,7 +74,33 @@ async def add_headers(response: Response[Any]) -> Response[Any]:
     return response
 
 
+def install_room_hooks() -> None:
+    """What service/http.py asks of the rooms (it imports none of them itself)."""
+    from service.accounts import services as accounts
+    from service.activities import schemas as activity_schemas
+    from service.orgs import schemas as org_schemas
+    from service.reminders import services as reminders
+
+    async def identify(token: str | None, cookie: str | None) -> Identity:
+        if token is not None:
+            # A request with a bearer token is judged by the token alone, never by cookies.
+            return Identity(await accounts.actor_for_api_token(token), None)
+        state = await accounts.session_state(cookie)
+        return Identity(state.actor, state.verified_phone)
+
+    HOOKS.identify = identify
+    HOOKS.unread_count = reminders.unread_count
+    HOOKS.labels = {
+        "group_labels": org_schemas.GROUP_LABELS,
+        "role_labels": org_schemas.ROLE_LABELS,
+        "node_kind_labels": org_schemas.NODE_KIND_LABELS,
+        "status_labels": activity_schemas.STATUS_LABELS,
+        "registration_status_labels": activity_schemas.REGISTRATION_STATUS_LABELS,
+    }
+
+
 def create_app() -> Litestar:
+    install_room_hooks()
     csrf = CSRFConfig(
         secret=secret_key("csrf").hex(),
         cookie_httponly=True,
@@ -115,21 +109,7 @@ def create_app() -> Litestar:
     )
     return Litestar(
         route_handlers=[
-            AccountPages,
-            ActivityPages,
-            OrgPages,
-            TicketPages,
-            CheckinPages,
-            ReportPages,
-            ExportPages,
-            ReminderPages,
-            AccountApi,
-            ActivityApi,
-            OrgApi,
-            TicketApi,
-            CheckinApi,
-            ReportApi,
-            ReminderApi,
+            *rooms.route_handlers(),
             healthz,
             service_worker,
             create_static_files_router(

@@ -129,7 +129,7 @@ async def _demo_activities() -> int:
             "送清凉进工地：城南建设集团项目部",
             6,
             4,
-            120,
+            None,
             VenueIn(name="城南新区安置房项目工地", address="城南大道与滨河路交叉口"),
             "",
         ),

@@ -4,8 +4,10 @@ and how errors come back (JSON on /api, a page in the user's language elsewhere)
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import MediaType, Request, Response
@@ -14,8 +16,7 @@ from litestar.middleware.csrf import CSRFMiddleware
 from litestar.response import Redirect, Template
 from litestar.types import Receive, Scope, Send
 
-from service.accounts import services as accounts
-from service.activities.schemas import KIND_LABELS, REGISTRATION_STATUS_LABELS, STATUS_LABELS
+from service import kinds
 from service.errors import DomainError
 from service.i18n import (
     DEFAULT_LANGUAGE,
@@ -26,9 +27,10 @@ from service.i18n import (
     gettext,
     normalise_language,
 )
-from service.orgs.schemas import GROUP_LABELS, NODE_KIND_LABELS, ROLE_LABELS, Actor
-from service.reminders import services as reminders
 from service.settings import get_settings
+
+if TYPE_CHECKING:  # typing only: at run time this module imports no room
+    from service.orgs.schemas import Actor
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,31 @@ SESSION_COOKIE = "uh_session"
 LANGUAGE_COOKIE = "uh_lang"
 API_PREFIX = "/api/"
 NO_NAV_PREFIXES = (API_PREFIX, "/static/", "/sw.js", "/healthz", "/schema")
+
+
+# --- what this module needs of the rooms: installed by create_app ----------------------
+
+
+@dataclass(frozen=True)
+class Identity:
+    actor: Actor | None
+    verified_phone: str | None  # between code verification and self-registration
+
+
+@dataclass
+class RoomHooks:
+    """The rooms' answers this module asks for; create_app() installs them, so this
+    module imports no room (ARCHITECTURE.md: shared modules reach rooms through hooks)."""
+
+    # (bearer token, session cookie) → who is asking; a bearer token is judged alone.
+    identify: Callable[[str | None, str | None], Awaitable[Identity]] | None = None
+    # member id → unread messages, for the nav's badge.
+    unread_count: Callable[[int], Awaitable[int]] | None = None
+    # Label tables templates read (worker groups, roles, statuses, …), by global name.
+    labels: dict[str, dict[str, str]] | None = None
+
+
+HOOKS = RoomHooks()
 
 
 # --- who is asking ----------------------------------------------------------------------
@@ -49,20 +76,21 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
 
 async def resolve_request(request: Request[Any, Any, Any]) -> None:
     """before_request: attach the actor and set the language for this request."""
-    token = bearer_token(request)
-    if token is not None:
-        # A request with a bearer token is judged by the token alone, never by cookies.
-        state = accounts.SessionState(await accounts.actor_for_api_token(token), None)
-    else:
-        state = await accounts.session_state(request.cookies.get(SESSION_COOKIE))
+    assert HOOKS.identify is not None, "create_app() installs the hooks"
+    state = await HOOKS.identify(bearer_token(request), request.cookies.get(SESSION_COOKIE))
     request.state.actor = state.actor
     request.state.verified_phone = state.verified_phone
     current_language.set(request_language(request))
     request.state.unread = None
-    if state.actor is not None and state.actor.member_id is not None and renders_nav(request):
+    if (
+        HOOKS.unread_count is not None
+        and state.actor is not None
+        and state.actor.member_id is not None
+        and renders_nav(request)
+    ):
         # The nav's unread badge: one indexed COUNT per full page, none for API calls,
         # static files or htmx partials.
-        request.state.unread = await reminders.unread_count(state.actor.member_id)
+        request.state.unread = await HOOKS.unread_count(state.actor.member_id)
 
 
 def renders_nav(request: Request[Any, Any, Any]) -> bool:
@@ -108,11 +136,13 @@ def is_api(request: Request[Any, Any, Any]) -> bool:
 # --- sessions on the response -----------------------------------------------------------
 
 
-def with_session(response: Response[Any], request: Request[Any, Any, Any], token: str) -> Any:
+def with_session(
+    response: Response[Any], request: Request[Any, Any, Any], token: str, *, max_age: timedelta
+) -> Any:
     response.set_cookie(
         SESSION_COOKIE,
         token,
-        max_age=int(accounts.SESSION_TTL.total_seconds()),
+        max_age=int(max_age.total_seconds()),
         path="/",
         httponly=True,
         samesite="lax",
@@ -199,12 +229,9 @@ def page_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
         "actor": optional_actor(request),
         "lang": current_language.get(),
         "languages": LANGUAGE_NAMES,
-        "group_labels": GROUP_LABELS,
-        "role_labels": ROLE_LABELS,
-        "node_kind_labels": NODE_KIND_LABELS,
-        "kind_labels": KIND_LABELS,
-        "status_labels": STATUS_LABELS,
-        "registration_status_labels": REGISTRATION_STATUS_LABELS,
+        **(HOOKS.labels or {}),
+        "kind_labels": kinds.labels(),
+        "kind_of": kinds.find,
         "path": request.url.path,
         "unread": request.state.get("unread"),
     }

@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import lru_cache
+from datetime import datetime
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
+from babel.dates import format_datetime
 from babel.messages.pofile import read_po
 
-from service.settings import PROJECT_ROOT
+from service.settings import PROJECT_ROOT, get_settings
 
 LANGUAGES: tuple[str, ...] = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "zh-CN"
@@ -82,3 +85,24 @@ def language(code: str) -> Iterator[None]:
         yield
     finally:
         current_language.reset(token)
+
+
+def translated(code: str, message: str, **params: Any) -> str:
+    """A message in a given language, whatever the current one."""
+    with language(code):
+        return gettext(message, **params)
+
+
+def localtime(moment: datetime | None, *, short: bool = False) -> str:
+    """A UTC time as people read it here: local zone, their language, no seconds."""
+    if moment is None:
+        return ""
+    zh = current_language.get() == "zh-CN"
+    pattern = "HH:mm" if short else ("M月d日 EEE HH:mm" if zh else "EEE d MMM HH:mm")
+    return format_datetime(moment, pattern, tzinfo=get_settings().zone, locale=_babel_locale(zh))
+
+
+@cache
+def _babel_locale(zh: bool) -> Locale:
+    # Parsed once: babel re-reads its locale data for a locale given as a string each call.
+    return Locale.parse("zh_CN" if zh else "en_GB")

@@ -69,55 +69,15 @@ else:
 
 import httpx  # noqa: E402
 
-from service import db  # noqa: E402
-from service.accounts.tables import ApiToken, Session, SignInCode  # noqa: E402
-from service.activities.tables import (  # noqa: E402
-    Activity,
-    EligibleGroup,
-    EligibleNode,
-    Registration,
-)
-from service.checkin.tables import AuditEntry, CheckinSettings, DoorStaff, Scan  # noqa: E402
+from service import db, rooms  # noqa: E402
 from service.orgs import services as orgs  # noqa: E402
 from service.orgs.schemas import SYSTEM, Actor, MemberIn, NodeIn  # noqa: E402
-from service.orgs.tables import Member, Node  # noqa: E402
+from service.orgs.tables import Node  # noqa: E402
 from service.redis_client import get_redis, stop_embedded_redis  # noqa: E402
-from service.reminders.tables import (  # noqa: E402
-    ActivitySchedule,
-    ChannelPrefs,
-    DeliveryAttempt,
-    Notification,
-    OutboxMessage,
-    PushSubscription,
-)
-from service.reports.tables import ExportAudit  # noqa: E402
-from service.tickets.tables import Revocation, TicketState  # noqa: E402
 
-# Children before parents, so deletes respect the foreign keys.
-TABLES = (
-    ActivitySchedule,
-    PushSubscription,
-    ChannelPrefs,
-    DeliveryAttempt,
-    Notification,
-    ExportAudit,
-    AuditEntry,
-    DoorStaff,
-    CheckinSettings,
-    Scan,
-    Revocation,
-    TicketState,
-    OutboxMessage,
-    Registration,
-    EligibleGroup,
-    EligibleNode,
-    Activity,
-    ApiToken,
-    Session,
-    SignInCode,
-    Member,
-    Node,
-)
+# Every room's tables (service/rooms.py), children before parents, so deletes respect the
+# foreign keys.
+TABLES = tuple(reversed(rooms.table_classes()))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -156,8 +116,9 @@ async def empty_tables() -> None:
         await Node.raw(f"TRUNCATE {names} RESTART IDENTITY CASCADE").run()
     else:
         async with db.write_transaction():
-            for table in TABLES[:-1]:
-                await table.delete(force=True).run()
+            for table in TABLES:
+                if table is not Node:
+                    await table.delete(force=True).run()
             # org_node.parent is ON DELETE RESTRICT, which SQLite checks row by row:
             # remove the leaves first.
             for depth in range(orgs.MAX_DEPTH, -1, -1):

@@ -21,3 +21,6 @@ class AccountApi(Controller):
     async def me(self, request: AnyRequest) -> MeOut:
         profile, phone = await orgs.own_profile(require_actor(request))
         return MeOut(member=profile, phone=phone)
+
+
+ROUTES = [AccountApi]

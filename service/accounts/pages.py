@@ -107,7 +107,7 @@ class AccountPages(Controller):
                 **form_error(error),
             )
         response = Redirect(target if is_member else "/signup")
-        return with_session(response, request, token)
+        return with_session(response, request, token, max_age=accounts.SESSION_TTL)
 
     @get("/signup")
     async def signup_form(self, request: AnyRequest) -> Template | Redirect:
@@ -131,7 +131,7 @@ class AccountPages(Controller):
             if error.code == "not_signed_in":
                 raise
             return await self._signup_page(request, values, status_code=400, **form_error(error))
-        return with_session(Redirect("/"), request, token)
+        return with_session(Redirect("/"), request, token, max_age=accounts.SESSION_TTL)
 
     async def _signup_page(
         self, request: AnyRequest, values: dict[str, str], status_code: int = 200, **extra: Any
@@ -219,3 +219,6 @@ class AccountPages(Controller):
             secure=is_https(request),
         )
         return response
+
+
+ROUTES = [AccountPages]

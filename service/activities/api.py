@@ -15,6 +15,7 @@ from service.activities.schemas import (
     CancelIn,
     CancelledOut,
     CapacityIn,
+    KindOut,
     MyRegistrationOut,
     RegistrationOut,
     RosterEntry,
@@ -27,6 +28,12 @@ AnyRequest = Request[Any, Any, Any]
 class ActivityApi(Controller):
     path = "/api/v1"
     tags = ["activities"]  # noqa: RUF012
+
+    @get("/kinds")
+    async def list_kinds(self, request: AnyRequest) -> list[KindOut]:
+        """The registered activity kinds, their labels and what each offers."""
+        require_actor(request)
+        return activities.kinds_offered()
 
     @post("/activities")
     async def create_activity(self, request: AnyRequest, data: JSONBody[ActivityIn]) -> ActivityOut:
@@ -101,3 +108,6 @@ class ActivityApi(Controller):
     @get("/me/registrations")
     async def mine(self, request: AnyRequest) -> list[MyRegistrationOut]:
         return await activities.my_registrations(require_actor(request))
+
+
+ROUTES = [ActivityApi]

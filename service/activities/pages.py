@@ -11,9 +11,9 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from service import clock
+from service import clock, kinds
 from service.activities import services as activities
-from service.activities.schemas import KINDS, ActivityIn, VenueIn
+from service.activities.schemas import ActivityIn, VenueIn
 from service.errors import DomainError, Forbidden
 from service.http import (
     form_error,
@@ -79,7 +79,27 @@ def activity_from_form(form: Any) -> ActivityIn:
         eligible_nodes=[str(code) for code in form.getall("eligible_nodes", []) if code],
         eligible_groups=[str(group) for group in form.getall("eligible_groups", []) if group],
         campaign=str(form.get("campaign", "")),
+        details=details_from_form(form),
     )
+
+
+DETAILS_PREFIX = "details."
+MAX_DETAIL_FIELDS = 50
+
+
+def details_from_form(form: Any) -> dict[str, Any] | None:
+    """A kind's form partial names its fields `details.<name>`: they become the details
+    object its room validates (a field given several times becomes a list)."""
+    names = [key for key in dict.fromkeys(form.keys()) if str(key).startswith(DETAILS_PREFIX)]
+    if not names:
+        return None
+    if len(names) > MAX_DETAIL_FIELDS:
+        raise DomainError("validation_error", "This form has too many fields.", field="details")
+    details: dict[str, Any] = {}
+    for key in names:
+        given = [str(value) for value in form.getall(key, [])]
+        details[str(key)[len(DETAILS_PREFIX) :]] = given[0] if len(given) == 1 else given
+    return details
 
 
 class ActivityPages(Controller):
@@ -95,7 +115,7 @@ class ActivityPages(Controller):
         day: FromQuery[str | None] = None,
     ) -> Template:
         actor = require_actor(request)
-        kind = kind if kind in KINDS else None
+        kind = kind if kinds.find(kind) else None
         try:
             date_from = parse_day(day, "day")
         except DomainError:
@@ -110,7 +130,7 @@ class ActivityPages(Controller):
             activities=found,
             kind=kind,
             day=day or "",
-            kinds=KINDS,
+            kinds=kinds.codes(),
         )
 
     @get("/activities/{activity_id:int}")
@@ -173,19 +193,22 @@ class ActivityPages(Controller):
         return page(request, "activities/manage_list.html", activities=found[::-1])
 
     @get("/organise/activities/new")
-    async def new(self, request: AnyRequest) -> Template:
+    async def new(self, request: AnyRequest, kind: FromQuery[str | None] = None) -> Template:
+        """The form for one kind (chosen by link, so it works without JavaScript): its
+        fields, places or not, and its own partial."""
         actor = require_actor(request)
         if not actor.has("organiser", "admin"):
             raise Forbidden()
+        chosen = kinds.find(kind) or kinds.all_kinds()[0]
         start = (clock.now() + timedelta(days=7)).replace(hour=1, minute=0)
         return await self._form(
             request,
             None,
             {
-                "kind": "job_fair",
+                "kind": chosen.code,
                 "starts_at": local_input(start),
                 "ends_at": local_input(start + timedelta(hours=3)),
-                "capacity": "100",
+                "capacity": "100" if chosen.places else "",
             },
         )
 
@@ -323,7 +346,7 @@ class ActivityPages(Controller):
             status_code=status_code,
             activity=activity,
             values=values,
-            kinds=KINDS,
+            kinds=kinds.codes(),
             groups=WORKER_GROUPS,
             nodes=await orgs.list_nodes(actor.node_path),
             campaigns=await activities.campaigns(actor),
@@ -354,3 +377,6 @@ def _echo(form: Any) -> dict[str, Any]:
     values["eligible_nodes"] = [str(code)[:32] for code in form.getall("eligible_nodes", [])]
     values["eligible_groups"] = [str(g)[:20] for g in form.getall("eligible_groups", [])]
     return values
+
+
+ROUTES = [ActivityPages]

@@ -1,16 +1,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import msgspec
 
-KINDS: tuple[str, ...] = ("job_fair", "reading_session", "livestream", "heat_relief")
-KIND_LABELS: dict[str, str] = {
-    "job_fair": "Job fair",
-    "reading_session": "Reading-sharing session",
-    "livestream": "Livestream",
-    "heat_relief": "Heat-relief delivery",
-}
 STATUSES: tuple[str, ...] = ("draft", "published", "closed", "cancelled")
 STATUS_LABELS: dict[str, str] = {
     "draft": "Draft",
@@ -23,6 +17,18 @@ REGISTRATION_STATUS_LABELS: dict[str, str] = {
     "waitlisted": "Waitlist",
     "cancelled": "Cancelled",
 }
+
+
+class KindOut(msgspec.Struct):
+    """An activity kind as the registry declares it (service/kinds.py)."""
+
+    code: str
+    label_zh: str
+    label_en: str
+    places: bool
+    signup: bool
+    tickets: bool
+    door: bool
 
 
 class VenueIn(msgspec.Struct):
@@ -45,6 +51,8 @@ class ActivityIn(msgspec.Struct):
     eligible_nodes: list[str] = msgspec.field(default_factory=list)  # node codes (subtrees)
     eligible_groups: list[str] = msgspec.field(default_factory=list)
     campaign: str = ""
+    # The kind's own details (its room validates them); absent keeps what is stored.
+    details: dict[str, Any] | None = None
 
 
 class CancelIn(msgspec.Struct):
@@ -76,6 +84,7 @@ class ActivityOut(msgspec.Struct):
     eligible_nodes: list[str]
     eligible_groups: list[str]
     campaign: str
+    details: dict[str, Any] | None = None
 
     @property
     def seats_left(self) -> int | None:
@@ -119,6 +128,7 @@ class DoorActivity(msgspec.Struct):
     """What the door needs of an activity."""
 
     id: int
+    kind: str
     title: str
     status: str
     starts_at: datetime

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from service import clock
+from service import clock, kinds
 from service.activities.schemas import (
-    KINDS,
     ActivityIn,
     ActivityOut,
     DoorActivity,
     DoorRegistration,
+    KindOut,
     MessageActivity,
     MyRegistrationOut,
     RegistrationOut,
@@ -35,6 +35,7 @@ from service.db import (
     write_transaction,
 )
 from service.errors import DomainError, Forbidden, NotFound
+from service.i18n import translated
 from service.orgs import services as orgs
 from service.orgs.schemas import WORKER_GROUPS, Actor
 from service.reminders import services as outbox
@@ -67,6 +68,19 @@ def _minute(moment: datetime) -> datetime:
 
 
 # --- reading ------------------------------------------------------------------------------
+
+
+def kinds_offered() -> list[KindOut]:
+    return [
+        KindOut(
+            code=kind.code,
+            label_zh=translated("zh-CN", kind.label),
+            label_en=kind.label,
+            **kind.offers(),
+        )
+        for kind in kinds.all_kinds()
+    ]
+
 
 ACTIVITY_COLUMNS = (
     Activity.all_columns(),
@@ -113,7 +127,9 @@ async def _eligibility(activity_ids: Sequence[int]) -> dict[int, Eligibility]:
     return found
 
 
-def _activity_out(row: dict[str, Any], eligibility: Eligibility) -> ActivityOut:
+def _activity_out(
+    row: dict[str, Any], eligibility: Eligibility, details: dict[str, Any] | None = None
+) -> ActivityOut:
     return ActivityOut(
         id=row["id"],
         kind=row["kind"],
@@ -135,12 +151,40 @@ def _activity_out(row: dict[str, Any], eligibility: Eligibility) -> ActivityOut:
         eligible_nodes=sorted(eligibility.codes),
         eligible_groups=sorted(eligibility.groups),
         campaign=row["campaign"],
+        details=details,
     )
 
 
 async def _rows_to_out(rows: list[dict[str, Any]]) -> list[ActivityOut]:
     eligibility = await _eligibility([row["id"] for row in rows])
-    return [_activity_out(row, eligibility[row["id"]]) for row in rows]
+    details = await _details([(row["id"], row["kind"]) for row in rows])
+    return [
+        _activity_out(row, eligibility[row["id"]], details.get(row["id"])) for row in rows
+    ]
+
+
+async def _details(activities: Sequence[tuple[int, str]]) -> dict[int, dict[str, Any]]:
+    """Each activity's kind details, one read per kind that keeps any."""
+    by_kind: dict[str, list[int]] = {}
+    for activity_id, code in activities:
+        by_kind.setdefault(code, []).append(activity_id)
+    found: dict[int, dict[str, Any]] = {}
+    for code, ids in by_kind.items():
+        kind = kinds.find(code)
+        if kind is not None and kind.details is not None:
+            found.update(await kind.details.read(ids))
+    return found
+
+
+def _clean_details(kind: kinds.Kind, raw: dict[str, Any] | None) -> Any:
+    """The kind's own details, validated by its room; None when there is nothing to write."""
+    if kind.details is None:
+        if raw:
+            raise DomainError(
+                "validation_error", "This kind of activity has no details.", field="details"
+            )
+        return None
+    return None if raw is None else kind.details.validate(raw)
 
 
 async def _activity_row(activity_id: int) -> dict[str, Any]:
@@ -191,10 +235,8 @@ async def list_activities(
 ) -> list[ActivityOut]:
     """Upcoming first. Members: the published activities they may join. Organisers: also
     every draft, closed and cancelled activity of their subtree."""
-    if kind and kind not in KINDS:
-        raise DomainError(
-            "validation_error", "Choose an activity kind from the list.", field="kind"
-        )
+    if kind:
+        kinds.get(kind)
     where = Activity.id > 0
     if kind:
         where &= Activity.kind == kind
@@ -232,10 +274,7 @@ async def list_activities(
 
 
 def _clean(data: ActivityIn) -> dict[str, Any]:
-    if data.kind not in KINDS:
-        raise DomainError(
-            "validation_error", "Choose an activity kind from the list.", field="kind"
-        )
+    kind = kinds.get(data.kind)
     title = plain_text(data.title, field="title")
     if not title:
         raise DomainError("validation_error", "Give the activity a title.", field="title")
@@ -262,8 +301,12 @@ def _clean(data: ActivityIn) -> dict[str, Any]:
             "validation_error", "An activity can last at most 31 days.", field="ends_at"
         )
     capacity = data.capacity
-    if capacity is None and data.kind != "livestream":
+    if capacity is None and kind.places:
         raise DomainError("validation_error", "Give the number of places.", field="capacity")
+    if capacity is not None and not kind.places:
+        raise DomainError(
+            "validation_error", "This kind of activity has no places.", field="capacity"
+        )
     if capacity is not None and not 1 <= capacity <= MAX_CAPACITY:
         raise DomainError(
             "validation_error",
@@ -352,8 +395,17 @@ async def _write_eligibility(activity_id: int, actor: Actor, data: ActivityIn) -
 
 
 async def create_activity(actor: Actor, data: ActivityIn) -> ActivityOut:
+    return await _create(actor, data)
+
+
+async def _create(actor: Actor, data: ActivityIn, *, copy_of: int | None = None) -> ActivityOut:
+    """A new draft; its kind details are validated and written, or copied from `copy_of`."""
     _require_organiser(actor)
     values = _clean(data)
+    kind = kinds.get(data.kind)
+    details = None
+    if copy_of is None:
+        details = _clean_details(kind, data.details if kind.details is None else data.details or {})
     owner = await orgs.node_by_code(data.owner) if data.owner else None
     owner_id = owner.id if owner else actor.node_id
     if owner is not None and not actor.reaches(owner.path):
@@ -370,6 +422,10 @@ async def create_activity(actor: Actor, data: ActivityIn) -> ActivityOut:
         )
         activity_id = inserted[0]["id"]
         await _write_eligibility(activity_id, actor, data)
+        if kind.details is not None and copy_of is not None:
+            await kind.details.copy(copy_of, activity_id)
+        elif kind.details is not None:
+            await kind.details.write(activity_id, details)
     return await get_activity(actor, activity_id)
 
 
@@ -380,10 +436,20 @@ async def update_activity(actor: Actor, activity_id: int, data: ActivityIn) -> A
             "activity_not_editable", "A closed or cancelled activity cannot be changed."
         )
     values = _clean(data)
+    if values["kind"] != row["kind"]:
+        raise DomainError(
+            "kind_not_editable",
+            "The kind of an activity cannot change. Create a new activity instead.",
+            field="kind",
+        )
+    kind = kinds.get(data.kind)
+    details = _clean_details(kind, data.details)
     new_capacity = values.pop("capacity")
     async with write_transaction():
         await Activity.update(values).where(Activity.id == activity_id).run()
         await _write_eligibility(activity_id, actor, data)
+        if kind.details is not None and details is not None:
+            await kind.details.write(activity_id, details)
         if new_capacity != row["capacity"]:
             await _apply_capacity(activity_id, new_capacity)
         if row["status"] == "published" and (
@@ -501,7 +567,7 @@ async def duplicate(actor: Actor, activity_id: int) -> ActivityOut:
         eligible_groups=source.eligible_groups,
         campaign=source.campaign,
     )
-    return await create_activity(actor, copy)
+    return await _create(actor, copy, copy_of=activity_id)
 
 
 async def set_capacity(actor: Actor, activity_id: int, capacity: int) -> ActivityOut:
@@ -654,6 +720,9 @@ async def register(actor: Actor, activity_id: int) -> tuple[RegistrationOut, boo
     )
     if existing is not None and existing["status"] != "cancelled":
         return await _registration_out(existing), False
+    kind = kinds.find(row["kind"])
+    if kind is None or not kind.signup:
+        raise DomainError("signup_not_offered", "This activity takes no sign-ups.")
     _check_open(row, clock.now())
     if not (row["in_reach"] and row["in_group"]):
         raise DomainError(
@@ -1246,8 +1315,9 @@ async def _times(activity_id: int) -> ActivityTimes:
 async def door_activity(activity_id: int) -> DoorActivity:
     # Raw SQL and only the door's columns: read on every scan.
     rows = await Activity.raw(
-        "SELECT a.id, a.title, a.status, a.starts_at, a.ends_at, a.venue_name, a.capacity, "
-        "a.taken, o.path AS owner_path FROM activity a JOIN org_node o ON o.id = a.owner "
+        "SELECT a.id, a.kind, a.title, a.status, a.starts_at, a.ends_at, a.venue_name, "
+        "a.capacity, a.taken, o.path AS owner_path FROM activity a "
+        "JOIN org_node o ON o.id = a.owner "
         "WHERE a.id = {}",
         activity_id,
     ).run()
@@ -1261,6 +1331,7 @@ def door_activity_of(row: dict[str, Any]) -> DoorActivity:
     selects them too)."""
     return DoorActivity(
         id=row["id"],
+        kind=row["kind"],
         title=row["title"],
         status=row["status"],
         starts_at=row["starts_at"],
@@ -1275,8 +1346,9 @@ def door_activity_of(row: dict[str, Any]) -> DoorActivity:
 async def door_activities(
     ids: Sequence[int], subtree: str | None, *, ending_after: datetime
 ) -> list[DoorActivity]:
-    """Published or closed activities that end after a moment: those with the given ids,
-    and those owned within a subtree path."""
+    """Published or closed activities with a door that end after a moment: those with the
+    given ids, and those owned within a subtree path."""
+    with_door = [kind.code for kind in kinds.all_kinds() if kind.door]
     match = Activity.id.is_in(list(ids) or [0])
     if subtree is not None:
         match |= Activity.owner.path.like(f"{subtree}%")
@@ -1284,6 +1356,7 @@ async def door_activities(
         await Activity.select(*ACTIVITY_COLUMNS)
         .where(
             match
+            & Activity.kind.is_in(with_door or [""])
             & Activity.status.is_in(["published", "closed"])
             & (Activity.ends_at > ending_after)
         )

@@ -100,3 +100,6 @@ class CheckinApi(Controller):
     @get("/activities/{activity_id:int}/door/recent")
     async def recent(self, request: AnyRequest, activity_id: FromPath[int]) -> list[CheckinOut]:
         return await checkin.recent_admissions(require_actor(request), activity_id)
+
+
+ROUTES = [CheckinApi]

@@ -93,3 +93,6 @@ class CheckinPages(Controller):
     ) -> Redirect:
         await checkin.remove_staff(require_actor(request), activity_id, member_id)
         return Redirect(f"/organise/activities/{activity_id}/door")
+
+
+ROUTES = [CheckinPages]

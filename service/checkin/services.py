@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from service import clock
+from service import clock, kinds
 from service.activities import services as activities
 from service.activities.schemas import DoorActivity, DoorRegistration
 from service.checkin.schemas import (
@@ -72,6 +72,9 @@ async def _settings_row(activity_id: int) -> dict[str, Any] | None:
 
 
 def _door_from(activity: DoorActivity, settings: dict[str, Any] | None) -> Door:
+    found_kind = kinds.find(activity.kind)
+    if found_kind is None or not found_kind.door:
+        raise DomainError("no_door", "This activity has no door to check in at.")
     settings = settings or {}
     return Door(
         activity=activity,
@@ -130,8 +133,8 @@ async def door(actor: Actor, activity_id: int) -> Door:
 # look-ups it replaces were the larger part of a verdict. Nothing of it is cached, so a
 # cancellation, a revocation or a closed door counts from the very next scan.
 SCAN_READ = (
-    "SELECT a.id, a.title, a.status, a.starts_at, a.ends_at, a.venue_name, a.capacity, "
-    "a.taken, o.path AS owner_path, s.opens_at, s.closes_at, s.walk_ins_over_capacity, "
+    "SELECT a.id, a.kind, a.title, a.status, a.starts_at, a.ends_at, a.venue_name, "
+    "a.capacity, a.taken, o.path AS owner_path, s.opens_at, s.closes_at, s.walk_ins_over_capacity, "
     "s.gates, EXISTS (SELECT 1 FROM checkin_staff d WHERE d.activity_id = a.id "
     "AND d.member_id = {}) AS on_staff, r.id AS registration_id, "
     "r.activity AS registration_activity, r.member AS registration_member, "

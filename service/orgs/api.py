@@ -52,3 +52,6 @@ class OrgApi(Controller):
         self, request: AnyRequest, member_id: FromPath[int], data: JSONBody[MemberIn]
     ) -> MemberOut:
         return await orgs.update_member(require_actor(request), member_id, data)
+
+
+ROUTES = [OrgApi]

@@ -174,3 +174,6 @@ def _echo(data: MemberIn) -> dict[str, Any]:
         "group": data.group,
         "roles": data.roles,
     }
+
+
+ROUTES = [OrgPages]

@@ -55,3 +55,6 @@ class ReminderApi(Controller):
     @post("/me/notifications/read-all", status_code=200)
     async def read_all(self, request: AnyRequest) -> ReadAllOut:
         return ReadAllOut(marked=await reminders.mark_all_read(require_actor(request)))
+
+
+ROUTES = [ReminderApi]

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from service import clock
+from service import clock, kinds
 from service.activities import services as activities
-from service.i18n import gettext, language
+from service.i18n import gettext, language, localtime
 from service.reminders import channels, services
 from service.reminders.channels import Channel, ChannelError, Outgoing
 
@@ -61,7 +61,6 @@ BODY_LABELS: dict[str, str] = {
 
 def render(row: dict[str, Any], lang: str, activity: Any) -> tuple[str, str]:
     """Title and body in the member's language."""
-    from service.app import localtime  # the one way times are shown to people
 
     payload = services.payload(row)
     with language(lang):
@@ -72,8 +71,15 @@ def render(row: dict[str, Any], lang: str, activity: Any) -> tuple[str, str]:
             "where": (activity.venue_name or activity.online_url) if activity else "",
             "reason": payload.get("reason", ""),
         }
-        kind = row["kind"]
-        return gettext(TITLE_LABELS[kind], **values), gettext(BODY_LABELS[kind], **values)
+        title, body = message_texts(row["kind"])
+        return gettext(title, **values), gettext(body, **values)
+
+
+def message_texts(kind: str) -> tuple[str, str]:
+    """A message kind's (title, body) msgids: the core's, or the activity kind's own."""
+    if kind in TITLE_LABELS:
+        return TITLE_LABELS[kind], BODY_LABELS[kind]
+    return kinds.messages()[kind]
 
 
 def _channels(prefs: services.Prefs, *, has_push: bool = False) -> list[Channel]:

@@ -37,3 +37,6 @@ class ReminderPages(Controller):
     async def retry(self, request: AnyRequest, message_id: FromPath[int]) -> Redirect:
         await reminders.retry_failed(require_actor(request), message_id)
         return Redirect("/admin/messages?retried=1")
+
+
+ROUTES = [ReminderPages]

@@ -146,3 +146,6 @@ class ReportApi(Controller):
     @get("/exports/{job_id:str}/download")
     async def export_download(self, request: AnyRequest, job_id: FromPath[str]) -> Response[Any]:
         return send(await exports.export_download(require_actor(request), job_id))
+
+
+ROUTES = [ReportApi]

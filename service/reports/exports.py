@@ -27,8 +27,8 @@ from typing import Any
 
 import msgspec
 
-from service import jobs
-from service.activities.schemas import KIND_LABELS, REGISTRATION_STATUS_LABELS, STATUS_LABELS
+from service import jobs, kinds
+from service.activities.schemas import REGISTRATION_STATUS_LABELS, STATUS_LABELS
 from service.errors import DomainError, Forbidden, NotFound
 from service.i18n import current_language, gettext, language
 from service.orgs import services as orgs
@@ -227,7 +227,7 @@ def report_rows(report: ActivityReport) -> list[Row]:
     rows: list[Row] = [
         [label("figure"), label("value")],
         [label("activity"), _text(report.title)],
-        [label("kind"), _label(KIND_LABELS, report.kind)],
+        [label("kind"), _label(kinds.labels(), report.kind)],
         [label("status"), _label(STATUS_LABELS, report.status)],
         [label("starts_at"), _local(report.starts_at)],
         [label("ends_at"), _local(report.ends_at)],

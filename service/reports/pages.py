@@ -13,9 +13,8 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
-from service import clock
+from service import clock, kinds
 from service.activities import services as activities
-from service.activities.schemas import KIND_LABELS, KINDS
 from service.errors import DomainError, Forbidden
 from service.http import form_error, page, parse_day, parse_day_end, require_actor
 from service.i18n import gettext
@@ -23,6 +22,7 @@ from service.orgs import services as orgs
 from service.orgs.schemas import GROUP_LABELS, WORKER_GROUPS, Actor
 from service.reports import charts
 from service.reports import services as reports
+from service.reports.export_pages import ExportPages
 from service.reports.schemas import ActivityReport, ArrivalBucket, SummaryReport
 from service.settings import get_settings
 
@@ -99,7 +99,10 @@ def _summary_charts(report: SummaryReport) -> dict[str, str]:
         "kinds": charts.bars(
             "kinds",
             gettext("Activities held by kind"),
-            [(gettext(KIND_LABELS[count.kind]), count.held) for count in report.by_kind],
+            [
+                (gettext(kinds.labels().get(count.kind, count.kind)), count.held)
+                for count in report.by_kind
+            ],
             empty=gettext("No activities in this range."),
         ),
         "months": charts.line(
@@ -240,7 +243,7 @@ class ReportPages(Controller):
             report=report,
             values=values,
             nodes=await orgs.list_nodes(actor.node_path),
-            kinds=KINDS,
+            kinds=kinds.codes(),
             groups=WORKER_GROUPS,
             campaigns=await activities.campaigns(actor),
             charts=_summary_charts(report) if report else {},
@@ -273,3 +276,7 @@ class ReportPages(Controller):
             now=clock.now(),
             percent=percent,
         )
+
+
+# The export pages are a module of their own; the room lists them with its pages.
+ROUTES = [ReportPages, ExportPages]

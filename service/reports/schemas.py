@@ -111,6 +111,7 @@ class SummaryReport(msgspec.Struct):
     top_nodes: list[NodeReach]
     bottom_nodes: list[NodeReach]
     campaign: str | None = None  # the campaign filter, when one was given
+    sections: list[ReportSection] = msgspec.field(default_factory=list)  # kinds' own parts
 
 
 class HistoryItem(msgspec.Struct):

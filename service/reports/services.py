@@ -10,15 +10,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
 from service import clock
+from service import kinds as kind_registry
 from service.activities import services as activities
-from service.activities.schemas import KINDS, DoorActivity
+from service.activities.schemas import DoorActivity
 from service.db import engine, is_postgres, run_sql
 from service.errors import DomainError, Forbidden, NotFound
 from service.orgs import services as orgs
@@ -47,10 +48,6 @@ DEFAULT_RANGE = timedelta(days=365)
 TOP_NODES = 5
 HISTORY_LIMIT = 500
 
-# Where each activity kind adds its own part of the report (ROADMAP.md: job-fair intents,
-# deliveries, livestream viewers, reading notes). A kind's room registers a function.
-SectionBuilder = Callable[[int], Coroutine[Any, Any, list[ReportSection]]]
-SECTIONS: dict[str, SectionBuilder] = {}
 
 ADMITTED = "s.result = 'admitted' AND s.undone_at IS NULL"
 
@@ -99,7 +96,8 @@ async def activity_report(actor: Actor, activity_id: int) -> ActivityReport:
     held = status in ("published", "closed")
     unknown = held and ended and confirmed > 0 and scans.scans == 0
     no_shows = max(0, confirmed - scans.checked_in)
-    builder = SECTIONS.get(kind)
+    registered = kind_registry.find(kind)
+    builder = registered.report_section if registered else None
     return ActivityReport(
         activity_id=activity_id,
         title=activity.title,
@@ -326,10 +324,8 @@ async def summary(
     came, what share of the subtree's membership was reached, and who came back."""
     _require_organiser(actor)
     start, to = _range(date_from, date_to)
-    if kind and kind not in KINDS:
-        raise DomainError(
-            "validation_error", "Choose an activity kind from the list.", field="kind"
-        )
+    if kind:
+        kind_registry.get(kind)
     if group and group not in WORKER_GROUPS:
         raise DomainError("validation_error", "Choose a worker group from the list.", field="group")
     campaign = plain_text(campaign, field="campaign", limit=activities.CAMPAIGN_MAX) or None
@@ -441,7 +437,7 @@ async def summary(
         group=group or None,
         campaign=campaign,
         activities_held=len(per_activity),
-        by_kind=sorted(kinds.values(), key=lambda count: KINDS.index(count.kind)),
+        by_kind=sorted(kinds.values(), key=lambda count: _kind_order(count.kind)),
         confirmed=totals["confirmed"],
         checked_in=totals["checked_in"],
         no_shows=totals["no_shows"],
@@ -454,7 +450,25 @@ async def summary(
         by_month=[months[month] for month in sorted(months)],
         top_nodes=ranked[:TOP_NODES],
         bottom_nodes=ranked[::-1][:TOP_NODES] if len(ranked) > TOP_NODES else [],
+        sections=await _summary_sections(actor, start, to, kind),
     )
+
+
+def _kind_order(code: str) -> tuple[int, str]:
+    """Registered kinds in their rooms' order; a kind no longer registered goes last."""
+    order = kind_registry.codes()
+    return (order.index(code), code) if code in order else (len(order), code)
+
+
+async def _summary_sections(
+    actor: Actor, start: datetime, to: datetime, kind: str | None
+) -> list[ReportSection]:
+    """Each kind's own part of the summary (all kinds, or the one filtered on)."""
+    sections: list[ReportSection] = []
+    for one in kind_registry.all_kinds():
+        if one.summary_section is not None and kind in (None, one.code):
+            sections.extend(await one.summary_section(actor, start, to))
+    return sections
 
 
 async def _child_reach(

@@ -54,3 +54,6 @@ class TicketApi(Controller):
     @post("/registrations/{registration_id:int}/reissue", status_code=200)
     async def reissue(self, request: AnyRequest, registration_id: FromPath[int]) -> RegistrationOut:
         return await activities.reissue_ticket(require_actor(request), registration_id)
+
+
+ROUTES = [TicketApi]

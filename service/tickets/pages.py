@@ -44,3 +44,6 @@ class TicketPages(Controller):
     async def reissue(self, request: AnyRequest, registration_id: FromPath[int]) -> Redirect:
         await activities.reissue_ticket(require_actor(request), registration_id)
         return Redirect(f"/me/tickets/{registration_id}?reissued=1")
+
+
+ROUTES = [TicketPages]

@@ -26,10 +26,10 @@ The scenario (times in UTC; Shanghai is UTC+8; the report is read at REPORT):
     A7 job_fair        union-a  04-28 02:00-04:00  m2 checked in 02:10, m3 no-show; 春风行动
     A1 job_fair        union-a  05-20 01:00-04:00  capacity 6, gates 1号门/2号门, closed;
                                                    春风行动
-    A4 livestream      union-b  05-25 12:00-14:00  m7 in 11:30, m0 in 12:05, m8 no-show
+    A4 reading_session union-b  05-25 12:00-14:00  m7 in 11:30, m0 in 12:05, m8 no-show
     A2 reading_session union-a  05-31 23:30 (06-01 07:30 local) held without any scan
-    A5 heat_relief     union-a  06-12, cancelled by the organiser (m0 had a place)
-    A6 heat_relief     union-a  06-15, a draft
+    A5 job_fair        union-a  06-12, cancelled by the organiser (m0 had a place)
+    A6 job_fair        union-a  06-15, a draft
     A3 job_fair        union-a  06-20 01:00-05:00  capacity 2, still running at REPORT
 """
 
@@ -145,8 +145,8 @@ async def scenario(org: Org) -> Scenario:
         a4 = await _activity(
             org,
             "organiser_b",
-            kind="livestream",
-            title="乙工会直播课",
+            kind="reading_session",
+            title="乙工会读书课",
             capacity=5,
             starts_at=utc(5, 25, 12),
             ends_at=utc(5, 25, 14),
@@ -164,8 +164,8 @@ async def scenario(org: Org) -> Scenario:
         a5 = await _activity(
             org,
             "organiser_a",
-            kind="heat_relief",
-            title="送清凉",
+            kind="job_fair",
+            title="送岗位",
             capacity=5,
             starts_at=utc(6, 12, 2),
             ends_at=utc(6, 12, 4),
@@ -174,8 +174,8 @@ async def scenario(org: Org) -> Scenario:
             org,
             "organiser_a",
             publish=False,
-            kind="heat_relief",
-            title="送清凉（草稿）",
+            kind="job_fair",
+            title="送岗位（草稿）",
             capacity=5,
             starts_at=utc(6, 15, 2),
             ends_at=utc(6, 15, 4),
@@ -410,8 +410,8 @@ async def test_another_unions_activity_with_members_from_elsewhere(org: Org) -> 
     assert report == as_admin
     assert report == ActivityReport(
         activity_id=s.a4,
-        title="乙工会直播课",
-        kind="livestream",
+        title="乙工会读书课",
+        kind="reading_session",
         status="published",
         starts_at=utc(5, 25, 12),
         ends_at=utc(5, 25, 14),
@@ -545,8 +545,7 @@ async def test_summary_of_the_federation(org: Org) -> None:
         activities_held=4,  # A1, A2, A3, A4
         by_kind=[
             KindCount("job_fair", held=2, confirmed=10, checked_in=7),
-            KindCount("reading_session", held=1, confirmed=3, checked_in=0),
-            KindCount("livestream", held=1, confirmed=3, checked_in=2),
+            KindCount("reading_session", held=2, confirmed=3 + 3, checked_in=0 + 2),  # A2 + A4
         ],
         confirmed=16,  # 8 + 3 + 2 + 3
         checked_in=9,  # 6 + 0 + 1 + 2
@@ -667,8 +666,7 @@ async def test_summary_by_worker_group(org: Org) -> None:
         activities_held=4,  # the activities are not filtered, their people are
         by_kind=[
             KindCount("job_fair", held=2, confirmed=2 + 2, checked_in=2 + 1),
-            KindCount("reading_session", held=1, confirmed=1, checked_in=0),
-            KindCount("livestream", held=1, confirmed=2, checked_in=2),
+            KindCount("reading_session", held=2, confirmed=1 + 2, checked_in=0 + 2),  # A2 + A4
         ],
         confirmed=7,
         checked_in=5,
@@ -857,8 +855,8 @@ async def test_member_history(org: Org) -> None:
         items=[  # newest first
             item(
                 s.a5,
-                "送清凉",
-                "heat_relief",
+                "送岗位",
+                "job_fair",
                 utc(6, 12, 2),
                 utc(6, 12, 4),
                 activity_status="cancelled",
@@ -874,8 +872,8 @@ async def test_member_history(org: Org) -> None:
             ),
             item(
                 s.a4,
-                "乙工会直播课",
-                "livestream",
+                "乙工会读书课",
+                "reading_session",
                 utc(5, 25, 12),
                 utc(5, 25, 14),
                 checked_in_at=utc(5, 25, 12, 5),

@@ -38,8 +38,16 @@ def python_messages() -> dict[str, str]:
                         if isinstance(value, str):
                             found.setdefault(value, f"{where}:{node.lineno}")
                 for keyword in node.keywords:
-                    if keyword.arg == "message" and isinstance(keyword.value, ast.Constant):
+                    # message="…", and a kind's label="…" and messages={kind: (title, body)}
+                    if keyword.arg in ("message", "label") and isinstance(
+                        keyword.value, ast.Constant
+                    ):
                         found.setdefault(str(keyword.value.value), f"{where}:{node.lineno}")
+                    if keyword.arg == "messages" and isinstance(keyword.value, ast.Dict):
+                        for pair in keyword.value.values:
+                            for text in getattr(pair, "elts", ()):
+                                if isinstance(text, ast.Constant):
+                                    found.setdefault(str(text.value), f"{where}:{node.lineno}")
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 # default messages such as NotFound(message="Not found.")
                 for default in node.args.defaults:
