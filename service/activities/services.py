@@ -513,8 +513,8 @@ async def close(actor: Actor, activity_id: int) -> ActivityOut:
     return await get_activity(actor, activity_id)
 
 
-async def cancel(actor: Actor, activity_id: int, reason: str) -> ActivityOut:
-    await _owned_row(actor, activity_id)
+def check_cancel_reason(reason: str) -> str:
+    """The reason everyone registered will read: required, plain text, at most 500."""
     reason = plain_text(reason, field="reason")
     if not reason:
         raise DomainError("validation_error", "Say why the activity is cancelled.", field="reason")
@@ -525,6 +525,12 @@ async def cancel(actor: Actor, activity_id: int, reason: str) -> ActivityOut:
             field="reason",
             limit=500,
         )
+    return reason
+
+
+async def cancel(actor: Actor, activity_id: int, reason: str) -> ActivityOut:
+    await _owned_row(actor, activity_id)
+    reason = check_cancel_reason(reason)
     async with write_transaction():
         cancelled = (
             await Activity.update(
