@@ -15,7 +15,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from service import clock
+from service import clock, signing
 from service.activities.tables import Activity, Registration
 from service.checkin import services as checkin
 from service.checkin.schemas import DoorSettingsIn
@@ -347,7 +347,7 @@ async def test_the_published_keys_verify_a_ticket_code(client: httpx.AsyncClient
     keys = response.json()["keys"]
     assert keys and all(key["alg"] == "Ed25519" for key in keys)
     data = raw(code)
-    body, signature = data[: -tokens.SIGNATURE_BYTES], data[-tokens.SIGNATURE_BYTES :]
+    body, signature = data[: -signing.SIGNATURE_BYTES], data[-signing.SIGNATURE_BYTES :]
     verified = 0
     for key in keys:
         public = base64.urlsafe_b64decode(key["public_key"] + "=" * (-len(key["public_key"]) % 4))
@@ -358,7 +358,7 @@ async def test_the_published_keys_verify_a_ticket_code(client: httpx.AsyncClient
         verified += 1
     assert verified == 1
     # No private material in the answer.
-    private_hex = next(tokens._keys_folder().glob("*.key")).read_text().strip()
+    private_hex = next(signing.keys_folder().glob("*.key")).read_text().strip()
     assert private_hex not in response.text
     assert base64.urlsafe_b64encode(bytes.fromhex(private_hex)).decode().rstrip("=") not in (
         response.text
@@ -470,7 +470,7 @@ def _flip(code: str) -> str:
 
 def _stranger(code: str) -> str:
     data = raw(code)
-    body = data[: -tokens.SIGNATURE_BYTES]
+    body = data[: -signing.SIGNATURE_BYTES]
     return b32(body + Ed25519PrivateKey.generate().sign(body))
 
 
