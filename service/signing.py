@@ -182,6 +182,7 @@ def migrate_legacy_keys(legacy: Path, folder: Path) -> int:
                 continue
             except FileNotFoundError:  # another process moved it first
                 break
+            os.chmod(target, 0o600)  # private here, whatever the old folder allowed
             moved += 1
             break
         else:
