@@ -10,7 +10,6 @@ benchmark does), so this runs in a second and needs no database.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,16 +54,6 @@ window.check = async ({ keys, engine, codes, posterTag, ticket, activity }) => {
 };
 window.ready = true;
 </script></body></html>"""
-
-
-@pytest.fixture
-def poster() -> Iterator[signing.CodeType]:
-    free = sorted(set(signing.TAGS) - {t.tag for t in signing.code_types().values()})
-    definition = signing.register_code_type(
-        "test_poster", tag=free[-1], fields=("site_id", "campaign_id", "version")
-    )
-    yield definition
-    signing.unregister_code_type("test_poster")
 
 
 def b32(data: bytes) -> str:

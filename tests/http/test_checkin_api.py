@@ -501,6 +501,12 @@ BAD_CODES: dict[str, tuple[str, Any]] = {
         "invalid",
         lambda s: tokens.ticket_code(s["elsewhere_id"], s["activity"], 0),
     ),
+    "a genuine code of another type with this ticket's ids": (
+        "invalid",
+        lambda s: signing.sign(
+            "test_poster", site_id=s["mine_id"], campaign_id=s["activity"], version=0
+        ),
+    ),
     "another activity's ticket": ("wrong_activity", lambda s: s["elsewhere"]),
     "cancelled": ("cancelled", lambda s: s["cancelled"]),
     "revoked": ("revoked", lambda s: s["revoked"]),
@@ -547,7 +553,7 @@ async def _scene(client: httpx.AsyncClient, org: Org) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("name", "expected"), [(n, e) for n, (e, _) in BAD_CODES.items()])
 async def test_a_bad_code_gets_a_clear_verdict_and_writes_only_the_scan_log(
-    client: httpx.AsyncClient, org: Org, name: str, expected: str
+    client: httpx.AsyncClient, org: Org, name: str, expected: str, poster: signing.CodeType
 ) -> None:
     scene = await _scene(client, org)
     code = BAD_CODES[name][1](scene)

@@ -52,19 +52,6 @@ def signed_by(private: Ed25519PrivateKey, header: int, key_id: int, *values: int
     return encode(body + private.sign(body))
 
 
-@pytest.fixture
-def poster() -> Iterator[signing.CodeType]:
-    """A site-poster-like type, registered only here, with the same number of fields as a
-    ticket: only the tag tells the two apart. The highest free tag, so a room that
-    registers a real type later does not clash with it."""
-    free = sorted(set(signing.TAGS) - {t.tag for t in signing.code_types().values()})
-    definition = signing.register_code_type(
-        "test_poster", tag=free[-1], fields=("site_id", "campaign_id", "version")
-    )
-    yield definition
-    signing.unregister_code_type("test_poster")
-
-
 # --- the registry ---------------------------------------------------------------------------
 
 
