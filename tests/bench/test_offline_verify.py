@@ -3,7 +3,7 @@
 (WebCrypto, and the vendored noble-ed25519 fallback) plus the roster, revocation and
 "admitted here" look-ups, in Debian's chromium at phone size.
 
-Setup: 300 ticket codes signed by the service's key (service/tickets/tokens.py) for one
+Setup: 300 ticket codes signed by the service's key (service/signing.py) for one
 activity, a roster of 5,000 tickets and 200 revocations, as the scanner downloads them.
 The page and its static files are served to chromium by Playwright routes (no server:
 nothing else is measured). Measured per engine: ms per decision, one at a time (median

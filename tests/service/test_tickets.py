@@ -1,5 +1,5 @@
-"""The ticket code (service/tickets/tokens.py): property tests of the encoder and parser,
-strangers' keys, key rotation and the size of the QR.
+"""The ticket code (service/tickets/tokens.py, signed by service/signing.py): property tests
+of the encoder and parser, strangers' keys, key rotation and the size of the QR.
 
 A code that is not exactly one of ours must be refused with BadToken, never with another
 exception (the door answers "invalid", not a 500), and never read as a different ticket.
