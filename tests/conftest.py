@@ -77,10 +77,10 @@ from service.activities.tables import (  # noqa: E402
     EligibleNode,
     Registration,
 )
-from service.checkin.tables import AuditEntry, CheckinSettings, DoorStaff, Scan  # noqa: E402
+from service.checkin.tables import AuditEntry, CheckinSettings, Scan  # noqa: E402
 from service.orgs import services as orgs  # noqa: E402
 from service.orgs.schemas import SYSTEM, Actor, MemberIn, NodeIn  # noqa: E402
-from service.orgs.tables import Member, Node  # noqa: E402
+from service.orgs.tables import Assignment, Member, Node  # noqa: E402
 from service.redis_client import get_redis, stop_embedded_redis  # noqa: E402
 from service.reminders.tables import (  # noqa: E402
     ActivitySchedule,
@@ -102,7 +102,7 @@ TABLES = (
     Notification,
     ExportAudit,
     AuditEntry,
-    DoorStaff,
+    Assignment,
     CheckinSettings,
     Scan,
     Revocation,
