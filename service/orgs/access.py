@@ -10,9 +10,11 @@ Every file that must change with this rule: this module (`may`, `may_sql`,
 `may_sql_params`), the callers that quote `may_sql` (service/checkin/services.py
 SCAN_READ), and tests/service/test_access_rule.py, the parity test of the two forms.
 
-A scope kind's room registers it once (`register_scope_kind`), saying how to find the
-node that owns one of its scopes, and the roles that may be assigned at it
-(`register_assigned_role`).
+A scope kind's room registers it with one line (`register_scope_kind`: how to find the
+node that owns one of its scopes; service/activities/services.py registers "activity"),
+and a room registers the roles people are assigned to at such scopes with the actions
+they grant (`register_assigned_role`; service/checkin/services.py registers door_staff).
+This module names no room, scope kind, role or action.
 """
 
 from __future__ import annotations
@@ -29,10 +31,6 @@ SUBTREE_ROLES: tuple[str, ...] = ("organiser", "admin")
 
 # Role codes and scope kinds are quoted into SQL (may_sql): only these characters.
 CODE_PATTERN = re.compile(r"[a-z][a-z_]{0,31}")
-
-# Every action the rule knows; asking about another is a programming error.
-ACTIONS: tuple[str, ...] = ("scan", "manage_door")
-
 
 @dataclass(frozen=True)
 class Scope:
@@ -68,15 +66,21 @@ def register_scope_kind(kind: str, owner_path: OwnerPath) -> None:
 
 
 def register_assigned_role(role: AssignedRole) -> None:
-    assert CODE_PATTERN.fullmatch(role.code), f"role {role.code!r}: lower-case letters and _"
-    assert role.scope_kind in _SCOPE_KINDS or CODE_PATTERN.fullmatch(role.scope_kind)
-    unknown = role.grants.union({role.managed_by}).difference(ACTIONS)
-    assert not unknown, f"unknown actions {sorted(unknown)}"
+    """A room declares a role people are assigned to at its scopes, and the actions it
+    grants there. Register it before building SQL that quotes `may_sql` for its actions."""
+    for code in (role.code, role.scope_kind):
+        assert CODE_PATTERN.fullmatch(code), f"{code!r}: lower-case letters and _"
     _ASSIGNED_ROLES[role.code] = role
 
 
-def scope_kinds() -> tuple[str, ...]:
-    return tuple(_SCOPE_KINDS)
+def actions() -> frozenset[str]:
+    """Every action the rule knows: those the registered roles grant or are managed by.
+    Asking about another is a programming error."""
+    return frozenset(
+        action
+        for role in _ASSIGNED_ROLES.values()
+        for action in (*role.grants, role.managed_by)
+    )
 
 
 def assigned_role(code: str) -> AssignedRole | None:
@@ -89,21 +93,8 @@ async def scope_owner_path(kind: str, scope_id: int) -> str | None:
     return await owner_path(scope_id) if owner_path is not None else None
 
 
-# The door: staff assigned to one activity scan there. Organisers of the activity's
-# subtree need no assignment. Registered here (not in checkin) because the SQL below is
-# built from it and the door's one-statement read quotes that SQL.
-DOOR_STAFF = AssignedRole(
-    code="door_staff",
-    scope_kind="activity",
-    grants=frozenset({"scan"}),
-    holders=frozenset({"staff", "organiser", "admin"}),
-    managed_by="manage_door",
-)
-register_assigned_role(DOOR_STAFF)
-
-
 def _roles_granting(action: str, scope_kind: str) -> list[AssignedRole]:
-    if action not in ACTIONS:
+    if action not in actions():
         raise ValueError(f"unknown action {action!r}")
     return [
         role

@@ -14,14 +14,13 @@ from service import clock
 from service.activities import services as activities
 from service.checkin import services as checkin
 from service.errors import DomainError
-from service.orgs import access
 from service.orgs import services as orgs
 from service.orgs.schemas import Actor
 from service.orgs.tables import Assignment
 from tests.conftest import Org, add_member
 from tests.service.test_activities import NOW, draft, published
 
-DOOR = access.DOOR_STAFF.code
+DOOR = checkin.DOOR_STAFF.code
 
 
 async def _rows() -> list[tuple[int, str, str, int]]:
