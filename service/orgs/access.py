@@ -19,6 +19,7 @@ This module names no room, scope kind, role or action.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -71,6 +72,7 @@ def register_assigned_role(role: AssignedRole) -> None:
     for code in (role.code, role.scope_kind):
         assert CODE_PATTERN.fullmatch(code), f"{code!r}: lower-case letters and _"
     _ASSIGNED_ROLES[role.code] = role
+    _roles_granting.cache_clear()
 
 
 def actions() -> frozenset[str]:
@@ -93,14 +95,16 @@ async def scope_owner_path(kind: str, scope_id: int) -> str | None:
     return await owner_path(scope_id) if owner_path is not None else None
 
 
-def _roles_granting(action: str, scope_kind: str) -> list[AssignedRole]:
+@functools.cache
+def _roles_granting(action: str, scope_kind: str) -> tuple[AssignedRole, ...]:
+    # Cached: asked on every scan at the door (registering a role clears it).
     if action not in actions():
         raise ValueError(f"unknown action {action!r}")
-    return [
+    return tuple(
         role
         for role in _ASSIGNED_ROLES.values()
         if role.scope_kind == scope_kind and action in role.grants
-    ]
+    )
 
 
 def _reaches_subtree(actor: Actor, owner_path: str) -> bool:
