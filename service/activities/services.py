@@ -36,6 +36,7 @@ from service.db import (
 )
 from service.errors import DomainError, Forbidden, NotFound
 from service.i18n import translated
+from service.orgs import access
 from service.orgs import services as orgs
 from service.orgs.schemas import WORKER_GROUPS, Actor
 from service.reminders import services as outbox
@@ -1330,6 +1331,19 @@ async def door_activity(activity_id: int) -> DoorActivity:
     if not rows:
         raise NotFound("There is no such activity.")
     return door_activity_of(rows[0])
+
+
+async def activity_owner_path(activity_id: int) -> str | None:
+    """The path of the node that owns an activity (None: no such activity); an activity
+    is a scope people are assigned to (door staff)."""
+    rows = await Activity.raw(
+        "SELECT o.path FROM activity a JOIN org_node o ON o.id = a.owner WHERE a.id = {}",
+        activity_id,
+    ).run()
+    return rows[0]["path"] if rows else None
+
+
+access.register_scope_kind("activity", activity_owner_path)
 
 
 def door_activity_of(row: dict[str, Any]) -> DoorActivity:

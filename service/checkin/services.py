@@ -24,9 +24,10 @@ from service.checkin.schemas import (
     RosterOut,
     RosterTicket,
 )
-from service.checkin.tables import AuditEntry, CheckinSettings, DoorStaff, Scan
+from service.checkin.tables import AuditEntry, CheckinSettings, Scan
 from service.db import is_postgres, is_unique_violation, lock_key, run_sql, write_transaction
 from service.errors import DomainError, Forbidden, NotFound
+from service.orgs import access
 from service.orgs import services as orgs
 from service.orgs.schemas import Actor
 from service.text import plain_text
@@ -85,24 +86,26 @@ def _door_from(activity: DoorActivity, settings: dict[str, Any] | None) -> Door:
     )
 
 
-def _reaches(actor: Actor, activity: DoorActivity) -> bool:
-    return actor.has("organiser", "admin") and actor.reaches(activity.owner_path)
+# Door staff: people assigned to one activity scan at its door (organisers of its subtree
+# need no assignment). Registered before SCAN_READ, which quotes the rule's SQL form.
+DOOR_STAFF = access.AssignedRole(
+    code="door_staff",
+    scope_kind="activity",
+    grants=frozenset({"scan"}),
+    holders=frozenset({"staff", "organiser", "admin"}),
+    managed_by="manage_door",
+)
+access.register_assigned_role(DOOR_STAFF)
 
 
-def _may_staff(actor: Actor) -> bool:
-    return actor.member_id is not None and actor.has("staff", "organiser", "admin")
+def _scope(activity: DoorActivity) -> access.Scope:
+    return access.Scope("activity", activity.id, activity.owner_path)
 
 
 async def _may_scan(actor: Actor, activity: DoorActivity) -> bool:
-    if _reaches(actor, activity):
-        return True
-    if not _may_staff(actor):
-        return False
-    return bool(
-        await DoorStaff.exists()
-        .where((DoorStaff.activity_id == activity.id) & (DoorStaff.member_id == actor.member_id))
-        .run()
-    )
+    """Organisers of the activity's subtree, and staff assigned to its door (the rule and
+    its SQL form in SCAN_READ: service/orgs/access.py)."""
+    return await access.may(actor, "scan", _scope(activity))
 
 
 def _may_check_in(actor: Actor) -> None:
@@ -126,17 +129,19 @@ async def door(actor: Actor, activity_id: int) -> Door:
 # --- the one read of a scan ---------------------------------------------------------------
 
 # Everything a scan is decided on, in one statement: the activity and its door settings,
-# whether the scanner is on its door staff, and the ticket's registration, holder and
-# reissue counter. It reads the activities', orgs' and tickets' tables itself, where
-# ARCHITECTURE.md has rooms ask each other's services: at the door every statement costs
-# more CPU than its query (QUALITY.md B3, tests/bench/profile_door.py), and the four
-# look-ups it replaces were the larger part of a verdict. Nothing of it is cached, so a
+# whether the scanner may scan there (access.may_sql, the SQL form of access.may), and
+# the ticket's registration, holder and reissue counter. It reads the activities', orgs'
+# and tickets' tables itself, where ARCHITECTURE.md has rooms ask each other's services:
+# at the door every statement costs more CPU than its query (QUALITY.md B3,
+# tests/bench/profile_door.py), and the four look-ups it replaces were the larger part of
+# a verdict. Nothing of it is cached, so a
 # cancellation, a revocation or a closed door counts from the very next scan.
 SCAN_READ = (
     "SELECT a.id, a.kind, a.title, a.status, a.starts_at, a.ends_at, a.venue_name, "
-    "a.capacity, a.taken, o.path AS owner_path, s.opens_at, s.closes_at, s.walk_ins_over_capacity, "
-    "s.gates, EXISTS (SELECT 1 FROM checkin_staff d WHERE d.activity_id = a.id "
-    "AND d.member_id = {}) AS on_staff, r.id AS registration_id, "
+    "a.capacity, a.taken, o.path AS owner_path, s.opens_at, s.closes_at, "
+    "s.walk_ins_over_capacity, s.gates, "
+    + access.may_sql("scan", "activity", owner_path="o.path", scope_id="a.id")
+    + " AS may_scan, r.id AS registration_id, "
     "r.activity AS registration_activity, r.member AS registration_member, "
     "r.status AS registration_status, r.updated_at AS registration_updated_at, "
     "m.name AS holder_name, m.phone AS holder_phone, t.reissue "
@@ -158,9 +163,10 @@ class _Ticket:
 
 
 async def _scan_read(
-    activity_id: int, ticket_id: int | None, member_id: int | None
+    activity_id: int, ticket_id: int | None, scanner: Actor | None
 ) -> dict[str, Any] | None:
-    rows = await run_sql(SCAN_READ, member_id, ticket_id, activity_id)
+    scanner_params = access.may_sql_params(scanner, "scan", "activity")
+    rows = await run_sql(SCAN_READ, *scanner_params, ticket_id, activity_id)
     return rows[0] if rows else None
 
 
@@ -198,21 +204,16 @@ async def scannable_activities(actor: Actor) -> list[DoorActivity]:
         return []
     assigned: list[int] = []
     if actor.member_id is not None:
-        assigned = [
-            row["activity_id"]
-            for row in await DoorStaff.select(DoorStaff.activity_id)
-            .where(DoorStaff.member_id == actor.member_id)
-            .run()
-        ]
+        assigned = await orgs.assigned_scope_ids(actor.member_id, DOOR_STAFF.code)
     subtree = actor.node_path if actor.has("organiser", "admin") else None
     return await activities.door_activities(assigned, subtree, ending_after=clock.now())
 
 
 async def _organised_door(actor: Actor, activity_id: int) -> Door:
-    if not actor.has("organiser", "admin"):
+    if not actor.has(*access.SUBTREE_ROLES):
         raise Forbidden()
     activity = await activities.door_activity(activity_id)
-    if not actor.reaches(activity.owner_path):
+    if not await access.may(actor, "manage_door", _scope(activity)):
         raise NotFound("There is no such activity.")
     return _door_from(activity, await _settings_row(activity_id))
 
@@ -664,11 +665,11 @@ async def check_in(
     write records the verdict (LIVE_ADMISSION_PG on PostgreSQL)."""
     _may_check_in(actor)
     token = _token(code)
-    row = await _scan_read(activity_id, _ticket_id(activity_id, token), actor.member_id)
+    row = await _scan_read(activity_id, _ticket_id(activity_id, token), actor)
     if row is None:
         raise NotFound("There is no such activity.")
     found = _door_of(row)
-    if not _reaches(actor, found.activity) and not (_may_staff(actor) and row["on_staff"]):
+    if not row["may_scan"]:
         raise _not_on_staff()
     return await _check_in_at(
         actor, found, token, _ticket_of(row), client_id=client_id, scanned_at=scanned_at, gate=gate
@@ -1063,46 +1064,19 @@ async def update_settings(actor: Actor, activity_id: int, data: DoorSettingsIn) 
 async def door_staff(actor: Actor, activity_id: int) -> list[dict[str, Any]]:
     """The staff assigned to an activity's door: member id, name, masked phone."""
     await _organised_door(actor, activity_id)
-    ids = [
-        row["member_id"]
-        for row in await DoorStaff.select(DoorStaff.member_id)
-        .where(DoorStaff.activity_id == activity_id)
-        .order_by(DoorStaff.id)
-        .run()
-    ]
-    return await orgs.member_cards(ids)
+    return await orgs.assignees(DOOR_STAFF.code, activity_id)
 
 
 async def assign_staff(actor: Actor, activity_id: int, phone: str) -> list[dict[str, Any]]:
     """Give a staff member the door of this activity (they need the staff role)."""
     await _organised_door(actor, activity_id)
-    member_id = await orgs.member_id_for_phone(orgs.normalise_phone(phone))
-    staff = await orgs.actor_for_member(member_id) if member_id else None
-    if staff is None or not staff.has("staff", "organiser", "admin"):
-        raise DomainError(
-            "validation_error",
-            "No staff member has this phone number. An admin can give them the staff role.",
-            field="phone",
-        )
-    async with write_transaction():
-        already = (
-            await DoorStaff.exists()
-            .where((DoorStaff.activity_id == activity_id) & (DoorStaff.member_id == member_id))
-            .run()
-        )
-        if not already:
-            await DoorStaff.insert(DoorStaff(activity_id=activity_id, member_id=member_id)).run()
+    await orgs.assign(actor, DOOR_STAFF.code, activity_id, phone)
     return await door_staff(actor, activity_id)
 
 
 async def remove_staff(actor: Actor, activity_id: int, member_id: int) -> list[dict[str, Any]]:
     await _organised_door(actor, activity_id)
-    async with write_transaction():
-        await (
-            DoorStaff.delete()
-            .where((DoorStaff.activity_id == activity_id) & (DoorStaff.member_id == member_id))
-            .run()
-        )
+    await orgs.unassign(actor, DOOR_STAFF.code, activity_id, member_id)
     return await door_staff(actor, activity_id)
 
 

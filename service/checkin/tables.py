@@ -32,13 +32,6 @@ class CheckinSettings(Table, tablename="checkin_settings"):
     gates = Text(default="")  # one gate name a line; empty: a single unnamed entrance
 
 
-class DoorStaff(Table, tablename="checkin_staff"):
-    """Staff assigned to scan at one activity (organisers of its subtree need no row)."""
-
-    activity_id = Integer(index=True)
-    member_id = Integer(index=True)
-
-
 class AuditEntry(Table, tablename="checkin_audit"):
     """Who undid which admission, when and why."""
 
