@@ -123,11 +123,13 @@ class ActivityPages(Controller):
         found = await activities.list_activities(actor, kind=kind, date_from=date_from)
         if actor.has("organiser", "admin"):
             found = [item for item in found if item.status == "published"]
+        places = await activities.my_places(actor, [item.id for item in found])
         return page(
             request,
             "activities/list.html",
             partials={"activity-list": "activity_list"},
             activities=found,
+            places=places,
             kind=kind,
             day=day or "",
             kinds=kinds.codes(),

@@ -20,6 +20,7 @@ from service.activities.schemas import (
     DoorRegistration,
     KindOut,
     MessageActivity,
+    MyPlace,
     MyRegistrationOut,
     RegistrationOut,
     RosterEntry,
@@ -1226,6 +1227,30 @@ async def roster(actor: Actor, activity_id: int) -> list[RosterEntry]:
         )
         for row in rows
     ]
+
+
+async def my_places(actor: Actor, activity_ids: Sequence[int]) -> dict[int, MyPlace]:
+    """The member's standing places among these activities (for marking a list): one
+    read, plus one indexed count per waitlisted place."""
+    if actor.member_id is None or not activity_ids:
+        return {}
+    rows = (
+        await Registration.select(
+            Registration.activity, Registration.status, Registration.queue_no
+        )
+        .where(
+            (Registration.member == actor.member_id)
+            & Registration.activity.is_in(list(activity_ids))
+            & Registration.status.is_in(["confirmed", "waitlisted"])
+        )
+        .run()
+    )
+    return {
+        row["activity"]: MyPlace(
+            status=row["status"], waitlist_position=await _waitlist_position(row)
+        )
+        for row in rows
+    }
 
 
 async def my_registrations(actor: Actor) -> list[MyRegistrationOut]:

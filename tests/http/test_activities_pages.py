@@ -84,6 +84,33 @@ async def test_worker_sees_published_activities_in_chinese(
     assert "乙工会的读书会" not in home.text
 
 
+async def test_the_list_marks_where_i_stand_and_my_activities_show_kind_and_place(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    full = await new_published(org, title="一个名额的招聘会", capacity=1)
+    mine = await new_published(org, title="读书分享会", kind="reading_session")
+    await new_published(org, title="没报名的招聘会")
+    (other,) = await workers(1)
+    await activities.register(other.actor, full)
+    await activities.register(org.worker_a1, full)  # waitlisted, place 1
+    await activities.register(org.worker_a1, mine)  # confirmed
+
+    home = (await sign_in(client, org.phones["worker_a1"])).text
+    cards = {
+        title: card
+        for card in home.split('<li class="activity">')[1:]
+        for title in ("一个名额的招聘会", "读书分享会", "没报名的招聘会")
+        if title in card
+    }
+    assert said("Waitlist place %(n)s", n=1) in cards["一个名额的招聘会"]
+    assert said("You are confirmed.") in cards["读书分享会"]
+    assert 'class="mine' not in cards["没报名的招聘会"]
+
+    listing = (await client.get("/me/activities")).text
+    assert said("Reading-sharing session") in listing and said("Job fair") in listing
+    assert "县人力资源市场" in listing  # the place, beside the time
+
+
 async def test_an_empty_list_says_so(client: httpx.AsyncClient, org: Org) -> None:
     home = await sign_in(client, org.phones["worker_a1"])
     assert said("No activities to join right now. Check back soon.") in home.text
