@@ -14,6 +14,7 @@ APP_REGISTRY = AppRegistry(
         "service.activities.piccolo_app",
         "service.reminders.piccolo_app",
         "service.tickets.piccolo_app",
+        "service.scans.piccolo_app",
         "service.checkin.piccolo_app",
         "service.reports.piccolo_app",
     ]

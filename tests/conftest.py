@@ -77,7 +77,7 @@ from service.activities.tables import (  # noqa: E402
     EligibleNode,
     Registration,
 )
-from service.checkin.tables import AuditEntry, CheckinSettings, DoorStaff, Scan  # noqa: E402
+from service.checkin.tables import CheckinSettings, DoorStaff, Scan  # noqa: E402
 from service.orgs import services as orgs  # noqa: E402
 from service.orgs.schemas import SYSTEM, Actor, MemberIn, NodeIn  # noqa: E402
 from service.orgs.tables import Member, Node  # noqa: E402
@@ -91,6 +91,7 @@ from service.reminders.tables import (  # noqa: E402
     PushSubscription,
 )
 from service.reports.tables import ExportAudit  # noqa: E402
+from service.scans.tables import ClientLog, UndoAudit  # noqa: E402
 from service.tickets.tables import Revocation, TicketState  # noqa: E402
 
 # Children before parents, so deletes respect the foreign keys.
@@ -101,7 +102,8 @@ TABLES = (
     DeliveryAttempt,
     Notification,
     ExportAudit,
-    AuditEntry,
+    UndoAudit,
+    ClientLog,
     DoorStaff,
     CheckinSettings,
     Scan,
