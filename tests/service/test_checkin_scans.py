@@ -1,0 +1,104 @@
+"""The door as the first user of service/scans: every door scan with a client id is in
+the shared client-id log, pointing at its row of the door's scan log, whichever write
+path recorded it (PostgreSQL's one-statement admission, the duplicate, a plain verdict,
+an offline batch); replays are answered from there and write nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from service import clock
+from service.activities import services as activities
+from service.checkin import services as checkin
+from service.checkin.schemas import BatchScan
+from service.checkin.tables import Scan
+from service.scans.tables import ClientLog
+from tests.conftest import Org
+from tests.service.test_activities import NOW, published, workers
+from tests.service.test_checkin import AT_DOOR, confirmed_ticket
+
+
+async def logged() -> dict[str, tuple[str, int, int | None, int]]:
+    return {
+        row["client_id"]: (row["point_type"], row["point_id"], row["scanner_id"], row["answer_id"])
+        for row in await ClientLog.select()
+    }
+
+
+async def test_every_door_scan_with_a_client_id_is_logged_once(org: Org) -> None:
+    activity_id = await published(org, capacity=5)
+    members = await workers(2)
+    with clock.frozen_at(NOW):
+        code, other_code = [
+            (await activities.register(member, activity_id))[0].ticket_code for member in members
+        ]
+    assert code and other_code
+    scanner = org.organiser_a
+    with clock.frozen_at(AT_DOOR):
+        admitted = await checkin.check_in(scanner, activity_id, code, client_id="door-0001")
+        repeat = await checkin.check_in(scanner, activity_id, code, client_id="door-0002")
+        bad = await checkin.check_in(scanner, activity_id, "NOT-A-CODE", client_id="door-0003")
+        unnamed = await checkin.check_in(scanner, activity_id, other_code)
+        (queued,) = await checkin.check_in_batch(
+            scanner,
+            activity_id,
+            [BatchScan(code=code, client_id="door-0004", scanned_at=AT_DOOR)],
+        )
+    assert [a.result for a in (admitted, repeat, bad, unnamed, queued)] == [
+        "admitted",
+        "already_checked_in",
+        "invalid",
+        "admitted",
+        "already_checked_in",
+    ]
+    me = scanner.member_id
+    assert await logged() == {
+        "door-0001": ("door", activity_id, me, admitted.scan_id),
+        "door-0002": ("door", activity_id, me, repeat.scan_id),
+        "door-0003": ("door", activity_id, me, bad.scan_id),
+        "door-0004": ("door", activity_id, me, queued.scan_id),
+    }
+
+    # Every one of them again: the first answers, nothing written anywhere.
+    scans_before = await Scan.count()
+    with clock.frozen_at(AT_DOOR + timedelta(minutes=5)):
+        again = [
+            await checkin.check_in(scanner, activity_id, code, client_id="door-0001"),
+            await checkin.check_in(scanner, activity_id, code, client_id="door-0002"),
+            await checkin.check_in(scanner, activity_id, "NOT-A-CODE", client_id="door-0003"),
+            *await checkin.check_in_batch(
+                scanner,
+                activity_id,
+                [BatchScan(code=code, client_id="door-0004", scanned_at=AT_DOOR)],
+            ),
+        ]
+    assert [(a.result, a.scan_id) for a in again] == [
+        (a.result, a.scan_id) for a in (admitted, repeat, bad, queued)
+    ]
+    assert await Scan.count() == scans_before
+    assert len(await logged()) == 4
+
+
+async def test_an_earlier_offline_scan_takes_the_admission_and_both_stay_logged(
+    org: Org,
+) -> None:
+    activity_id = await published(org, capacity=5)
+    _, code = await confirmed_ticket(org, activity_id)
+    with clock.frozen_at(AT_DOOR):
+        later = BatchScan(code=code, client_id="gate-b-0001", scanned_at=AT_DOOR)
+        earlier = BatchScan(
+            code=code, client_id="gate-a-0001", scanned_at=AT_DOOR - timedelta(minutes=2)
+        )
+        (b,) = await checkin.check_in_batch(org.organiser_a, activity_id, [later])
+        (a,) = await checkin.check_in_batch(org.organiser_a, activity_id, [earlier])
+        (b_again,) = await checkin.check_in_batch(org.organiser_a, activity_id, [later])
+    assert (b.result, a.result, b_again.result) == (
+        "admitted",
+        "admitted",
+        "already_checked_in",
+    )
+    assert b_again.scan_id == b.scan_id
+    assert {client: row[3] for client, row in (await logged()).items()} == {
+        "gate-b-0001": b.scan_id,
+        "gate-a-0001": a.scan_id,
+    }
