@@ -5,14 +5,18 @@ an offline batch); replays are answered from there and write nothing."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
+
+from piccolo.columns import Integer, Text, Timestamptz, Varchar
+from piccolo.table import Table
 
 from service import clock
 from service.activities import services as activities
 from service.checkin import services as checkin
 from service.checkin.schemas import BatchScan
 from service.checkin.tables import Scan
-from service.scans.tables import ClientLog
+from service.scans.tables import ClientLog, UndoAudit
 from tests.conftest import Org
 from tests.service.test_activities import NOW, published, workers
 from tests.service.test_checkin import AT_DOOR, confirmed_ticket
@@ -102,3 +106,66 @@ async def test_an_earlier_offline_scan_takes_the_admission_and_both_stay_logged(
         "gate-b-0001": b.scan_id,
         "gate-a-0001": a.scan_id,
     }
+
+
+class OldAuditEntry(Table, tablename="checkin_audit"):
+    """The door's undo audit as it was before the shared one (dropped by the migration)."""
+
+    activity_id = Integer()
+    scan_id = Integer()
+    action = Varchar(length=24)
+    actor_id = Integer(null=True, default=None)
+    actor_name = Varchar(length=50, default="")
+    reason = Text(default="")
+    created_at = Timestamptz()
+
+
+async def test_the_migration_moves_the_doors_client_ids_and_audit_to_the_shared_tables(
+    org: Org,
+) -> None:
+    activity_id = await published(org, capacity=5)
+    _, code = await confirmed_ticket(org, activity_id)
+    with clock.frozen_at(AT_DOOR):
+        first = await checkin.check_in(org.organiser_a, activity_id, code, client_id="old-00001")
+    # As a database from before the move holds them: the client id only in the scan log,
+    # the undo in checkin_audit.
+    await ClientLog.delete(force=True)
+    await OldAuditEntry.create_table()
+    await OldAuditEntry.insert(
+        OldAuditEntry(
+            activity_id=activity_id,
+            scan_id=first.scan_id,
+            action="undo_admission",
+            actor_id=org.organiser_a.member_id,
+            actor_name="甲组织者",
+            reason="扫错了",
+            created_at=AT_DOOR,
+        )
+    )
+    module = importlib.import_module(
+        "service.checkin.piccolo_migrations.checkin_2026_12_04t16_41_00_000000"
+    )
+    manager = await module.forwards()
+    for move in manager.raw:
+        await move()
+
+    assert await logged() == {
+        "old-00001": ("door", activity_id, org.organiser_a.member_id, first.scan_id)
+    }
+    (audit,) = await UndoAudit.select()
+    assert (audit["point_type"], audit["point_id"], audit["record_id"]) == (
+        "door",
+        activity_id,
+        first.scan_id,
+    )
+    assert (audit["action"], audit["actor_name"], audit["reason"]) == (
+        "undo_admission",
+        "甲组织者",
+        "扫错了",
+    )
+    assert audit["created_at"] == AT_DOOR
+    assert not await OldAuditEntry.table_exists()
+    # A scanner resending its queue after the upgrade gets the first answer back.
+    with clock.frozen_at(AT_DOOR + timedelta(minutes=1)):
+        again = await checkin.check_in(org.organiser_a, activity_id, code, client_id="old-00001")
+    assert (again.result, again.scan_id) == ("admitted", first.scan_id)
