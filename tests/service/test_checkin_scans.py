@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import importlib
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from piccolo.columns import Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
@@ -16,8 +18,9 @@ from service.activities import services as activities
 from service.checkin import services as checkin
 from service.checkin.schemas import BatchScan
 from service.checkin.tables import Scan
+from service.scans import services as scanning
 from service.scans.tables import ClientLog, UndoAudit
-from tests.conftest import Org
+from tests.conftest import ENGINE, Org
 from tests.service.test_activities import NOW, published, workers
 from tests.service.test_checkin import AT_DOOR, confirmed_ticket
 
@@ -169,3 +172,39 @@ async def test_the_migration_moves_the_doors_client_ids_and_audit_to_the_shared_
     with clock.frozen_at(AT_DOOR + timedelta(minutes=1)):
         again = await checkin.check_in(org.organiser_a, activity_id, code, client_id="old-00001")
     assert (again.result, again.scan_id) == ("admitted", first.scan_id)
+
+
+async def test_a_live_door_scan_on_postgres_is_one_read_and_one_write(
+    org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The B3 hot path kept through the shared mechanism: the client-id log row rides in
+    the door's one-statement admission (and in its duplicate), no transaction around."""
+    if ENGINE != "postgres":
+        pytest.skip("the one-statement admission is PostgreSQL's")
+    activity_id = await published(org, capacity=5)
+    _, code = await confirmed_ticket(org, activity_id)
+    statements: list[str] = []
+    transactions: list[bool] = []
+    real_run_sql = checkin.run_sql
+
+    async def counted(sql: str, *params: Any) -> list[dict[str, Any]]:
+        statements.append(sql)
+        return await real_run_sql(sql, *params)
+
+    real_transaction = checkin.write_transaction
+
+    def counted_transaction() -> Any:
+        transactions.append(True)
+        return real_transaction()
+
+    monkeypatch.setattr(checkin, "run_sql", counted)
+    monkeypatch.setattr(scanning, "run_sql", counted)
+    monkeypatch.setattr(checkin, "write_transaction", counted_transaction)
+    monkeypatch.setattr(scanning, "write_transaction", counted_transaction)
+    with clock.frozen_at(AT_DOOR):
+        admitted = await checkin.check_in(org.organiser_a, activity_id, code, client_id="hot-0001")
+        repeat = await checkin.check_in(org.organiser_a, activity_id, code, client_id="hot-0002")
+    assert (admitted.result, repeat.result) == ("admitted", "already_checked_in")
+    assert statements == [checkin.SCAN_READ, checkin.LIVE_ADMISSION_PG] * 2
+    assert transactions == []
+    assert set(await logged()) == {"hot-0001", "hot-0002"}
