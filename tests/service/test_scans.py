@@ -378,3 +378,25 @@ async def test_an_undo_is_audited_with_who_when_and_why(tally: TallyPoint) -> No
         "扫错了",
     )
     assert row["created_at"] == NOW
+
+
+def test_the_scan_mechanism_imports_no_room() -> None:
+    """Rooms plug into scans/, never the other way round (ARCHITECTURE.md)."""
+    import ast
+    from pathlib import Path
+
+    service = Path(points.__file__).resolve().parents[1]
+    rooms = {
+        path.parent.name for path in service.glob("*/piccolo_app.py") if path.parent.name != "scans"
+    }
+    assert {"checkin", "activities", "orgs"} <= rooms
+    imported: set[str] = set()
+    for path in (service / "scans").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+                imported.update(f"{node.module}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+    reached = {name.split(".")[1] for name in imported if name.startswith("service.")}
+    assert not reached & rooms, sorted(reached & rooms)
