@@ -25,6 +25,9 @@ STATUS_BY_CODE: dict[str, int] = {
     "too_many_requests": 429,
     "service_unavailable": 503,
     "sms_failed": 503,
+    "unknown_point_type": 404,
+    "no_such_point": 404,
+    "point_closed": 409,
 }
 
 
