@@ -20,7 +20,11 @@ async def episode_section(activity_id: int) -> list[ReportSection]:
         value = "" if figures is None else str(getattr(figures, name))
         rows.append([gettext(label), value, gettext(definition)])
     rows.append(
-        [gettext("Subscribers reminded"), str(reminded), gettext("Reminders recorded for this episode.")]
+        [
+            gettext("Subscribers reminded"),
+            str(reminded),
+            gettext("Reminders recorded for this episode."),
+        ]
     )
     if figures is not None and figures.source:
         rows.append([gettext("Source"), figures.source, ""])
@@ -43,4 +47,8 @@ async def summary_section(actor: Any, start: datetime, end: datetime) -> list[Re
         ]
         for row in found
     ]
-    return [ReportSection(kind="livestream", title=gettext("Livestream viewers by column and month"), rows=rows)]
+    return [
+        ReportSection(
+            kind="livestream", title=gettext("Livestream viewers by column and month"), rows=rows
+        )
+    ]

@@ -17,25 +17,24 @@ WEEKDAY_LABELS: dict[str, str] = {
     "SA": "Saturday",
     "SU": "Sunday",
 }
+# The nth weekday of a month (English msgids).
+NTH_LABELS: dict[int, str] = {1: "First", 2: "Second", 3: "Third", 4: "Fourth", -1: "Last"}
 # Each viewer figure with what it means (English msgids): they are reported side by side,
 # never added into one another.
+FIGURE_LABELS: dict[str, str] = {
+    "peak_concurrent": "Peak concurrent viewers",
+    "unique_viewers": "Unique viewers",
+    "total_views": "Total views",
+    "average_watch_minutes": "Average watch minutes",
+}
+FIGURE_DEFINITION_LABELS: dict[str, str] = {
+    "peak_concurrent": "The most viewers watching at the same moment, as the platform reports it.",
+    "unique_viewers": "Distinct accounts or devices that watched at least once.",
+    "total_views": "Every time playback started, including repeat views by the same viewer.",
+    "average_watch_minutes": "Total minutes watched divided by unique viewers.",
+}
 FIGURE_DEFINITIONS: dict[str, tuple[str, str]] = {
-    "peak_concurrent": (
-        "Peak concurrent viewers",
-        "The most viewers watching at the same moment, as the platform reports it.",
-    ),
-    "unique_viewers": (
-        "Unique viewers",
-        "Distinct accounts or devices that watched at least once.",
-    ),
-    "total_views": (
-        "Total views",
-        "Every time playback started, including repeat views by the same viewer.",
-    ),
-    "average_watch_minutes": (
-        "Average watch minutes",
-        "Total minutes watched divided by unique viewers.",
-    ),
+    name: (label, FIGURE_DEFINITION_LABELS[name]) for name, label in FIGURE_LABELS.items()
 }
 
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -85,7 +86,9 @@ def _require_organiser(actor: Actor) -> None:
 def _url(raw: str, field: str) -> str:
     url = plain_text(raw, field=field, limit=500)
     if not url.startswith(("https://", "http://")):
-        raise DomainError("validation_error", "The stream link must start with https://.", field=field)
+        raise DomainError(
+            "validation_error", "The stream link must start with https://.", field=field
+        )
     return url
 
 
@@ -143,6 +146,17 @@ async def _owned_channel(actor: Actor, channel_id: int) -> dict[str, Any]:
     if not actor.reaches(row["node.path"]):
         raise NotFound("There is no such channel.")
     return row
+
+
+async def may_manage(actor: Actor, channel_id: int) -> bool:
+    if not actor.has("organiser", "admin"):
+        return False
+    return actor.reaches((await _channel_row(channel_id))["node.path"])
+
+
+async def managed_channel(actor: Actor, channel_id: int) -> ChannelOut:
+    """The channel, for its organisers only."""
+    return _channel_out(await _owned_channel(actor, channel_id))
 
 
 async def list_channels() -> list[ChannelOut]:
@@ -204,7 +218,11 @@ def parse_rundown(raw: str) -> list[Segment]:
                 field="rundown",
             )
         segments.append(
-            Segment(title=parts[0][:100], minutes=_minutes(int(parts[1]), "rundown"), who=" ".join(parts[2:])[:100])
+            Segment(
+                title=parts[0][:100],
+                minutes=_minutes(int(parts[1]), "rundown"),
+                who=" ".join(parts[2:])[:100],
+            )
         )
     if len(segments) > MAX_SEGMENTS:
         raise DomainError(
@@ -243,7 +261,9 @@ def _clean_column(data: ColumnIn) -> dict[str, Any]:
         raise DomainError("validation_error", "Give the colour as #RRGGBB.", field="colour")
     return {
         "name": name,
-        "description": plain_text(data.description, field="description", limit=1000, multiline=True),
+        "description": plain_text(
+            data.description, field="description", limit=1000, multiline=True
+        ),
         "department": plain_text(data.department, field="department", limit=60),
         "colour": colour.lower(),
         "rundown": _rundown_text(parse_rundown(data.rundown)),
@@ -343,7 +363,9 @@ class Rule:
             return f"FREQ=MONTHLY;INTERVAL={self.interval};BYDAY={days}"
         return f"FREQ=WEEKLY;INTERVAL={self.interval};BYDAY={','.join(self.weekdays)}"
 
-    def occurrences(self, after: datetime, before: datetime, limit: int | None = None) -> list[datetime]:
+    def occurrences(
+        self, after: datetime, before: datetime, limit: int | None = None
+    ) -> list[datetime]:
         """The rule's starts (UTC) strictly after `after` and before `before`."""
         out: list[datetime] = []
         for naive in self.expander():
@@ -424,7 +446,7 @@ def _rule_out(rule: Rule) -> RuleOut:
 def _check_no_overlap(rule: Rule) -> None:
     """Episodes of one channel never overlap: each must end before the next starts."""
     starts = rule.occurrences(clock.now(), clock.now() + HORIZON, limit=200)
-    for first, second in zip(starts, starts[1:], strict=False):
+    for first, second in pairwise(starts):
         if first + timedelta(minutes=rule.minutes) > second:
             raise DomainError(
                 "validation_error",
@@ -439,7 +461,9 @@ async def preview(actor: Actor, channel_id: int, data: RuleIn) -> PreviewOut:
     rule = clean_rule(data, row["default_minutes"])
     _check_no_overlap(rule)
     after = max(clock.now(), datetime.combine(rule.start_date, time(0), tzinfo=rule.zone))
-    dates = rule.occurrences(after - timedelta(seconds=1), clock.now() + timedelta(days=3660), PREVIEW_COUNT)
+    dates = rule.occurrences(
+        after - timedelta(seconds=1), clock.now() + timedelta(days=3660), PREVIEW_COUNT
+    )
     return PreviewOut(rrule=rule.rrule_text(), dates=dates)
 
 
@@ -468,7 +492,9 @@ async def get_schedule(channel_id: int) -> RuleOut | None:
     return _rule_out(rule) if rule else None
 
 
-async def save_schedule(actor: Actor, channel_id: int, data: RuleIn) -> tuple[RuleOut, GeneratedOut]:
+async def save_schedule(
+    actor: Actor, channel_id: int, data: RuleIn
+) -> tuple[RuleOut, GeneratedOut]:
     """Save the channel's rule and generate its episodes for the next 12 months."""
     row = await _owned_channel(actor, channel_id)
     rule = clean_rule(data, row["default_minutes"])
@@ -542,7 +568,9 @@ async def generate(actor: Actor, channel_id: int) -> GeneratedOut:
     every = rule.occurrences(first - timedelta(seconds=1), now + HORIZON)
     ordinal = {_key(moment): index for index, moment in enumerate(every)}
     columns = await list_columns(channel_id)
-    existing = {_key(row["occurrence"]): row for row in await _episode_rows(channel_id) if row["occurrence"]}
+    existing = {
+        _key(row["occurrence"]): row for row in await _episode_rows(channel_id) if row["occurrence"]
+    }
     created = kept = 0
     for moment in wanted:
         if _key(moment) in existing:
@@ -597,7 +625,9 @@ async def _create_episode(
     return True
 
 
-def _episode_out(row: dict[str, Any], columns: Mapping[int, ColumnOut], channel_id: int) -> EpisodeOut:
+def _episode_out(
+    row: dict[str, Any], columns: Mapping[int, ColumnOut], channel_id: int
+) -> EpisodeOut:
     column = columns.get(row["column"]) if row["column"] else None
     segments = column.rundown if column else []
     total = sum(segment.minutes for segment in segments)
@@ -665,17 +695,25 @@ async def skip(actor: Actor, activity_id: int, reason: str = "") -> EpisodeOut:
     return await episode(activity_id)
 
 
-async def move(actor: Actor, activity_id: int, starts_at: datetime, minutes: int | None = None) -> EpisodeOut:
+async def move(
+    actor: Actor, activity_id: int, starts_at: datetime, minutes: int | None = None
+) -> EpisodeOut:
     """Move one episode: the rule keeps its slot (RECURRENCE-ID), viewers are reminded at
     the new time and never at the old one."""
     row = await _owned_episode(actor, activity_id)
     if row["status"] != "published" or row["skipped"]:
         raise DomainError("invalid_status", "Only a scheduled episode can be moved.")
     current = await activities.get_activity(actor, activity_id)
-    length = _minutes(minutes) if minutes else int((current.ends_at - current.starts_at).total_seconds() // 60)
+    length = (
+        _minutes(minutes)
+        if minutes
+        else int((current.ends_at - current.starts_at).total_seconds() // 60)
+    )
     ends_at = starts_at + timedelta(minutes=length)
     await _check_slot_free(row["channel"], activity_id, starts_at, ends_at)
-    await activities.update_activity(actor, activity_id, _same_activity(current, starts_at, ends_at))
+    await activities.update_activity(
+        actor, activity_id, _same_activity(current, starts_at, ends_at)
+    )
     async with write_transaction():
         await Episode.update({Episode.moved: True}).where(Episode.activity == activity_id).run()
     await schedule_viewer_reminders(activity_id)
@@ -698,7 +736,9 @@ def _same_activity(current: ActivityOut, starts_at: datetime, ends_at: datetime)
     )
 
 
-async def _check_slot_free(channel_id: int, activity_id: int, starts_at: datetime, ends_at: datetime) -> None:
+async def _check_slot_free(
+    channel_id: int, activity_id: int, starts_at: datetime, ends_at: datetime
+) -> None:
     for other in await _episode_rows(channel_id):
         if other["activity"] == activity_id or other["status"] not in ("draft", "published"):
             continue
@@ -711,7 +751,12 @@ async def _check_slot_free(channel_id: int, activity_id: int, starts_at: datetim
 
 
 async def change_later(
-    actor: Actor, activity_id: int, *, start_time: str | None, minutes: int | None, column_id: int | None
+    actor: Actor,
+    activity_id: int,
+    *,
+    start_time: str | None,
+    minutes: int | None,
+    column_id: int | None,
 ) -> list[EpisodeOut]:
     """Change this episode and every later scheduled one of its channel: the local start
     time, the length, or the column."""
@@ -723,7 +768,9 @@ async def change_later(
     if start_time:
         found = CLOCK_TIME.match(start_time.strip())
         if not found:
-            raise DomainError("validation_error", "Give the start time as HH:MM.", field="start_time")
+            raise DomainError(
+                "validation_error", "Give the start time as HH:MM.", field="start_time"
+            )
         new_time = time(int(found.group(1)), int(found.group(2)))
     if minutes is not None:
         _minutes(minutes)
@@ -740,7 +787,9 @@ async def change_later(
             continue
         local = other["starts_at"].astimezone(zone)
         starts = (
-            datetime.combine(local.date(), new_time, tzinfo=zone) if new_time else other["starts_at"]
+            datetime.combine(local.date(), new_time, tzinfo=zone)
+            if new_time
+            else other["starts_at"]
         )
         length = minutes or int((other["ends_at"] - other["starts_at"]).total_seconds() // 60)
         if starts <= clock.now():
@@ -748,9 +797,11 @@ async def change_later(
         await move(actor, other["activity"], starts, length)
     if column_id is not None:
         async with write_transaction():
-            await Episode.update({Episode.column: column_id, Episode.edited: True}).where(
-                Episode.activity.is_in([other["activity"] for other in later])
-            ).run()
+            await (
+                Episode.update({Episode.column: column_id, Episode.edited: True})
+                .where(Episode.activity.is_in([other["activity"] for other in later]))
+                .run()
+            )
     return await episodes(channel_id, this.starts_at)
 
 
@@ -793,41 +844,55 @@ class EpisodeDetails:
 
     async def write(self, activity_id: int, values: dict[str, Any]) -> None:
         if values["column"] is not None:
-            column = await ChannelColumn.select(ChannelColumn.channel).where(
-                ChannelColumn.id == values["column"]
-            ).first().run()
+            column = (
+                await ChannelColumn.select(ChannelColumn.channel)
+                .where(ChannelColumn.id == values["column"])
+                .first()
+                .run()
+            )
             if column is None or column["channel"] != values["channel"]:
                 raise DomainError(
-                    "validation_error", "Choose a column of this channel.", field="details.column_id"
+                    "validation_error",
+                    "Choose a column of this channel.",
+                    field="details.column_id",
                 )
-        if values["channel"] is not None and not await Channel.exists().where(
-            Channel.id == values["channel"]
-        ).run():
+        if (
+            values["channel"] is not None
+            and not await Channel.exists().where(Channel.id == values["channel"]).run()
+        ):
             raise DomainError("validation_error", "Choose a channel.", field="details.channel_id")
-        existing = await Episode.select(Episode.id).where(Episode.activity == activity_id).first().run()
+        existing = (
+            await Episode.select(Episode.id).where(Episode.activity == activity_id).first().run()
+        )
         if existing:
-            await Episode.update({**values, Episode.edited: True}).where(
-                Episode.activity == activity_id
-            ).run()
+            await (
+                Episode.update({**values, Episode.edited: True})
+                .where(Episode.activity == activity_id)
+                .run()
+            )
         elif values["channel"] is not None or values["topic"] or values["guests"]:
             await Episode.insert(
                 Episode(activity=activity_id, occurrence=_occurrence.get(), **values)
             ).run()
 
     async def read(self, activity_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-        rows = await Episode.select(
-            Episode.activity,
-            Episode.channel,
-            Episode.column,
-            Episode.topic,
-            Episode.guests,
-            Episode.skipped,
-            Episode.moved,
-            Episode.channel.name.as_alias("channel_name"),
-            Episode.channel.stream_url.as_alias("stream_url"),
-            Episode.column.name.as_alias("column_name"),
-            Episode.column.colour.as_alias("colour"),
-        ).where(Episode.activity.is_in(list(activity_ids))).run()
+        rows = (
+            await Episode.select(
+                Episode.activity,
+                Episode.channel,
+                Episode.column,
+                Episode.topic,
+                Episode.guests,
+                Episode.skipped,
+                Episode.moved,
+                Episode.channel.name.as_alias("channel_name"),
+                Episode.channel.stream_url.as_alias("stream_url"),
+                Episode.column.name.as_alias("column_name"),
+                Episode.column.colour.as_alias("colour"),
+            )
+            .where(Episode.activity.is_in(list(activity_ids)))
+            .run()
+        )
         return {
             row["activity"]: {
                 "channel_id": row["channel"],
@@ -846,9 +911,12 @@ class EpisodeDetails:
 
     async def copy(self, source_id: int, target_id: int) -> None:
         """A copy is a one-off episode of the same channel: it holds no rule slot."""
-        row = await Episode.select(
-            Episode.channel, Episode.column, Episode.topic, Episode.guests
-        ).where(Episode.activity == source_id).first().run()
+        row = (
+            await Episode.select(Episode.channel, Episode.column, Episode.topic, Episode.guests)
+            .where(Episode.activity == source_id)
+            .first()
+            .run()
+        )
         if row:
             await Episode.insert(Episode(activity=target_id, **row)).run()
 
@@ -865,9 +933,11 @@ def watch_open(starts_at: datetime, ends_at: datetime, now: datetime | None = No
 async def my_subscription(actor: Actor, channel_id: int) -> SubscriptionOut | None:
     if actor.member_id is None:
         return None
-    rows = await Subscription.select(Subscription.column_id).where(
-        (Subscription.channel == channel_id) & (Subscription.member == actor.member_id)
-    ).run()
+    rows = (
+        await Subscription.select(Subscription.column_id)
+        .where((Subscription.channel == channel_id) & (Subscription.member == actor.member_id))
+        .run()
+    )
     if not rows:
         return None
     columns = sorted(row["column_id"] for row in rows if row["column_id"])
@@ -876,7 +946,9 @@ async def my_subscription(actor: Actor, channel_id: int) -> SubscriptionOut | No
     )
 
 
-async def subscribe(actor: Actor, channel_id: int, columns: Sequence[int] | None) -> SubscriptionOut:
+async def subscribe(
+    actor: Actor, channel_id: int, columns: Sequence[int] | None
+) -> SubscriptionOut:
     """Remind this member 10 minutes before each episode of the channel (or of these
     columns). Subscribing again replaces the choice."""
     if actor.member_id is None:
@@ -890,12 +962,16 @@ async def subscribe(actor: Actor, channel_id: int, columns: Sequence[int] | None
         raise DomainError("validation_error", "Choose columns of this channel.", field="columns")
     token = secrets.token_urlsafe(24)
     async with write_transaction():
-        await Subscription.delete().where(
-            (Subscription.channel == channel_id) & (Subscription.member == actor.member_id)
-        ).run()
+        await (
+            Subscription.delete()
+            .where((Subscription.channel == channel_id) & (Subscription.member == actor.member_id))
+            .run()
+        )
         await Subscription.insert(
             *[
-                Subscription(channel=channel_id, member=actor.member_id, column_id=column_id, token=token)
+                Subscription(
+                    channel=channel_id, member=actor.member_id, column_id=column_id, token=token
+                )
                 for column_id in (chosen or [0])
             ]
         ).run()
@@ -906,27 +982,41 @@ async def subscribe(actor: Actor, channel_id: int, columns: Sequence[int] | None
         if found.status == "published" and (not chosen or found.column_id in chosen):
             scheduled += await schedule_viewer_reminders(found.activity_id, [actor.member_id])
     return SubscriptionOut(
-        channel_id=channel_id, whole_channel=not chosen, columns=chosen, reminders_scheduled=scheduled
+        channel_id=channel_id,
+        whole_channel=not chosen,
+        columns=chosen,
+        reminders_scheduled=scheduled,
     )
 
 
 async def _drop_unwanted_reminders(member_id: int, channel_id: int, chosen: Sequence[int]) -> None:
-    rows = await Episode.select(Episode.activity, Episode.column).where(Episode.channel == channel_id).run()
+    rows = (
+        await Episode.select(Episode.activity, Episode.column)
+        .where(Episode.channel == channel_id)
+        .run()
+    )
     unwanted = [row["activity"] for row in rows if chosen and row["column"] not in chosen]
     if not chosen:
         return
-    await outbox.supersede_member_messages(REMINDER_MESSAGE, member_id=member_id, activity_ids=unwanted)
+    await outbox.supersede_member_messages(
+        REMINDER_MESSAGE, member_id=member_id, activity_ids=unwanted
+    )
 
 
 async def unsubscribe(member_id: int, channel_id: int) -> bool:
     """No more reminders of this channel; those already recorded are not sent."""
     async with write_transaction():
-        removed = await Subscription.delete().where(
-            (Subscription.channel == channel_id) & (Subscription.member == member_id)
-        ).returning(Subscription.id).run()
+        removed = (
+            await Subscription.delete()
+            .where((Subscription.channel == channel_id) & (Subscription.member == member_id))
+            .returning(Subscription.id)
+            .run()
+        )
         activity_ids = [
             row["activity"]
-            for row in await Episode.select(Episode.activity).where(Episode.channel == channel_id).run()
+            for row in await Episode.select(Episode.activity)
+            .where(Episode.channel == channel_id)
+            .run()
         ]
         await outbox.supersede_member_messages(
             REMINDER_MESSAGE, member_id=member_id, activity_ids=activity_ids
@@ -938,16 +1028,21 @@ async def unsubscribe_by_token(token: str) -> ChannelOut | None:
     """The one-tap unsubscribe of a reminder's link (works without signing in)."""
     if not token or len(token) > 64:
         return None
-    row = await Subscription.select(Subscription.member, Subscription.channel).where(
-        Subscription.token == token
-    ).first().run()
+    row = (
+        await Subscription.select(Subscription.member, Subscription.channel)
+        .where(Subscription.token == token)
+        .first()
+        .run()
+    )
     if row is None:
         return None
     await unsubscribe(row["member"], row["channel"])
     return await get_channel(row["channel"])
 
 
-async def schedule_viewer_reminders(activity_id: int, member_ids: Sequence[int] | None = None) -> int:
+async def schedule_viewer_reminders(
+    activity_id: int, member_ids: Sequence[int] | None = None
+) -> int:
     """Record the 10-minute reminder of one episode for its subscribers (or these of
     them), at most once per member and start time: the key table's unique index decides,
     so a repeat or a concurrent call records nothing twice. A reminder whose time has
@@ -977,14 +1072,18 @@ async def schedule_viewer_reminders(activity_id: int, member_ids: Sequence[int] 
         where &= Subscription.member.is_in(list(member_ids) or [-1])
     subscribers = {
         found["member"]: found["token"]
-        for found in await Subscription.select(Subscription.member, Subscription.token).where(where).run()
+        for found in await Subscription.select(Subscription.member, Subscription.token)
+        .where(where)
+        .run()
     }
     recorded = 0
     for member_id, token in subscribers.items():
         try:
             async with write_transaction():
                 await ReminderKey.insert(
-                    ReminderKey(activity_id=activity_id, member_id=member_id, starts_at=row["starts_at"])
+                    ReminderKey(
+                        activity_id=activity_id, member_id=member_id, starts_at=row["starts_at"]
+                    )
                 ).run()
                 recorded += await outbox.record(
                     REMINDER_MESSAGE,
@@ -1052,7 +1151,9 @@ async def record_figures(actor: Actor, activity_id: int, data: FiguresIn) -> Fig
         raise DomainError("validation_error", "Record figures after the episode has started.")
     async with write_transaction():
         updated = (
-            await ViewerFigures.update({**values, "recorded_by": actor.member_id, "recorded_at": clock.now()})
+            await ViewerFigures.update(
+                {**values, "recorded_by": actor.member_id, "recorded_at": clock.now()}
+            )
             .where(ViewerFigures.activity == activity_id)
             .returning(ViewerFigures.id)
             .run()
@@ -1071,7 +1172,9 @@ async def _owner_path(node_code: str) -> str:
 async def figures_for(activity_ids: Sequence[int]) -> dict[int, FiguresOut]:
     if not activity_ids:
         return {}
-    rows = await ViewerFigures.select().where(ViewerFigures.activity.is_in(list(activity_ids))).run()
+    rows = (
+        await ViewerFigures.select().where(ViewerFigures.activity.is_in(list(activity_ids))).run()
+    )
     return {row["activity"]: _figures_out(row) for row in rows}
 
 
@@ -1094,18 +1197,22 @@ async def summary(node_path: str, start: datetime, end: datetime) -> list[Summar
     """Per column and month: the episodes with figures, and the figures side by side (the
     highest peak, the sum of each episode's unique viewers and views, the mean of the
     averages). Figures are never added into one another."""
-    rows = await ViewerFigures.select(
-        ViewerFigures.peak_concurrent,
-        ViewerFigures.unique_viewers,
-        ViewerFigures.total_views,
-        ViewerFigures.average_watch_minutes,
-        ViewerFigures.activity.starts_at.as_alias("starts_at"),
-        ViewerFigures.activity.id.as_alias("activity_id"),
-    ).where(
-        (ViewerFigures.activity.starts_at >= start)
-        & (ViewerFigures.activity.starts_at <= end)
-        & ViewerFigures.activity.owner.path.like(f"{node_path}%")
-    ).run()
+    rows = (
+        await ViewerFigures.select(
+            ViewerFigures.peak_concurrent,
+            ViewerFigures.unique_viewers,
+            ViewerFigures.total_views,
+            ViewerFigures.average_watch_minutes,
+            ViewerFigures.activity.starts_at.as_alias("starts_at"),
+            ViewerFigures.activity.id.as_alias("activity_id"),
+        )
+        .where(
+            (ViewerFigures.activity.starts_at >= start)
+            & (ViewerFigures.activity.starts_at <= end)
+            & ViewerFigures.activity.owner.path.like(f"{node_path}%")
+        )
+        .run()
+    )
     details = await EpisodeDetails().read([row["activity_id"] for row in rows])
     zone = get_settings().zone
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -1125,5 +1232,7 @@ async def summary(node_path: str, start: datetime, end: datetime) -> list[Summar
                 sum(row["average_watch_minutes"] for row in found) / len(found), 1
             ),
         )
-        for (column, month), found in sorted(groups.items(), key=lambda item: (item[0][1], item[0][0]))
+        for (column, month), found in sorted(
+            groups.items(), key=lambda item: (item[0][1], item[0][0])
+        )
     ]

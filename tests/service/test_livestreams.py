@@ -12,6 +12,7 @@ import pytest
 
 from service import clock
 from service.activities import services as activities
+from service.activities.schemas import ActivityIn
 from service.activities.tables import Activity
 from service.errors import DomainError
 from service.livestreams import services as livestreams
@@ -34,13 +35,17 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
 async def new_channel(org: Org, columns: int = 3) -> int:
     channel = await livestreams.create_channel(
         org.organiser_a,
-        ChannelIn(name="理响工会直播间", stream_url="https://live.example.cn/lx", default_minutes=60),
+        ChannelIn(
+            name="理响工会直播间", stream_url="https://live.example.cn/lx", default_minutes=60
+        ),
     )
     for index in range(columns):
         await livestreams.create_column(
             org.organiser_a,
             channel.id,
-            ColumnIn(name=f"板块{index + 1}", department="宣教部", rundown="开场 | 5 | 主持人\n访谈 | 40"),
+            ColumnIn(
+                name=f"板块{index + 1}", department="宣教部", rundown="开场 | 5 | 主持人\n访谈 | 40"
+            ),
         )
     return channel.id
 
@@ -132,7 +137,9 @@ async def test_generation_is_idempotent_and_keeps_edited_episodes(org: Org) -> N
 
 async def test_concurrent_generation_never_duplicates(org: Org) -> None:
     channel_id = await new_channel(org)
-    await livestreams.save_schedule(org.organiser_a, channel_id, tue_thu(end_date=date(2026, 3, 20)))
+    await livestreams.save_schedule(
+        org.organiser_a, channel_id, tue_thu(end_date=date(2026, 3, 20))
+    )
     await Episode.delete(force=True).run()
     await Activity.delete(force=True).run()
     await asyncio.gather(*(livestreams.generate(org.organiser_a, channel_id) for _ in range(3)))
@@ -142,9 +149,13 @@ async def test_concurrent_generation_never_duplicates(org: Org) -> None:
 
 async def test_a_changed_rule_cancels_untouched_episodes_and_keeps_edited_ones(org: Org) -> None:
     channel_id = await new_channel(org)
-    await livestreams.save_schedule(org.organiser_a, channel_id, tue_thu(end_date=date(2026, 3, 31)))
+    await livestreams.save_schedule(
+        org.organiser_a, channel_id, tue_thu(end_date=date(2026, 3, 31))
+    )
     listed = await livestreams.episodes(channel_id)
-    await livestreams.move(org.organiser_a, listed[1].activity_id, listed[1].starts_at + timedelta(hours=1))
+    await livestreams.move(
+        org.organiser_a, listed[1].activity_id, listed[1].starts_at + timedelta(hours=1)
+    )
     _, result = await livestreams.save_schedule(
         org.organiser_a, channel_id, tue_thu(weekdays=["TU"], end_date=date(2026, 3, 31))
     )
@@ -170,7 +181,9 @@ async def test_daylight_saving_keeps_the_local_time(org: Org) -> None:
 
 async def test_this_and_later_changes_the_time_of_later_episodes_only(org: Org) -> None:
     channel_id = await new_channel(org)
-    await livestreams.save_schedule(org.organiser_a, channel_id, tue_thu(end_date=date(2026, 3, 31)))
+    await livestreams.save_schedule(
+        org.organiser_a, channel_id, tue_thu(end_date=date(2026, 3, 31))
+    )
     listed = await livestreams.episodes(channel_id)
     await livestreams.change_later(
         org.organiser_a, listed[3].activity_id, start_time="20:00", minutes=None, column_id=None
@@ -183,7 +196,9 @@ async def test_this_and_later_changes_the_time_of_later_episodes_only(org: Org) 
 
 async def test_viewers_are_reminded_once_and_never_for_a_skipped_episode(org: Org) -> None:
     channel_id = await new_channel(org)
-    await livestreams.save_schedule(org.organiser_a, channel_id, tue_thu(end_date=date(2026, 3, 13)))
+    await livestreams.save_schedule(
+        org.organiser_a, channel_id, tue_thu(end_date=date(2026, 3, 13))
+    )
     listed = await livestreams.episodes(channel_id)  # 4 episodes, columns 1,2,3,1
     first_column = listed[0].column_id
     assert first_column is not None
@@ -200,7 +215,10 @@ async def test_viewers_are_reminded_once_and_never_for_a_skipped_episode(org: Or
         for row in await outbox.messages_for(org.worker_a1.member_id or 0, "livestream_reminder")
         if row["status"] == "pending"
     ]
-    assert sorted(row["activity_id"] for row in pending) == [listed[0].activity_id, listed[3].activity_id]
+    assert sorted(row["activity_id"] for row in pending) == [
+        listed[0].activity_id,
+        listed[3].activity_id,
+    ]
     assert pending[0]["due_at"] == listed[0].starts_at - timedelta(minutes=10)
     assert "https://live.example.cn/lx" in pending[0]["payload"]
     # A skipped episode's reminder never goes out; a cancelled one's neither.
@@ -228,7 +246,9 @@ async def test_a_moved_episode_reminds_at_the_new_time_only(org: Org) -> None:
 
 async def test_unsubscribing_stops_every_recorded_reminder(org: Org) -> None:
     channel_id = await new_channel(org)
-    await livestreams.save_schedule(org.organiser_a, channel_id, tue_thu(end_date=date(2026, 3, 13)))
+    await livestreams.save_schedule(
+        org.organiser_a, channel_id, tue_thu(end_date=date(2026, 3, 13))
+    )
     await livestreams.subscribe(org.worker_a1, channel_id, None)
     sub = await livestreams.my_subscription(org.worker_a1, channel_id)
     assert sub is not None and sub.whole_channel
@@ -281,7 +301,10 @@ async def test_figures_are_recorded_after_the_start_and_reported(
     await livestreams.save_schedule(org.organiser_a, channel_id, tue_thu(end_date=date(2026, 3, 6)))
     episode = (await livestreams.episodes(channel_id))[0]
     good = FiguresIn(
-        peak_concurrent=320, unique_viewers=1200, total_views=2100, average_watch_minutes=18.5,
+        peak_concurrent=320,
+        unique_viewers=1200,
+        total_views=2100,
+        average_watch_minutes=18.5,
         source="视频号后台",
     )
     with pytest.raises(DomainError):
@@ -292,13 +315,18 @@ async def test_figures_are_recorded_after_the_start_and_reported(
     saved = await livestreams.record_figures(org.organiser_a, episode.activity_id, good)
     assert (saved.peak_concurrent, saved.unique_viewers, saved.total_views) == (320, 1200, 2100)
     assert set(saved.definitions) == {
-        "peak_concurrent", "unique_viewers", "total_views", "average_watch_minutes"
+        "peak_concurrent",
+        "unique_viewers",
+        "total_views",
+        "average_watch_minutes",
     }
     from service.livestreams.reports import episode_section
 
     section = (await episode_section(episode.activity_id))[0]
-    assert ["Unique viewers", "1200"] == section.rows[1][:2]
-    rows = await livestreams.summary(org.organiser_a.node_path, NOW - timedelta(days=1), NOW + timedelta(days=30))
+    assert section.rows[1][:2] == ["观看人数", "1200"]  # zh-CN by default
+    rows = await livestreams.summary(
+        org.organiser_a.node_path, NOW - timedelta(days=1), NOW + timedelta(days=30)
+    )
     assert rows[0].column == "板块1" and rows[0].month == "2026-03" and rows[0].episodes == 1
 
 
@@ -310,3 +338,48 @@ async def test_only_the_channels_organisers_manage_it(org: Org) -> None:
         with pytest.raises(DomainError):
             await livestreams.create_column(actor, channel_id, ColumnIn(name="x"))
     assert await Activity.count() == 0
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York"])
+async def test_the_feed_expands_to_exactly_the_episodes(org: Org, zone: str) -> None:
+    """An independent reader (recurring-ical-events) expands the feed over a year, across
+    a daylight-saving change, to the very starts the service lists: skipped and cancelled
+    dates left out (EXDATE), a moved one at its new time (RECURRENCE-ID)."""
+    import icalendar
+    import recurring_ical_events
+
+    from service.livestreams.feeds import channel_feed
+
+    channel_id = await new_channel(org)
+    await livestreams.save_schedule(
+        org.organiser_a, channel_id, tue_thu(zone=zone, end_date=None, weekdays=["TU", "TH"])
+    )
+    listed = await livestreams.episodes(channel_id)
+    assert len(listed) > 100
+    await livestreams.skip(org.organiser_a, listed[2].activity_id)
+    await livestreams.move(
+        org.organiser_a, listed[5].activity_id, listed[5].starts_at + timedelta(days=1)
+    )
+    await activities.cancel(org.organiser_a, listed[9].activity_id, "停播")
+    one_off = await activities.create_activity(
+        org.organiser_a,
+        ActivityIn(
+            kind="livestream",
+            title="特别节目",
+            starts_at=NOW + timedelta(days=40, hours=3),
+            ends_at=NOW + timedelta(days=40, hours=4),
+            details={"channel_id": channel_id},
+        ),
+    )
+    await activities.publish(org.organiser_a, one_off.id)
+    feed = icalendar.Calendar.from_ical(await channel_feed(channel_id))
+    expanded = recurring_ical_events.of(feed).between(NOW, NOW + timedelta(days=366))
+    from_feed = sorted(event["DTSTART"].dt.astimezone(UTC) for event in expanded)
+    known = sorted(
+        one.starts_at.astimezone(UTC)
+        for one in await livestreams.episodes(channel_id)
+        if one.status == "published"
+    )
+    assert from_feed == known
+    assert listed[2].starts_at not in from_feed
+    assert listed[5].starts_at + timedelta(days=1) in from_feed

@@ -87,9 +87,7 @@ DESCRIPTION = ""
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="livestreams", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="livestreams", description=DESCRIPTION)
 
     manager.add_table(
         class_name="ReminderKey",
