@@ -306,6 +306,9 @@ async def test_pages_organiser_previews_saves_skips_and_worker_subscribes(
     assert (
         "https://live.example.cn/lx" not in episode_page.text
     )  # not yet: watch opens 15 min before
+    channel_page = await client.get(f"/livestreams/channels/{channel_id}")
+    assert channel_page.status_code == 200, channel_page.text[-2000:]
+    assert "职工课堂" in channel_page.text
     subscribed = await post_form(
         client, f"/livestreams/channels/{channel_id}/subscribe", {"columns": [str(columns[1])]}
     )

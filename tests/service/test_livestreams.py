@@ -5,6 +5,7 @@ reminders exactly once, viewer figures that cannot be impossible, the calendar f
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,8 +29,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture(autouse=True)
-def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(clock, "now", lambda: NOW)
+def frozen() -> Iterator[None]:
+    with clock.frozen_at(NOW):
+        yield
 
 
 async def new_channel(org: Org, columns: int = 3) -> int:
@@ -383,3 +385,16 @@ async def test_the_feed_expands_to_exactly_the_episodes(org: Org, zone: str) -> 
     assert from_feed == known
     assert listed[2].starts_at not in from_feed
     assert listed[5].starts_at + timedelta(days=1) in from_feed
+
+
+async def test_the_demo_channel(org: Org) -> None:
+    from service.livestreams import demo
+
+    created = await demo.seed(org.organiser_a)
+    assert created == 12  # six weeks of Tuesdays and Thursdays
+    channel = (await livestreams.list_channels())[0]
+    assert len(await livestreams.list_columns(channel.id)) == 10
+    listed = await livestreams.episodes(channel.id)
+    assert sum(one.skipped for one in listed) == 1
+    past = [one.activity_id for one in listed if one.ends_at < NOW]
+    assert past and set(await livestreams.figures_for(past)) == set(past)
