@@ -23,7 +23,7 @@ from dateutil import rrule
 from service import clock
 from service.activities import services as activities
 from service.activities.schemas import ActivityIn, ActivityOut, VenueIn
-from service.db import is_unique_violation, write_transaction
+from service.db import is_postgres, is_unique_violation, run_sql, write_transaction
 from service.errors import DomainError, Forbidden, NotFound
 from service.livestreams.schemas import (
     FIGURE_DEFINITIONS,
@@ -961,22 +961,7 @@ async def subscribe(
     if any(column_id not in known for column_id in chosen):
         raise DomainError("validation_error", "Choose columns of this channel.", field="columns")
     token = secrets.token_urlsafe(24)
-    async with write_transaction():
-        await (
-            Subscription.delete()
-            .where((Subscription.channel == channel_id) & (Subscription.member == actor.member_id))
-            .run()
-        )
-        await Subscription.insert(
-            *[
-                Subscription(
-                    channel=channel_id, member=actor.member_id, column_id=column_id, token=token
-                )
-                for column_id in (chosen or [0])
-            ]
-        ).run()
-        # A changed choice: reminders for episodes no longer chosen are not sent.
-        await _drop_unwanted_reminders(actor.member_id, channel_id, chosen)
+    await _replace_subscription(actor.member_id, channel_id, chosen, token)
     scheduled = 0
     for found in await episodes(channel_id, clock.now()):
         if found.status == "published" and (not chosen or found.column_id in chosen):
@@ -987,6 +972,29 @@ async def subscribe(
         columns=chosen,
         reminders_scheduled=scheduled,
     )
+
+
+async def _replace_subscription(
+    member_id: int, channel_id: int, chosen: Sequence[int], token: str
+) -> None:
+    async with write_transaction():
+        if is_postgres():
+            # Two taps at once: the second waits for the first, then replaces its rows
+            # (SQLite's IMMEDIATE transactions already take turns).
+            await run_sql("SELECT pg_advisory_xact_lock({}, {})", channel_id, member_id)
+        await (
+            Subscription.delete()
+            .where((Subscription.channel == channel_id) & (Subscription.member == member_id))
+            .run()
+        )
+        await Subscription.insert(
+            *[
+                Subscription(channel=channel_id, member=member_id, column_id=column_id, token=token)
+                for column_id in (chosen or [0])
+            ]
+        ).run()
+        # A changed choice: reminders for episodes no longer chosen are not sent.
+        await _drop_unwanted_reminders(member_id, channel_id, chosen)
 
 
 async def _drop_unwanted_reminders(member_id: int, channel_id: int, chosen: Sequence[int]) -> None:
