@@ -795,7 +795,7 @@ async def change_later(
         if starts <= clock.now():
             continue
         await move(actor, other["activity"], starts, length)
-    if column_id is not None:
+    if column_id is not None and later:
         async with write_transaction():
             await (
                 Episode.update({Episode.column: column_id, Episode.edited: True})
@@ -876,6 +876,8 @@ class EpisodeDetails:
             ).run()
 
     async def read(self, activity_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        if not activity_ids:
+            return {}
         rows = (
             await Episode.select(
                 Episode.activity,

@@ -398,3 +398,9 @@ async def test_the_demo_channel(org: Org) -> None:
     assert sum(one.skipped for one in listed) == 1
     past = [one.activity_id for one in listed if one.ends_at < NOW]
     assert past and set(await livestreams.figures_for(past)) == set(past)
+
+
+async def test_the_summary_with_no_figures_is_empty(org: Org) -> None:
+    from service.livestreams.reports import summary_section
+
+    assert await summary_section(org.organiser_a, NOW - timedelta(days=30), NOW) == []
