@@ -404,3 +404,26 @@ async def test_the_summary_with_no_figures_is_empty(org: Org) -> None:
     from service.livestreams.reports import summary_section
 
     assert await summary_section(org.organiser_a, NOW - timedelta(days=30), NOW) == []
+
+
+async def test_the_reminder_carries_the_link_and_the_unsubscribe_link(org: Org) -> None:
+    from service.reminders import delivery
+
+    channel_id = await new_channel(org)
+    await livestreams.save_schedule(org.organiser_a, channel_id, tue_thu(end_date=date(2026, 3, 4)))
+    await livestreams.subscribe(org.worker_a1, channel_id, None)
+    row = (await outbox.messages_for(org.worker_a1.member_id or 0, "livestream_reminder"))[0]
+    described = await activities.message_activity(row["activity_id"])
+    title, body = delivery.render(row, "zh-CN", described)
+    assert "19:30" in title
+    assert "https://live.example.cn/lx" in body
+    assert "/livestreams/unsubscribe/" in body
+    # Delivered by the worker's own path: the batch sends it once, a rerun sends nothing.
+    with clock.frozen_at(row["due_at"]):
+        batches = await outbox.claim_batches()
+        assert len(batches) == 1
+        first = await delivery.deliver_batch(batches[0].message_ids, batches[0].claim)
+        assert first == {row["id"]: "sent"}
+        again = await delivery.deliver_batch(batches[0].message_ids, batches[0].claim)
+        assert again == {row["id"]: "skipped"}
+        assert await outbox.claim_batches() == []
