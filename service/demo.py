@@ -11,6 +11,7 @@ from service.activities import services as activities
 from service.activities.schemas import ActivityIn, VenueIn
 from service.activities.tables import Activity
 from service.checkin import services as checkin
+from service.livestreams import demo as livestreams_demo
 from service.orgs import services as orgs
 from service.orgs.schemas import SYSTEM, WORKER_GROUPS, Actor, MemberIn, NodeIn
 from service.orgs.tables import Member, Node
@@ -116,15 +117,6 @@ async def _demo_activities() -> int:
             "",
         ),
         (
-            "livestream",
-            "理响工会直播间·工匠故事",
-            4,
-            1,
-            None,
-            None,
-            "https://live.example.cn/lixiang",
-        ),
-        (
             "heat_relief",
             "送清凉进工地：城南建设集团项目部",
             6,
@@ -154,7 +146,8 @@ async def _demo_activities() -> int:
             ),
         )
         await activities.publish(organiser, created.id)
-    return len(plans) + await _demo_door(organiser)
+    added = len(plans) + await livestreams_demo.seed(organiser)
+    return added + await _demo_door(organiser)
 
 
 async def _demo_door(organiser: Actor) -> int:
