@@ -9,7 +9,7 @@ from litestar.params import FromPath, JSONBody
 
 from service.http import require_actor
 from service.reminders import services as reminders
-from service.reminders import vapid
+from service.reminders import texts, vapid
 from service.reminders.schemas import (
     NotificationOut,
     NotificationsOut,
@@ -42,7 +42,7 @@ class ReminderApi(Controller):
 
     @get("/me/notifications")
     async def inbox(self, request: AnyRequest) -> Response[NotificationsOut]:
-        rows = await reminders.notifications(require_actor(request))
+        rows = await texts.notifications(require_actor(request))
         return Response(
             NotificationsOut(items=[NotificationOut(**row) for row in rows]),
             headers={"Cache-Control": "no-store"},

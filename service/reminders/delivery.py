@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from service import clock, kinds
+from service import clock
 from service.activities import services as activities
-from service.i18n import gettext, language, localtime
-from service.reminders import channels, services
+from service.reminders import channels, policy, services
 from service.reminders.channels import Channel, ChannelError, Outgoing
+from service.reminders.texts import render
+from service.settings import get_settings
 
 log = logging.getLogger(__name__)
 EARLY = timedelta(minutes=1)  # a job may run this much before the row's due time
@@ -32,57 +33,6 @@ def _send_deadline(rows: Sequence[dict[str, Any]]) -> float:
     left = services.STALE_CLAIM - (now - oldest) - CLAIM_MARGIN
     budget = max(timedelta(0), min(SEND_BUDGET, left))
     return asyncio.get_running_loop().time() + budget.total_seconds()
-
-# English msgids; rendered in the member's language with the activity's details.
-TITLE_LABELS: dict[str, str] = {
-    "registration_confirmed": "You have a place: %(title)s",
-    "registration_waitlisted": "You are on the waitlist: %(title)s",
-    "waitlist_promoted": "A place opened up for you: %(title)s",
-    "activity_changed": "Changed: %(title)s",
-    "activity_cancelled": "Cancelled: %(title)s",
-    "reminder_day_before": "Tomorrow: %(title)s",
-    "reminder_morning": "Today: %(title)s",
-    # An organiser may move these reminders: the title gives the time, not the interval.
-    "reminder_1h": "Starts at %(time)s: %(title)s",
-    "reminder_10m": "Starting soon, at %(time)s: %(title)s",
-}
-BODY_LABELS: dict[str, str] = {
-    "registration_confirmed": "%(when)s, %(where)s. Show your ticket at the door.",
-    "registration_waitlisted": "%(when)s, %(where)s. We will tell you if a place frees up.",
-    "waitlist_promoted": "%(when)s, %(where)s. Your ticket is ready in My activities.",
-    "activity_changed": "Now %(when)s, %(where)s.",
-    "activity_cancelled": "The organiser cancelled it: %(reason)s",
-    "reminder_day_before": "%(when)s, %(where)s. Show your ticket at the door.",
-    "reminder_morning": "%(when)s, %(where)s.",
-    "reminder_1h": "%(when)s, %(where)s. Show your ticket at the door.",
-    "reminder_10m": "%(when)s. %(where)s",
-}
-
-
-def render(row: dict[str, Any], lang: str, activity: Any) -> tuple[str, str]:
-    """Title and body in the member's language."""
-
-    payload = services.payload(row)
-    with language(lang):
-        values = {
-            "title": activity.title if activity else "",
-            "when": localtime(activity.starts_at) if activity else "",
-            "time": localtime(activity.starts_at, short=True) if activity else "",
-            "where": (activity.venue_name or activity.online_url) if activity else "",
-            "reason": payload.get("reason", ""),
-        }
-        # A kind's own message may carry values of its own (a link) in its payload.
-        values |= {k: v for k, v in payload.items() if isinstance(v, str) and k not in values}
-        title, body = message_texts(row["kind"])
-        return gettext(title, **values), gettext(body, **values)
-
-
-def message_texts(kind: str) -> tuple[str, str]:
-    """A message kind's (title, body) msgids: the core's, or the activity kind's own."""
-    if kind in TITLE_LABELS:
-        return TITLE_LABELS[kind], BODY_LABELS[kind]
-    return kinds.messages()[kind]
-
 
 def _channels(prefs: services.Prefs, *, has_push: bool = False) -> list[Channel]:
     """The member's channels besides the inbox, among those this service has set up.
@@ -130,6 +80,7 @@ async def deliver_batch(message_ids: Sequence[int], claim: str | None = None) ->
     rendered: dict[tuple[str, str, int | None, str], tuple[str, str]] = {}
     slots = channels.send_slots()
     deadline = _send_deadline(rows)
+    zone = get_settings().zone
 
     async def one(row: dict[str, Any]) -> services.Delivered:
         result = services.Delivered(
@@ -148,6 +99,12 @@ async def deliver_batch(message_ids: Sequence[int], claim: str | None = None) ->
             already = done[row["id"]]
             if "inbox" not in already:
                 result.inbox = (title, body)
+            # Quiet hours hold only what buzzes a phone: the inbox row is written now, the
+            # other channels wait for the morning (never past the activity's start).
+            activity = described.get(row["activity_id"])
+            result.held_until = policy.quiet_hold(
+                row["kind"], clock.now(), zone, activity.starts_at if activity else None
+            )
             member_prefs = prefs[row["member"]]
             outgoing = Outgoing(
                 message_id=row["id"],
@@ -157,7 +114,11 @@ async def deliver_batch(message_ids: Sequence[int], claim: str | None = None) ->
                 title=title,
                 body=body,
             )
-            chosen = _channels(member_prefs, has_push=row["member"] in with_push)
+            chosen = (
+                []
+                if result.held_until is not None
+                else _channels(member_prefs, has_push=row["member"] in with_push)
+            )
             async with asyncio.timeout_at(deadline), slots:
                 for channel in chosen:
                     if channel.name in already:

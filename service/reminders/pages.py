@@ -10,6 +10,7 @@ from litestar.response import Redirect, Template
 
 from service.http import page, require_actor
 from service.reminders import services as reminders
+from service.reminders import texts
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -19,7 +20,7 @@ class ReminderPages(Controller):
 
     @get("/me/notifications")
     async def inbox(self, request: AnyRequest) -> Template:
-        items = await reminders.open_inbox(require_actor(request))
+        items = await texts.open_inbox(require_actor(request))
         # Opening the page reads them all: the badge goes at once.
         return page(request, "reminders/inbox.html", items=items, unread=0)
 

@@ -33,6 +33,18 @@ def default_rules(kind: str) -> tuple[Rule, ...]:
     return found.reminder_rules if found else (kinds.DAY_BEFORE, kinds.ONE_HOUR)
 
 
+def quiet_hold(
+    kind: str, now: datetime, zone: ZoneInfo, starts_at: datetime | None
+) -> datetime | None:
+    """Until when what buzzes a phone waits (the end of quiet hours), or None to send it
+    now: an urgent message, outside quiet hours, or when the wait would end after the
+    activity has started (a message held past the start would be too late)."""
+    held = after_quiet_hours(kind, now, zone)
+    if held <= now or (starts_at is not None and held >= starts_at):
+        return None
+    return held
+
+
 def after_quiet_hours(kind: str, due: datetime, zone: ZoneInfo) -> datetime:
     """A message that can wait, due in quiet hours (22:00–07:00 local), waits for 07:00."""
     if kind in URGENT:

@@ -47,6 +47,8 @@ CORE_KINDS = (
     "activity_cancelled",
     *policy.REMINDER_KINDS,
 )
+# Notices about where a registration stands: a later one makes an unsent earlier one moot.
+NOTICE_KINDS = ("registration_confirmed", "registration_waitlisted", "waitlist_promoted")
 CLAIM_BATCH = 500
 # Messages per delivery job: the reads, inbox rows, attempts and final UPDATE of a batch
 # are one statement each, instead of one each per message.
@@ -83,10 +85,11 @@ class NewMessage:
 
 
 def new_message(kind: str, *, due_at: datetime | None = None, **payload: Any) -> NewMessage:
-    """What record() writes for each member: what can wait is held until quiet hours end."""
+    """What record() writes for each member: due now unless a time is given. Quiet hours
+    are the delivery's to apply (policy.quiet_hold), and only to what buzzes a phone: the
+    inbox row is written as soon as the message is sent for."""
     assert kind in CORE_KINDS or kind in kinds.messages(), kind
-    zone = get_settings().zone
-    due = policy.after_quiet_hours(kind, due_at or clock.now(), zone)
+    due = due_at or clock.now()
     return NewMessage(kind=kind, payload=json.dumps(payload), due_at=due, created_at=clock.now())
 
 
@@ -100,8 +103,15 @@ async def record(
     **payload: Any,
 ) -> int:
     """Write one outbox row per member; call inside the caller's write_transaction().
-    What can wait is held until quiet hours end."""
+    A notice about a registration supersedes its earlier notices not yet sent (a waitlist
+    notice overtaken by the promotion never arrives after it)."""
     message = new_message(kind, due_at=due_at, **payload)
+    if registration_id is not None and kind in NOTICE_KINDS:
+        await OutboxMessage.update({OutboxMessage.status: "superseded"}).where(
+            (OutboxMessage.registration_id == registration_id)
+            & OutboxMessage.kind.is_in(list(NOTICE_KINDS))
+            & (OutboxMessage.status == "pending")
+        ).run()
     rows = [
         OutboxMessage(
             kind=message.kind,
@@ -149,7 +159,10 @@ def reminders_due(activity: ActivityTimes, rules: Sequence[policy.Rule]) -> list
     zone = get_settings().zone
     out = []
     for rule in rules:
-        due = policy.after_quiet_hours(rule.kind, rule.due(activity.starts_at, zone), zone)
+        planned = rule.due(activity.starts_at, zone)
+        due = policy.after_quiet_hours(rule.kind, planned, zone)
+        if due >= activity.starts_at:
+            due = planned  # held past the start it would be too late: it goes at its time
         if due <= now or due >= activity.starts_at:
             continue
         out.append(NewMessage(kind=rule.kind, payload="{}", due_at=due, created_at=now))
@@ -378,6 +391,8 @@ class Delivered:
     activity_id: int | None
     attempts: int  # before this delivery
     inbox: tuple[str, str] | None = None  # (title, body) to add to the inbox
+    # Sent to the inbox only; the channels that buzz a phone wait until then (quiet hours).
+    held_until: datetime | None = None
     tried: dict[str, str | None] = field(default_factory=dict)  # channel: error or None
     error: str | None = None  # the delivery itself broke (not a channel)
 
@@ -407,7 +422,14 @@ async def finish_batch(results: Sequence[Delivered], claim: str | None = None) -
         for result in results
         for channel, error in result.tried.items()
     ]
-    sent = [result.message_id for result in results if not result.failures]
+    held_back = [
+        result for result in results if result.held_until is not None and not result.failures
+    ]
+    sent = [
+        result.message_id
+        for result in results
+        if not result.failures and result.held_until is None
+    ]
     async with write_transaction():
         if inbox:
             values: list[Any] = []
@@ -453,6 +475,16 @@ async def finish_batch(results: Sequence[Delivered], claim: str | None = None) -
                 *held_args,
             ).run()
             outcome |= dict.fromkeys(sent, "sent")
+        for result in held_back:
+            # Back in the queue for the morning, its claim released; not an attempt.
+            await OutboxMessage.raw(
+                "UPDATE reminder_outbox SET status = 'pending', due_at = {}, claim = NULL, "  # noqa: S608
+                "claimed_at = NULL WHERE id = {}" + held,
+                result.held_until,
+                result.message_id,
+                *held_args,
+            ).run()
+            outcome[result.message_id] = "held"
         for result in results:
             failures = result.failures
             if not failures:
@@ -472,6 +504,16 @@ async def finish_batch(results: Sequence[Delivered], claim: str | None = None) -
             ).run()
             outcome[result.message_id] = status
     return outcome
+
+
+async def payloads_of(message_ids: Sequence[int]) -> dict[int, str]:
+    """The recorded parameters of these messages, by id."""
+    if not message_ids:
+        return {}
+    rows = await OutboxMessage.select(OutboxMessage.id, OutboxMessage.payload).where(
+        OutboxMessage.id.is_in(list(message_ids))
+    )
+    return {row["id"]: row["payload"] for row in rows}
 
 
 def payload(row: dict[str, Any]) -> dict[str, Any]:
@@ -540,6 +582,7 @@ async def notifications(actor: Actor, limit: int = INBOX_LIMIT) -> list[dict[str
     return (
         await Notification.select(
             Notification.id,
+            Notification.outbox_id,
             Notification.kind,
             Notification.activity_id,
             Notification.title,

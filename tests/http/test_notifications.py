@@ -16,7 +16,7 @@ from service.reminders.tables import Notification
 from service.settings import get_settings
 from tests.conftest import Org, sign_in
 from tests.http.activity_helpers import START, bearer, browser, new_published
-from tests.http.helpers import csrf_headers
+from tests.http.helpers import csrf_headers, zh
 
 # Ten in the morning, local, the day after tomorrow's eve: after now, before the start,
 # outside quiet hours, so what is recorded is due at once.
@@ -181,3 +181,23 @@ async def test_the_page_in_english(client: httpx.AsyncClient, org: Org) -> None:
     page = await client.get("/me/notifications")
     assert "<h1>Inbox</h1>" in page.text
     assert "No messages yet" in page.text
+
+
+async def test_the_inbox_reads_in_the_readers_current_language(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    """Sent in Chinese (the member's language then); read after switching to English, the
+    inbox says it in English: it keeps each message's kind and parameters."""
+    await fill_inbox(org, org.worker_a1, ("activity_changed",))
+    await sign_in(client, org.phones["worker_a1"])
+    chinese = await client.get("/me/notifications")
+    assert zh("Changed: %(title)s", title="春风行动招聘会") in chinese.text
+    await client.post(
+        "/language",
+        data={"language": "en", "next": "/", "_csrf_token": client.cookies["uh_csrf"]},
+    )
+    page = await client.get("/me/notifications")
+    assert "Changed: 春风行动招聘会" in page.text
+    assert "You have a place: 春风行动招聘会" in page.text
+    stored = await Notification.select(Notification.title).order_by(Notification.id)
+    assert stored[0]["title"].startswith("报名成功")  # what went out stays as it was sent

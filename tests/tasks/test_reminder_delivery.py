@@ -18,7 +18,7 @@ from service import clock, jobs
 from service.activities import services as activities
 from service.i18n import gettext, language
 from service.orgs.tables import Member
-from service.reminders import delivery, services
+from service.reminders import delivery, services, texts
 from service.reminders.tables import ChannelPrefs, DeliveryAttempt, Notification, OutboxMessage
 from tasks.worker import create_worker
 from tests.conftest import Org
@@ -87,8 +87,8 @@ def text(kind: str, lang: str, starts_at: datetime, **extra: str) -> tuple[str, 
             **extra,
         }
         return (
-            gettext(delivery.TITLE_LABELS[kind], **values),
-            gettext(delivery.BODY_LABELS[kind], **values),
+            gettext(texts.TITLE_LABELS[kind], **values),
+            gettext(texts.BODY_LABELS[kind], **values),
         )
 
 
