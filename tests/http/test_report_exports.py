@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from service.reports.tables import ExportAudit
-from tests.conftest import Org
+from tests.conftest import Org, post_form, sign_in
 from tests.http.activity_helpers import bearer
 from tests.http.helpers import full_phones
 from tests.service.test_exports import (
@@ -150,3 +150,40 @@ async def test_job_routes_refuse_unknown_and_foreign_ids(
         for url in (f"/api/v1/exports/{job_id}", f"/api/v1/exports/{job_id}/download"):
             response = await client.get(url, headers=admin)
             assert response.status_code == 404, url
+
+
+async def test_the_report_and_roster_pages_offer_the_exports(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    """Every export is a tap away on the organiser's screens; a long list is exported in
+    the background and its progress page follows the tap."""
+    door = await door_fixture(org)
+    await sign_in(client, org.phones["organiser_a"])
+    for url in (
+        f"/organise/activities/{door.activity_id}/report",
+        f"/organise/activities/{door.activity_id}",
+    ):
+        html = (await client.get(url)).text
+        assert f'href="/api/v1/activities/{door.activity_id}/report.xlsx"' in html, url
+        assert f'action="/organise/activities/{door.activity_id}/export"' in html, url
+        assert 'name="unmasked"' not in html  # full phones are for admins only
+
+    started = await post_form(
+        client, f"/organise/activities/{door.activity_id}/export", {"format": "csv"}
+    )
+    assert started.status_code in (302, 303)
+    assert started.headers["location"].startswith("/organise/exports/")
+    progress = await client.get(started.headers["location"])
+    assert progress.status_code == 200
+    assert "<progress" in progress.text
+
+    sneaky = await post_form(
+        client,
+        f"/organise/activities/{door.activity_id}/export",
+        {"format": "csv", "unmasked": "1", "reason": "想看看"},
+    )
+    assert sneaky.status_code == 403
+    bad = await post_form(
+        client, f"/organise/activities/{door.activity_id}/export", {"format": "pdf"}
+    )
+    assert bad.status_code == 400
