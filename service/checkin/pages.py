@@ -28,15 +28,89 @@ class CheckinPages(Controller):
 
     @get("/door/{activity_id:int}")
     async def scanner(self, request: AnyRequest, activity_id: FromPath[int]) -> Template:
+        return await self._scanner(request, activity_id)
+
+    async def _scanner(
+        self, request: AnyRequest, activity_id: int, status_code: int = 200, **context: Any
+    ) -> Template:
         state = await checkin.door_state(require_actor(request), activity_id)
         return page(
             request,
             "checkin/scanner.html",
+            status_code=status_code,
             door=state,
             result_labels={code: gettext(RESULT_LABELS[code]) for code in RESULTS},
             result_colours={code: RESULT_COLOURS.get(code, "red") for code in RESULTS},
             statuses={code: gettext(text) for code, text in REGISTRATION_STATUS_LABELS.items()},
+            **context,
         )
+
+    # --- the door without its script (JavaScript off, or not loaded yet) -------------------
+    # The same forms post here and the verdict comes back as a page: a door without its
+    # script still admits, and no ticket code or phone number ever travels in a URL.
+
+    @post("/door/{activity_id:int}/check")
+    async def check_typed_code(self, request: AnyRequest, activity_id: FromPath[int]) -> Template:
+        form = await request.form()
+        gate = str(form.get("gate", ""))
+        try:
+            verdict = await checkin.check_in(
+                require_actor(request), activity_id, str(form.get("code", "")), gate=gate
+            )
+        except DomainError as error:
+            if error.code in {"forbidden", "not_found", "not_signed_in"}:
+                raise
+            return await self._scanner(
+                request, activity_id, error.status_code, gate=gate, **form_error(error)
+            )
+        return await self._scanner(request, activity_id, verdict=verdict, gate=gate)
+
+    @post("/door/{activity_id:int}/look-up")
+    async def look_up(self, request: AnyRequest, activity_id: FromPath[int]) -> Template:
+        form = await request.form()
+        query = str(form.get("q", ""))
+        found = await checkin.search(require_actor(request), activity_id, query)
+        return await self._scanner(
+            request, activity_id, found=found, query=query, gate=str(form.get("gate", ""))
+        )
+
+    @post("/door/{activity_id:int}/admit/{registration_id:int}")
+    async def admit(
+        self, request: AnyRequest, activity_id: FromPath[int], registration_id: FromPath[int]
+    ) -> Template:
+        form = await request.form()
+        gate = str(form.get("gate", ""))
+        try:
+            verdict = await checkin.admit_registration(
+                require_actor(request), activity_id, registration_id, gate=gate
+            )
+        except DomainError as error:
+            if error.code in {"forbidden", "not_found", "not_signed_in"}:
+                raise
+            return await self._scanner(
+                request, activity_id, error.status_code, gate=gate, **form_error(error)
+            )
+        return await self._scanner(request, activity_id, verdict=verdict, gate=gate)
+
+    @post("/door/{activity_id:int}/walk-in")
+    async def admit_walk_in(self, request: AnyRequest, activity_id: FromPath[int]) -> Template:
+        form = await request.form()
+        gate = str(form.get("gate", ""))
+        try:
+            verdict = await checkin.walk_in(
+                require_actor(request),
+                activity_id,
+                str(form.get("phone", "")),
+                str(form.get("name", "")),
+                gate=gate,
+            )
+        except DomainError as error:
+            if error.code in {"forbidden", "not_found", "not_signed_in"}:
+                raise
+            return await self._scanner(
+                request, activity_id, error.status_code, gate=gate, **form_error(error)
+            )
+        return await self._scanner(request, activity_id, verdict=verdict, gate=gate)
 
     # --- organisers: door setup -----------------------------------------------------------
 
