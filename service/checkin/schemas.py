@@ -73,6 +73,10 @@ class CheckinOut(msgspec.Struct):
     scan_id: int | None = None
     client_id: str | None = None
     walk_in: bool = False
+    # What a refused scan needs to say next: when the door opens (not_open), and whose
+    # activity the ticket is for (wrong_activity).
+    opens_at: datetime | None = None
+    ticket_activity: str | None = None
 
 
 class BatchOut(msgspec.Struct):

@@ -745,6 +745,12 @@ async def _decided(
         out.first_checked_in_at = first["scanned_at"]
         out.first_scanner = first["scanner_name"]
         out.first_gate = first["gate"]
+    elif result == "not_open":
+        out.opens_at = found.opens_at
+    elif result == "wrong_activity" and reading.token is not None:
+        # Read only for this rare refusal: the door can then say where the ticket belongs.
+        other = await activities.message_activity(reading.token.activity_id)
+        out.ticket_activity = other.title if other else None
     return scan_id, out
 
 

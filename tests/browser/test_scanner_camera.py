@@ -113,7 +113,11 @@ async def test_camera_shows_green_then_amber_for_the_same_ticket(
         await snap(page, "scanner-green-360")
         first = await stats(page)
         assert first["decoder"] == "jsQR"
-        # Back to scanning by itself; the code still in view is not sent again.
+        # The verdict stays to be read (no timer takes it away), until a tap; the code
+        # still in view is not sent again.
+        await page.wait_for_timeout(2500)
+        await expect(verdict).to_be_visible()
+        await verdict.click()
         await expect(verdict).to_be_hidden()
         await expect(page.locator("#count")).to_have_text(
             zh(
@@ -170,6 +174,7 @@ async def test_offline_scan_is_green_queued_and_synced_when_back(
         )
         await expect(badge).to_have_text(zh("Offline — %(n)s waiting to sync", n=1))
         await snap(page, "scanner-offline-green-360")
+        await verdict.click()
         await expect(verdict).to_be_hidden()
         await expect(badge).to_be_visible()
         assert await admissions(registration_id) == []

@@ -10,10 +10,12 @@ import httpx
 
 from service import clock
 from service.activities import services as activities
+from service.checkin import services as checkin
 from service.checkin.tables import Scan
+from service.i18n import language, localtime
 from service.tickets import tokens
 from tests.conftest import Org, post_form, sign_in
-from tests.http.activity_helpers import NOW, workers
+from tests.http.activity_helpers import NOW, bearer, new_published, workers
 from tests.http.helpers import count, full_phones, zh
 from tests.http.test_checkin_api import open_door
 
@@ -97,3 +99,30 @@ async def test_a_worker_cannot_use_the_door_forms(client: httpx.AsyncClient, org
         response = await post_form(client, f"/door/{activity_id}/check", {"code": "X"})
     assert response.status_code == 403
     assert await count(Scan) == 0
+
+
+async def test_a_refusal_says_where_the_ticket_belongs_and_when_the_door_opens(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    with clock.frozen_at(NOW):
+        here = await open_door(org)
+        elsewhere = await open_door(org, title="另一场招聘会")
+        later = await new_published(org, title="下周的读书会", kind="reading_session")
+        (person,) = await workers(1)
+        other_ticket, _ = await activities.register(person.actor, elsewhere)
+        early_ticket, _ = await activities.register(person.actor, later)
+        await sign_in(client, org.phones["organiser_a"])
+        wrong = await client.post(
+            "/api/v1/checkins",
+            json={"activity_id": here, "code": tokens.ticket_code(other_ticket.id, elsewhere, 0)},
+            headers=await bearer(org.phones["organiser_a"]),
+        )
+        early = await post_form(
+            client, f"/door/{later}/check", {"code": tokens.ticket_code(early_ticket.id, later, 0)}
+        )
+    assert wrong.json()["result"] == "wrong_activity"
+    assert wrong.json()["ticket_activity"] == "另一场招聘会"
+    assert 'class="verdict-card verdict-amber"' in early.text
+    opens = (await checkin.door_state(org.organiser_a, later)).opens_at
+    with language("zh-CN"):
+        assert zh("Check-in opens at %(time)s", time=localtime(opens)) in early.text

@@ -10,7 +10,6 @@ const DATA = JSON.parse(document.getElementById("door-data").textContent);
 const T = DATA.strings;
 const ACTIVITY = DATA.activity_id;
 const SLOW_MS = 2000; // a verdict slower than this is decided on the phone
-const VERDICT_MS = 1500;
 const SAME_CODE_MS = 4000; // the camera ignores a code it saw this recently
 const SYNC_EVERY_MS = 5000;
 const REFRESH_EVERY_MS = 30000;
@@ -119,12 +118,27 @@ function renderCounts() {
 
 function when(iso) {
   if (!iso) return "";
-  return new Date(iso).toLocaleTimeString(DATA.lang, { hour: "2-digit", minute: "2-digit" });
+  return new Date(iso).toLocaleTimeString(DATA.lang, { hour: "2-digit", minute: "2-digit", hour12: false });
+}
+
+/** A moment that may be another day: the date too (24-hour time in both languages). */
+function whenDay(iso) {
+  if (!iso) return "";
+  return new Date(iso).toLocaleString(DATA.lang, { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit", hour12: false });
 }
 
 function firstLine(answer) {
   const values = { time: when(answer.first_checked_in_at), gate: answer.first_gate || "", by: answer.first_scanner || "" };
   return fill(values.gate ? T.first_at_gate : T.first_at, values);
+}
+
+/** The line under a verdict: who let the ticket in first, whose activity it is for, or when
+ * the door opens. */
+function verdictDetail(answer) {
+  if (answer.result === "already_checked_in") return firstLine(answer);
+  if (answer.result === "wrong_activity" && answer.ticket_activity) return fill(T.ticket_for, { title: answer.ticket_activity });
+  if (answer.result === "not_open" && answer.opens_at) return fill(T.opens_at, { time: whenDay(answer.opens_at) });
+  return answer.walk_in ? T.walk_in_done : "";
 }
 
 function addTwice(name, answer) {
@@ -167,11 +181,11 @@ function sound(colour) {
   if (navigator.vibrate) navigator.vibrate(colour === "green" ? 80 : colour === "amber" ? [80, 60, 80] : 300);
 }
 
-let verdictTimer = null;
 let showing = false;
 let onVerdictHidden = null;
 
-/** Full-screen verdict; back to scanning by itself. */
+/** Full-screen verdict. It stays until a tap or the next scan (amber and red need to be
+ * read); the camera keeps looking behind it, and the code still in view is not sent again. */
 function showVerdict(answer, { local = false, message = "" } = {}) {
   const result = answer.result;
   const colour = DATA.colours[result] || "red";
@@ -182,17 +196,14 @@ function showVerdict(answer, { local = false, message = "" } = {}) {
   $("#verdict-label").textContent = message || DATA.labels[result] || result;
   $("#verdict-name").textContent = answer.attendee ? answer.attendee.name : "";
   $("#verdict-phone").textContent = answer.attendee ? answer.attendee.phone_masked : "";
-  $("#verdict-detail").textContent = result === "already_checked_in" ? firstLine(answer) : answer.walk_in ? T.walk_in_done : "";
+  $("#verdict-detail").textContent = verdictDetail(answer);
   $("#verdict-local").textContent = local ? T.decided_offline : "";
   box.hidden = false;
   showing = true;
   sound(colour);
-  clearTimeout(verdictTimer);
-  verdictTimer = setTimeout(hideVerdict, VERDICT_MS);
 }
 
 function hideVerdict() {
-  clearTimeout(verdictTimer);
   $("#verdict").hidden = true;
   showing = false;
   if (onVerdictHidden) onVerdictHidden();
@@ -438,7 +449,7 @@ function stopCamera() {
 
 async function scanLoop(video) {
   while (stream && video.isConnected) {
-    if (!showing && !busy && !document.hidden && !(DATA.gates.length && !currentGate())) {
+    if (!busy && !document.hidden && !(DATA.gates.length && !currentGate())) {
       const frameAt = performance.now();
       let text = null;
       try {
