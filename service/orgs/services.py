@@ -18,6 +18,7 @@ from service.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from service.orgs.schemas import (
     NODE_KINDS,
     ROLES,
+    SYSTEM,
     WORKER_GROUPS,
     Actor,
     MemberIn,
@@ -198,6 +199,60 @@ async def create_node(actor: Actor, data: NodeIn) -> NodeOut:
         path = f"{parent.path if parent else '/'}{node_id}/"
         await Node.update({Node.path: path}).where(Node.id == node_id).run()
     return await node_by_code(code)
+
+
+@dataclass(frozen=True)
+class FirstRun:
+    federation: NodeOut
+    admin: MemberOut
+    created_federation: bool
+    created_admin: bool
+
+
+async def init_federation(
+    federation_name: str, admin_phone: str, admin_name: str, *, code: str = "federation"
+) -> FirstRun:
+    """The first run of an empty installation: the federation (the root node) and its
+    first admin. Running it again with the same federation is a no-op (a missing admin is
+    added); a different federation is refused, since an installation has one root."""
+    name = clean_name(federation_name, field="federation", limit=NODE_NAME_MAX)
+    phone = normalise_phone(admin_phone)
+    person = clean_name(admin_name)
+    async with write_transaction():
+        root = await Node.select().where(Node.parent.is_null()).order_by(Node.id).first().run()
+        if root is not None and root["name"] != name:
+            raise DomainError(
+                "conflict",
+                "This installation already has the federation %(name)s; it has only one.",
+                field="federation",
+                name=root["name"],
+            )
+        existing = (
+            await Member.select(Member.id, Member.roles).where(Member.phone == phone).first().run()
+        )
+        if existing is not None and "admin" not in existing["roles"].split(","):
+            raise DomainError(
+                "conflict",
+                "The phone number %(phone)s belongs to a member who is not an admin.",
+                field="phone",
+                phone=mask_phone(phone),
+            )
+    created_federation = root is None
+    if created_federation:
+        federation = await create_node(
+            SYSTEM, NodeIn(code=code, name=name, kind="federation", parent=None)
+        )
+    else:
+        federation = _node_out(root)
+    created_admin = existing is None
+    if created_admin:
+        admin = await create_member(
+            SYSTEM,
+            MemberIn(phone=phone, name=person, node=federation.code, roles=["admin", "organiser"]),
+        )
+    else:
+        admin = await get_member(SYSTEM, existing["id"])
+    return FirstRun(federation, admin, created_federation, created_admin)
 
 
 # --- members ----------------------------------------------------------------------------
