@@ -15,6 +15,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "not_open": 409,
     "no_ticket": 404,
     "duplicate_phone": 409,
+    "last_admin": 409,
     "too_many_requests": 429,
     "service_unavailable": 503,
     "sms_failed": 503,

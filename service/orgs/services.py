@@ -12,7 +12,7 @@ import msgspec
 from piccolo.columns import Varchar
 from piccolo.columns.combination import Combinable
 
-from service.db import engine, is_unique_violation, write_transaction
+from service.db import engine, is_unique_violation, lock_key, write_transaction
 from service.errors import DomainError, Forbidden, NotFound
 from service.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from service.orgs.schemas import (
@@ -24,6 +24,7 @@ from service.orgs.schemas import (
     MemberIn,
     MemberOut,
     MemberPage,
+    MemberPatch,
     NodeIn,
     NodeOut,
 )
@@ -481,6 +482,55 @@ async def register_self(
     return int(inserted[0]["id"])
 
 
+# The one rule that keeps an installation administrable: whatever changes members (the
+# API, the member page, an import), the federation keeps at least one admin at its root
+# node (an admin placed lower reaches only a subtree). Checked after the writes, inside
+# their transaction, so a refusal rolls them back.
+FEDERATION_ADMINS_LOCK = "org:federation-admins"
+
+
+async def _federation_admin_count() -> int:
+    rows = await Member.raw(
+        "SELECT COUNT(*) AS n FROM org_member m JOIN org_node n ON n.id = m.node "
+        "WHERE n.parent IS NULL AND (',' || m.roles || ',') LIKE '%,admin,%'"
+    ).run()
+    return int(rows[0]["n"])
+
+
+async def _keep_a_federation_admin(admins_before: int) -> None:
+    if admins_before > 0 and await _federation_admin_count() == 0:
+        raise DomainError(
+            "last_admin",
+            "This is the federation's last admin: make someone else an admin first.",
+            field="roles",
+        )
+
+
+async def _lock_federation_admins() -> int:
+    """Inside write_transaction(): serialise changes that could demote admins (two admins
+    demoting each other at once on PostgreSQL), and count the admins before them."""
+    await lock_key(FEDERATION_ADMINS_LOCK)
+    return await _federation_admin_count()
+
+
+async def patch_member(actor: Actor, member_id: int, patch: MemberPatch) -> MemberOut:
+    """A partial update: fields left out keep their current values."""
+    _require(actor, "admin")
+    current = await get_member(actor, member_id)
+    return await update_member(
+        actor,
+        member_id,
+        MemberIn(
+            # An empty phone keeps the current number (update_member reads it).
+            phone="" if patch.phone is msgspec.UNSET else patch.phone,
+            name=current.name if patch.name is msgspec.UNSET else patch.name,
+            node=current.node_code if patch.node is msgspec.UNSET else patch.node,
+            group=current.group if patch.group is msgspec.UNSET else patch.group,
+            roles=current.roles if patch.roles is msgspec.UNSET else patch.roles,
+        ),
+    )
+
+
 async def update_member(actor: Actor, member_id: int, data: MemberIn) -> MemberOut:
     _require(actor, "admin")
     await get_member(actor, member_id)
@@ -490,6 +540,7 @@ async def update_member(actor: Actor, member_id: int, data: MemberIn) -> MemberO
         data = msgspec.structs.replace(data, phone=current["phone"] if current else "")
     values = await _member_values(actor, data)
     async with write_transaction():
+        admins_before = await _lock_federation_admins()
         clash = await member_id_for_phone(values["phone"])
         if clash is not None and clash != member_id:
             raise DomainError(
@@ -498,6 +549,7 @@ async def update_member(actor: Actor, member_id: int, data: MemberIn) -> MemberO
                 field="phone",
             )
         await Member.update(values).where(Member.id == member_id).run()
+        await _keep_a_federation_admin(admins_before)
     return await get_member(actor, member_id)
 
 
@@ -572,6 +624,7 @@ async def import_members(rows: Sequence[tuple[int, dict[str, str]]]) -> ImportRe
         return ImportResult(created=0, updated=0, errors=errors)
     created = updated = 0
     async with write_transaction():
+        admins_before = await _lock_federation_admins()
         for values in cleaned:
             existing = await member_id_for_phone(values["phone"])
             if existing is None:
@@ -580,4 +633,5 @@ async def import_members(rows: Sequence[tuple[int, dict[str, str]]]) -> ImportRe
             else:
                 await Member.update(values).where(Member.id == existing).run()
                 updated += 1
+        await _keep_a_federation_admin(admins_before)
     return ImportResult(created=created, updated=updated, errors=[])
