@@ -33,6 +33,7 @@ from service.http import (
     EXCEPTION_HANDLERS,
     BearerAwareCSRFMiddleware,
     local_input,
+    reject_out_of_range_integers,
     resolve_request,
 )
 from service.i18n import current_language, gettext, ngettext
@@ -143,6 +144,7 @@ def create_app() -> Litestar:
         ),
         middleware=[DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf)],
         csrf_config=None,
+        guards=[reject_out_of_range_integers],
         before_request=resolve_request,
         after_request=add_headers,
         exception_handlers=EXCEPTION_HANDLERS,
