@@ -187,7 +187,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             factory=True,
             host=settings.host,
             port=settings.port,
-            proxy_headers=True,
+            # X-Forwarded-For and -Proto only from the proxies named in the settings:
+            # uvicorn's default believes any loopback peer, and a per-address limit is only
+            # as good as the address.
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=list(settings.trusted_proxies),
             log_level="info",
         )
     finally:
