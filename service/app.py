@@ -32,6 +32,7 @@ from service.health import healthz
 from service.http import (
     EXCEPTION_HANDLERS,
     BearerAwareCSRFMiddleware,
+    add_security_headers,
     local_input,
     reject_out_of_range_integers,
     resolve_request,
@@ -101,9 +102,6 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
 
 async def add_headers(response: Response[Any]) -> Response[Any]:
     response.headers.setdefault("Vary", "HX-Request")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
     return response
 
 
@@ -147,6 +145,7 @@ def create_app() -> Litestar:
         guards=[reject_out_of_range_integers],
         before_request=resolve_request,
         after_request=add_headers,
+        before_send=[add_security_headers],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,

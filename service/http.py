@@ -12,6 +12,7 @@ import msgspec
 from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import MediaType, Request, Response
 from litestar.connection import ASGIConnection
+from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions import (
     HTTPException,
     NotFoundException,
@@ -21,7 +22,7 @@ from litestar.exceptions import (
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.response import Redirect, Template
-from litestar.types import Receive, Scope, Send
+from litestar.types import Message, Receive, Scope, Send
 
 from service.accounts import services as accounts
 from service.activities.schemas import KIND_LABELS, REGISTRATION_STATUS_LABELS, STATUS_LABELS
@@ -428,3 +429,58 @@ async def reject_out_of_range_integers(
             return  # malformed: the handler's own parsing answers it
         if _holds_huge_integer(decoded):
             raise ValidationException()
+
+
+# --- security headers -------------------------------------------------------------------
+
+# No inline script runs (the templates load theirs from /static; a JSON data block is not
+# executed); inline styles stay allowed for the few style="" attributes and htmx's
+# indicator style. Nothing may frame a page.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "connect-src 'self'",
+        "worker-src 'self'",
+        "manifest-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+SECURITY_HEADERS = (
+    ("content-security-policy", CONTENT_SECURITY_POLICY),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "same-origin"),
+    ("x-frame-options", "DENY"),
+)
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
+CSRF_COOKIE = "uh_csrf"
+
+
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    """before_send, so every response has them: pages, API, static files, and the error
+    answers (an unknown path, a 405, a 500) that never reach a handler's after_request.
+    Over TLS also HSTS, and the CSRF cookie (set by Litestar's middleware with one fixed
+    `secure` for every request) is marked Secure."""
+    if message["type"] != "http.response.start" or scope["type"] != "http":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    for name, value in SECURITY_HEADERS:
+        if name not in headers:
+            headers[name] = value
+    if scope.get("scheme") != "https":
+        return
+    headers["strict-transport-security"] = STRICT_TRANSPORT_SECURITY
+    cookies = headers.getall("set-cookie", [])
+    if any(_needs_secure(cookie) for cookie in cookies):
+        del headers["set-cookie"]
+        for cookie in cookies:
+            headers.add("set-cookie", f"{cookie}; Secure" if _needs_secure(cookie) else cookie)
+
+
+def _needs_secure(cookie: str) -> bool:
+    return cookie.startswith(f"{CSRF_COOKIE}=") and "secure" not in cookie.lower()
