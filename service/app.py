@@ -39,6 +39,7 @@ from service.http import (
 )
 from service.i18n import current_language, gettext, ngettext
 from service.keys import secret_key
+from service.openapi import document_errors
 from service.orgs.api import OrgApi
 from service.orgs.pages import OrgPages
 from service.redis_client import close_redis
@@ -148,6 +149,7 @@ def create_app() -> Litestar:
         before_send=[add_security_headers],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
+        on_startup=[document_errors],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(title="Unionhall", version="1", path="/schema"),
     )
