@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench fuzz lint clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -24,6 +24,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest tests/bench -p no:cacheprovider -s
+
+# Schemathesis as every role, with many more examples an operation than `make test`.
+fuzz: $(STAMP)
+	UNIONHALL_FUZZ_EXAMPLES=$${UNIONHALL_FUZZ_EXAMPLES:-100} $(BIN)/python -m pytest \
+		tests/reliability/test_schemathesis.py -p no:cacheprovider -s
 
 lint: $(STAMP)
 	$(BIN)/ruff check service tasks tests

@@ -24,11 +24,14 @@ from service.http import (
     HOOKS,
     BearerAwareCSRFMiddleware,
     Identity,
+    add_security_headers,
     local_input,
+    reject_out_of_range_integers,
     resolve_request,
 )
 from service.i18n import gettext, localtime, ngettext
 from service.keys import secret_key
+from service.openapi import document_errors
 from service.redis_client import close_redis
 from service.settings import PROJECT_ROOT
 
@@ -68,9 +71,6 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
 
 async def add_headers(response: Response[Any]) -> Response[Any]:
     response.headers.setdefault("Vary", "HX-Request")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
     return response
 
 
@@ -123,10 +123,13 @@ def create_app() -> Litestar:
         ),
         middleware=[DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf)],
         csrf_config=None,
+        guards=[reject_out_of_range_integers],
         before_request=resolve_request,
         after_request=add_headers,
+        before_send=[add_security_headers],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
+        on_startup=[document_errors],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(title="Unionhall", version="1", path="/schema"),
     )

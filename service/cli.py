@@ -1,4 +1,4 @@
-"""`unionhall run | worker | migrate | demo | users | tokens | keys | tickets`."""
+"""`unionhall run | worker | migrate | init | demo | users | tokens | keys | tickets`."""
 
 from __future__ import annotations
 
@@ -52,6 +52,24 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     result = run_async(lambda: run_forwards(app_name="all"))
     if not result.success:
         return fail(f"migration failed: {result.message}")
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from service.orgs import services as orgs
+
+    done = run_async(
+        lambda: orgs.init_federation(
+            args.federation, args.admin_phone, args.admin_name, code=args.code
+        )
+    )
+    said = {True: "created", False: "already there"}
+    print(
+        f"federation {done.federation.name} ({done.federation.code}): "
+        f"{said[done.created_federation]}"
+    )
+    print(f"admin {done.admin.name} {done.admin.phone_masked}: {said[done.created_admin]}")
+    print("sign in with that phone number: the code comes by SMS (UNIONHALL_SMS_GATEWAY_URL)")
     return 0
 
 
@@ -169,7 +187,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             factory=True,
             host=settings.host,
             port=settings.port,
-            proxy_headers=True,
+            # X-Forwarded-For and -Proto only from the proxies named in the settings:
+            # uvicorn's default believes any loopback peer, and a per-address limit is only
+            # as good as the address.
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=list(settings.trusted_proxies),
             log_level="info",
         )
     finally:
@@ -196,6 +218,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
     sub.add_parser("worker", help="one arq job worker").set_defaults(func=cmd_worker)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    init = sub.add_parser("init", help="first run: create the federation and its first admin")
+    init.add_argument("--federation", required=True, help="the federation's name")
+    init.add_argument("--code", default="federation", help="its node code (default: federation)")
+    init.add_argument("--admin-phone", required=True)
+    init.add_argument("--admin-name", required=True)
+    init.set_defaults(func=cmd_init)
     demo = sub.add_parser("demo", help="load idempotent demo data")
     demo.add_argument("--if-empty", action="store_true", help="only when there are no members")
     demo.set_defaults(func=cmd_demo)

@@ -22,6 +22,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "unknown_scope": 404,
     "out_of_reach": 403,
     "duplicate_assignment": 409,
+    "last_admin": 409,
     "too_many_requests": 429,
     "service_unavailable": 503,
     "sms_failed": 503,

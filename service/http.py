@@ -4,17 +4,27 @@ and how errors come back (JSON on /api, a page in the user's language elsewhere)
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
+from litestar.connection import ASGIConnection
+from litestar.datastructures import MutableScopeHeaders
+from litestar.exceptions import (
+    HTTPException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.response import Redirect, Template
-from litestar.types import Receive, Scope, Send
+from litestar.types import Message, Receive, Scope, Send
 
 from service import kinds
 from service.errors import DomainError
@@ -338,8 +348,15 @@ def undecodable_body_handler(
     )
 
 
+def overflow_handler(request: Request[Any, Any, Any], error: OverflowError) -> Response[Any]:
+    """The safety net behind reject_out_of_range_integers: a number too large for Python
+    to convert (for the database, a date, a duration) is the request's fault, not ours."""
+    return http_error_handler(request, ValidationException())
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: domain_error_handler,
+    OverflowError: overflow_handler,
     UnicodeDecodeError: undecodable_body_handler,
     HTTPException: http_error_handler,
     NotFoundException: http_error_handler,
@@ -367,3 +384,130 @@ class BearerAwareCSRFMiddleware(CSRFMiddleware):
                 await self.app(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
+
+
+# --- integers the database cannot hold --------------------------------------------------
+
+# Ids, counts and capacities are INTEGER columns: 32-bit on PostgreSQL (Piccolo's Serial
+# and Integer), 64-bit on SQLite, while Python's and msgspec's ints are unbounded. This
+# guard (one for the whole app) answers a larger integer before any handler sees it: 404
+# in a path (no such row can exist), 400 in a query parameter or a JSON body. Form fields
+# are text the pages parse with their own bounds (a phone number is 11 digits).
+DB_INT_MIN, DB_INT_MAX = -(2**31), 2**31 - 1
+_LONG_NUMBER = re.compile(rb"\d{10}")  # fewer than 10 digits always fit: skip the rest
+_INTEGER_TEXT = re.compile(r"\s*[+-]?\d+\s*")
+
+
+def fits_db_int(value: int) -> bool:
+    return DB_INT_MIN <= value <= DB_INT_MAX
+
+
+def _holds_huge_integer(value: Any) -> bool:
+    """A decoded JSON value holding an integer out of the database's range, at any depth."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return not fits_db_int(value)
+    if isinstance(value, list):
+        return any(_holds_huge_integer(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_huge_integer(item) for item in value.values())
+    return False
+
+
+def _integer_query_names(handler: BaseRouteHandler) -> frozenset[str]:
+    """The handler's parameters typed int (or int | None): the ones read as numbers.
+    Worked out only for a query holding a long number, so not cached."""
+    return frozenset(
+        name
+        for name, field in handler.parsed_fn_signature.parameters.items()
+        if field.is_subclass_of(int) or field.has_inner_subclass_of(int)
+    )
+
+
+async def reject_out_of_range_integers(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    if any(
+        isinstance(value, int) and not fits_db_int(value)
+        for value in connection.path_params.values()
+    ):
+        raise NotFoundException()
+    if _LONG_NUMBER.search(connection.scope.get("query_string", b"")):
+        numbers = _integer_query_names(handler)
+        if any(
+            name in numbers
+            and _INTEGER_TEXT.fullmatch(value) is not None
+            and not fits_db_int(int(value))
+            for name, value in connection.query_params.multi_items()
+        ):
+            raise ValidationException()
+    if (
+        isinstance(connection, Request)
+        and connection.method in {"POST", "PUT", "PATCH"}
+        and connection.content_type[0] == "application/json"
+    ):
+        body = await connection.body()  # Litestar keeps it for the handler
+        if not _LONG_NUMBER.search(body):
+            return
+        try:
+            decoded = msgspec.json.decode(body)
+        except msgspec.DecodeError:
+            return  # malformed: the handler's own parsing answers it
+        if _holds_huge_integer(decoded):
+            raise ValidationException()
+
+
+# --- security headers -------------------------------------------------------------------
+
+# No inline script runs (the templates load theirs from /static; a JSON data block is not
+# executed); inline styles stay allowed for the few style="" attributes and htmx's
+# indicator style. Nothing may frame a page.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "connect-src 'self'",
+        "worker-src 'self'",
+        "manifest-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+SECURITY_HEADERS = (
+    ("content-security-policy", CONTENT_SECURITY_POLICY),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "same-origin"),
+    ("x-frame-options", "DENY"),
+)
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
+CSRF_COOKIE = "uh_csrf"
+
+
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    """before_send, so every response has them: pages, API, static files, and the error
+    answers (an unknown path, a 405, a 500) that never reach a handler's after_request.
+    Over TLS also HSTS, and the CSRF cookie (set by Litestar's middleware with one fixed
+    `secure` for every request) is marked Secure."""
+    if message["type"] != "http.response.start" or scope["type"] != "http":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    for name, value in SECURITY_HEADERS:
+        if name not in headers:
+            headers[name] = value
+    if scope.get("scheme") != "https":
+        return
+    headers["strict-transport-security"] = STRICT_TRANSPORT_SECURITY
+    cookies = headers.getall("set-cookie", [])
+    if any(_needs_secure(cookie) for cookie in cookies):
+        del headers["set-cookie"]
+        for cookie in cookies:
+            headers.add("set-cookie", f"{cookie}; Secure" if _needs_secure(cookie) else cookie)
+
+
+def _needs_secure(cookie: str) -> bool:
+    return cookie.startswith(f"{CSRF_COOKIE}=") and "secure" not in cookie.lower()

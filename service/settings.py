@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +32,9 @@ class Settings:
     sms_gateway_url: str | None
     smtp_url: str | None = None  # reminders by email; None: the email channel is off
     mail_from: str = "Unionhall <noreply@unionhall.invalid>"
+    # Addresses or networks of reverse proxies whose X-Forwarded-For/-Proto are believed;
+    # empty: none, the peer address is the client (rate limits are per client address).
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def is_sqlite(self) -> bool:
@@ -134,6 +138,22 @@ def _mail_from(env: Mapping[str, str]) -> str:
     return raw
 
 
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[str, ...]:
+    name = "UNIONHALL_TRUSTED_PROXIES"
+    found = []
+    for part in env.get(name, "").split(","):
+        if not part.strip():
+            continue
+        try:
+            found.append(str(ipaddress.ip_network(part.strip(), strict=False)))
+        except ValueError:
+            raise SettingsError(
+                f"{name}: expected addresses or networks such as 10.0.0.5,10.1.0.0/16, "
+                f"got {part.strip()!r}"
+            ) from None
+    return tuple(found)
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     data_dir = Path(env.get("UNIONHALL_DATA_DIR", "var").strip() or "var")
     host = env.get("UNIONHALL_HOST", "127.0.0.1").strip()
@@ -150,6 +170,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         sms_gateway_url=_gateway(env),
         smtp_url=_smtp(env),
         mail_from=_mail_from(env),
+        trusted_proxies=_trusted_proxies(env),
     )
 
 

@@ -1,8 +1,9 @@
 """Phone sign-in with one-time codes, server-side sessions and API tokens.
 
 Codes: 6 digits from a CSPRNG, valid 5 minutes, single use, at most 5 wrong tries, rate
-limited per phone and per IP in Redis; only a keyed hash is stored and compared in
-constant time. Sessions and tokens are 256-bit random strings; only their SHA-256 is stored.
+limited per phone and requester, per phone and per IP in Redis; only a keyed hash is
+stored and compared in constant time. Sessions and tokens are 256-bit random strings;
+only their SHA-256 is stored.
 """
 
 from __future__ import annotations
@@ -26,7 +27,14 @@ CODE_TTL = timedelta(minutes=5)
 CODE_MAX_TRIES = 5
 SESSION_TTL = timedelta(days=30)
 SIGNUP_SESSION_TTL = timedelta(minutes=30)
-CODES_PER_PHONE = (5, 15 * 60)  # (limit, window seconds)
+# Code requests, each (limit, window seconds). One requester (an address) gets 5 codes a
+# phone: enough for typos and a slow SMS. The phone's own ceiling is three times that, in
+# the same window, so a stranger asking for someone else's phone spends at most a third of
+# it and the owner, from their own address, still gets codes; locking a worker out takes
+# three addresses, each itself held to 30 codes. The ceiling caps what one phone can cost
+# in SMS at 15 a quarter hour. Refused requests count only where they were refused.
+CODES_PER_PHONE_AND_REQUESTER = (5, 15 * 60)
+CODES_PER_PHONE = (15, 15 * 60)
 CODES_PER_IP = (30, 15 * 60)
 VERIFY_PER_IP = (60, 15 * 60)
 
@@ -52,6 +60,12 @@ class CodeRequested:
 async def request_code(raw_phone: str, ip: str) -> CodeRequested:
     phone = orgs.normalise_phone(raw_phone)
     await ratelimit.hit("code-ip", ip, limit=CODES_PER_IP[0], window_seconds=CODES_PER_IP[1])
+    await ratelimit.hit(
+        "code-phone-ip",
+        f"{phone}:{ip}",
+        limit=CODES_PER_PHONE_AND_REQUESTER[0],
+        window_seconds=CODES_PER_PHONE_AND_REQUESTER[1],
+    )
     await ratelimit.hit(
         "code-phone", phone, limit=CODES_PER_PHONE[0], window_seconds=CODES_PER_PHONE[1]
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from service import clock, kinds
+from service import clock, kinds, ratelimit
 from service.activities.schemas import (
     ActivityIn,
     ActivityOut,
@@ -49,6 +49,7 @@ TITLE_MAX = 200
 CAMPAIGN_MAX = 60
 DESCRIPTION_MAX = 5000
 MAX_CAPACITY = 100_000
+REISSUES_PER_TICKET = (5, 60 * 60)  # (limit, window seconds)
 MAX_DURATION = timedelta(days=31)
 MAX_LIST = 200
 
@@ -1285,6 +1286,14 @@ async def reissue_ticket(actor: Actor, registration_id: int) -> RegistrationOut:
     row, as_organiser = await _owned_registration(actor, registration_id)
     if row["status"] != "confirmed":
         raise DomainError("invalid_status", "Only a confirmed place has a ticket.")
+    # A few new codes an hour cover a lost phone or a leaked screenshot; more is a loop
+    # or abuse, and each one makes every door re-download the ticket's revocation.
+    await ratelimit.hit(
+        "ticket-reissue",
+        str(registration_id),
+        limit=REISSUES_PER_TICKET[0],
+        window_seconds=REISSUES_PER_TICKET[1],
+    )
     async with write_transaction():
         await tickets.revoke(registration_id, row["activity"], "reissued")
     return await _registration_out(row, with_code=not as_organiser)

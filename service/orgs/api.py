@@ -9,7 +9,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from service.http import require_actor
 from service.orgs import services as orgs
-from service.orgs.schemas import MemberIn, MemberOut, MemberPage, NodeIn, NodeOut
+from service.orgs.schemas import MemberIn, MemberOut, MemberPage, MemberPatch, NodeIn, NodeOut
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -49,9 +49,11 @@ class OrgApi(Controller):
 
     @put("/members/{member_id:int}")
     async def update_member(
-        self, request: AnyRequest, member_id: FromPath[int], data: JSONBody[MemberIn]
+        self, request: AnyRequest, member_id: FromPath[int], data: JSONBody[MemberPatch]
     ) -> MemberOut:
-        return await orgs.update_member(require_actor(request), member_id, data)
+        """A partial update: a field left out keeps its value; unknown fields are refused
+        (400). The federation's last admin cannot be demoted or moved away (409)."""
+        return await orgs.patch_member(require_actor(request), member_id, data)
 
 
 ROUTES = [OrgApi]

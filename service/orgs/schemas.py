@@ -89,7 +89,7 @@ class MemberOut(msgspec.Struct):
     created_at: datetime
 
 
-class MemberIn(msgspec.Struct):
+class MemberIn(msgspec.Struct, forbid_unknown_fields=True):
     phone: str
     name: str
     node: str | None = None
@@ -97,7 +97,18 @@ class MemberIn(msgspec.Struct):
     roles: list[str] = msgspec.field(default_factory=lambda: ["worker"])
 
 
-class NodeIn(msgspec.Struct):
+class MemberPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """A change to a member (`PUT /api/v1/members/{id}`): a partial update. A field left
+    out keeps its value; a field the API does not know is refused."""
+
+    phone: str | msgspec.UnsetType = msgspec.UNSET
+    name: str | msgspec.UnsetType = msgspec.UNSET
+    node: str | msgspec.UnsetType = msgspec.UNSET
+    group: str | msgspec.UnsetType = msgspec.UNSET
+    roles: list[str] | msgspec.UnsetType = msgspec.UNSET
+
+
+class NodeIn(msgspec.Struct, forbid_unknown_fields=True):
     code: str
     name: str
     kind: str

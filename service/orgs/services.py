@@ -13,18 +13,20 @@ from piccolo.columns import Varchar
 from piccolo.columns.combination import Combinable
 
 from service import clock
-from service.db import engine, is_unique_violation, write_transaction
+from service.db import engine, is_unique_violation, lock_key, write_transaction
 from service.errors import DomainError, Forbidden, NotFound
 from service.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from service.orgs import access
 from service.orgs.schemas import (
     NODE_KINDS,
     ROLES,
+    SYSTEM,
     WORKER_GROUPS,
     Actor,
     MemberIn,
     MemberOut,
     MemberPage,
+    MemberPatch,
     NodeIn,
     NodeOut,
 )
@@ -200,6 +202,60 @@ async def create_node(actor: Actor, data: NodeIn) -> NodeOut:
         path = f"{parent.path if parent else '/'}{node_id}/"
         await Node.update({Node.path: path}).where(Node.id == node_id).run()
     return await node_by_code(code)
+
+
+@dataclass(frozen=True)
+class FirstRun:
+    federation: NodeOut
+    admin: MemberOut
+    created_federation: bool
+    created_admin: bool
+
+
+async def init_federation(
+    federation_name: str, admin_phone: str, admin_name: str, *, code: str = "federation"
+) -> FirstRun:
+    """The first run of an empty installation: the federation (the root node) and its
+    first admin. Running it again with the same federation is a no-op (a missing admin is
+    added); a different federation is refused, since an installation has one root."""
+    name = clean_name(federation_name, field="federation", limit=NODE_NAME_MAX)
+    phone = normalise_phone(admin_phone)
+    person = clean_name(admin_name)
+    async with write_transaction():
+        root = await Node.select().where(Node.parent.is_null()).order_by(Node.id).first().run()
+        if root is not None and root["name"] != name:
+            raise DomainError(
+                "conflict",
+                "This installation already has the federation %(name)s; it has only one.",
+                field="federation",
+                name=root["name"],
+            )
+        existing = (
+            await Member.select(Member.id, Member.roles).where(Member.phone == phone).first().run()
+        )
+        if existing is not None and "admin" not in existing["roles"].split(","):
+            raise DomainError(
+                "conflict",
+                "The phone number %(phone)s belongs to a member who is not an admin.",
+                field="phone",
+                phone=mask_phone(phone),
+            )
+    created_federation = root is None
+    if created_federation:
+        federation = await create_node(
+            SYSTEM, NodeIn(code=code, name=name, kind="federation", parent=None)
+        )
+    else:
+        federation = _node_out(root)
+    created_admin = existing is None
+    if created_admin:
+        admin = await create_member(
+            SYSTEM,
+            MemberIn(phone=phone, name=person, node=federation.code, roles=["admin", "organiser"]),
+        )
+    else:
+        admin = await get_member(SYSTEM, existing["id"])
+    return FirstRun(federation, admin, created_federation, created_admin)
 
 
 # --- members ----------------------------------------------------------------------------
@@ -428,6 +484,55 @@ async def register_self(
     return int(inserted[0]["id"])
 
 
+# The one rule that keeps an installation administrable: whatever changes members (the
+# API, the member page, an import), the federation keeps at least one admin at its root
+# node (an admin placed lower reaches only a subtree). Checked after the writes, inside
+# their transaction, so a refusal rolls them back.
+FEDERATION_ADMINS_LOCK = "org:federation-admins"
+
+
+async def _federation_admin_count() -> int:
+    rows = await Member.raw(
+        "SELECT COUNT(*) AS n FROM org_member m JOIN org_node n ON n.id = m.node "
+        "WHERE n.parent IS NULL AND (',' || m.roles || ',') LIKE '%,admin,%'"
+    ).run()
+    return int(rows[0]["n"])
+
+
+async def _keep_a_federation_admin(admins_before: int) -> None:
+    if admins_before > 0 and await _federation_admin_count() == 0:
+        raise DomainError(
+            "last_admin",
+            "This is the federation's last admin: make someone else an admin first.",
+            field="roles",
+        )
+
+
+async def _lock_federation_admins() -> int:
+    """Inside write_transaction(): serialise changes that could demote admins (two admins
+    demoting each other at once on PostgreSQL), and count the admins before them."""
+    await lock_key(FEDERATION_ADMINS_LOCK)
+    return await _federation_admin_count()
+
+
+async def patch_member(actor: Actor, member_id: int, patch: MemberPatch) -> MemberOut:
+    """A partial update: fields left out keep their current values."""
+    _require(actor, "admin")
+    current = await get_member(actor, member_id)
+    return await update_member(
+        actor,
+        member_id,
+        MemberIn(
+            # An empty phone keeps the current number (update_member reads it).
+            phone="" if patch.phone is msgspec.UNSET else patch.phone,
+            name=current.name if patch.name is msgspec.UNSET else patch.name,
+            node=current.node_code if patch.node is msgspec.UNSET else patch.node,
+            group=current.group if patch.group is msgspec.UNSET else patch.group,
+            roles=current.roles if patch.roles is msgspec.UNSET else patch.roles,
+        ),
+    )
+
+
 async def update_member(actor: Actor, member_id: int, data: MemberIn) -> MemberOut:
     _require(actor, "admin")
     await get_member(actor, member_id)
@@ -437,6 +542,7 @@ async def update_member(actor: Actor, member_id: int, data: MemberIn) -> MemberO
         data = msgspec.structs.replace(data, phone=current["phone"] if current else "")
     values = await _member_values(actor, data)
     async with write_transaction():
+        admins_before = await _lock_federation_admins()
         clash = await member_id_for_phone(values["phone"])
         if clash is not None and clash != member_id:
             raise DomainError(
@@ -445,6 +551,7 @@ async def update_member(actor: Actor, member_id: int, data: MemberIn) -> MemberO
                 field="phone",
             )
         await Member.update(values).where(Member.id == member_id).run()
+        await _keep_a_federation_admin(admins_before)
     return await get_member(actor, member_id)
 
 
@@ -519,6 +626,7 @@ async def import_members(rows: Sequence[tuple[int, dict[str, str]]]) -> ImportRe
         return ImportResult(created=0, updated=0, errors=errors)
     created = updated = 0
     async with write_transaction():
+        admins_before = await _lock_federation_admins()
         for values in cleaned:
             existing = await member_id_for_phone(values["phone"])
             if existing is None:
@@ -527,6 +635,7 @@ async def import_members(rows: Sequence[tuple[int, dict[str, str]]]) -> ImportRe
             else:
                 await Member.update(values).where(Member.id == existing).run()
                 updated += 1
+        await _keep_a_federation_admin(admins_before)
     return ImportResult(created=created, updated=updated, errors=[])
 
 

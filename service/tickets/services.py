@@ -65,15 +65,33 @@ async def revoke(ticket_id: int, activity_id: int, reason: str) -> int:
         clock.now(),
     ).run()
     counter = int(rows[0]["reissue"])
-    await Revocation.insert(
-        Revocation(
-            activity_id=activity_id,
-            registration_id=ticket_id,
-            below_reissue=counter,
-            reason=reason,
-            created_at=clock.now(),
+    inserted = (
+        await Revocation.insert(
+            Revocation(
+                activity_id=activity_id,
+                registration_id=ticket_id,
+                below_reissue=counter,
+                reason=reason,
+                created_at=clock.now(),
+            )
         )
-    ).run()
+        .returning(Revocation.id)
+        .run()
+    )
+    # Only the newest revocation of a ticket matters (a door keeps the highest counter per
+    # ticket): drop the ones it supersedes, so the list every scanner downloads holds one
+    # row per revoked ticket however often it is re-issued. Deleted after the insert, so
+    # the new row's id is past every cursor a scanner holds (SQLite would reuse the
+    # highest id if it were deleted first).
+    await (
+        Revocation.delete()
+        .where(
+            (Revocation.activity_id == activity_id)  # indexed; narrows to one activity
+            & (Revocation.registration_id == ticket_id)
+            & (Revocation.id < inserted[0]["id"])
+        )
+        .run()
+    )
     return counter
 
 

@@ -15,8 +15,8 @@ class TicketState(Table, tablename="ticket_state"):
 
 
 class Revocation(Table, tablename="ticket_revocation"):
-    """Append-only: scanners fetch it by id cursor and refuse tokens with
-    reissue < below_reissue offline."""
+    """Scanners fetch it by id cursor and refuse tokens with reissue < below_reissue
+    offline. One row per ticket: a new revocation replaces the ticket's older one."""
 
     activity_id = Integer(index=True)
     registration_id = Integer()

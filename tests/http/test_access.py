@@ -504,7 +504,10 @@ async def admin_token(org: Org) -> dict[str, str]:
         pytest.param("GET", "/api/v1/members?limit=abc", None, id="limit not a number"),
         pytest.param("GET", "/api/v1/members?offset=-1", None, id="negative offset"),
         pytest.param("GET", "/api/v1/members?q=" + "x" * 51, None, id="search too long"),
-        pytest.param("PUT", "/api/v1/members/{own}", {"name": "no phone"}, id="put missing"),
+        # A PUT is a partial update (a missing field keeps its value); unknown ones are refused.
+        pytest.param(
+            "PUT", "/api/v1/members/{own}", {"name": "x", "role": "admin"}, id="put unknown"
+        ),
     ],
 )
 async def test_api_validation_errors_are_400_json(

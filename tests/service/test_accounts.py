@@ -235,14 +235,35 @@ async def spent_elsewhere(phone: str) -> AsyncIterator[Any]:
 # --- rate limits ------------------------------------------------------------------------
 
 
-async def test_sixth_code_for_one_phone_in_the_window_is_refused() -> None:
-    for index in range(5):
-        await accounts.request_code(NEW_PHONE, f"198.51.100.{index}")
-    error = await refusal(accounts.request_code(NEW_PHONE, "198.51.100.99"))
+async def test_sixth_code_for_one_phone_from_one_requester_is_refused() -> None:
+    for _ in range(5):
+        await accounts.request_code(NEW_PHONE, IP)
+    error = await refusal(accounts.request_code(NEW_PHONE, IP))
     assert error.code == "too_many_requests"
     assert await SignInCode.count().run() == 5
     # Another phone is not affected.
     assert (await accounts.request_code("13912345679", IP)).demo_code
+
+
+async def test_a_stranger_cannot_lock_the_owner_out_of_sign_in() -> None:
+    """Issue 16: five requests from anyone used to lock a phone's owner out for 15 minutes."""
+    stranger, owner = "198.51.100.66", "203.0.113.20"
+    for _ in range(5):
+        await accounts.request_code(NEW_PHONE, stranger)
+    for _ in range(20):  # hammering on: refused, and not spending the owner's ceiling
+        assert (await refusal(accounts.request_code(NEW_PHONE, stranger))).code == (
+            "too_many_requests"
+        )
+    for _ in range(5):
+        assert (await accounts.request_code(NEW_PHONE, owner)).demo_code
+
+
+async def test_the_phone_ceiling_holds_across_requesters() -> None:
+    for index in range(15):
+        await accounts.request_code(NEW_PHONE, f"198.51.100.{index}")
+    error = await refusal(accounts.request_code(NEW_PHONE, "198.51.100.99"))
+    assert error.code == "too_many_requests"
+    assert await SignInCode.count().run() == 15
 
 
 async def test_the_phone_limit_holds_across_formats() -> None:

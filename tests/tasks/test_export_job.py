@@ -14,7 +14,7 @@ from service.orgs.schemas import SYSTEM, MemberIn
 from service.reports import exports
 from service.reports.tables import ExportAudit
 from tasks.worker import create_worker
-from tests.conftest import Org
+from tests.conftest import Org, add_member
 from tests.http.activity_helpers import bearer
 from tests.http.helpers import full_phones
 from tests.service.test_exports import csv_rows, door_fixture, xlsx_rows
@@ -154,6 +154,8 @@ async def test_the_job_rechecks_who_asked(client: httpx.AsyncClient, org: Org, q
     admin = await bearer(org.phones["admin"])
     job = await start(client, door.activity_id, admin, format="csv", unmasked=True, reason="核对")
     assert org.admin.member_id is not None
+    # Another admin first: the federation's last admin cannot be demoted.
+    await add_member("13912340009", "副管理员", "fed", ["admin"])
     await orgs.update_member(
         SYSTEM,
         org.admin.member_id,

@@ -61,6 +61,7 @@ def test_values_are_read_from_the_environment() -> None:
         ("UNIONHALL_SMTP_URL", "http://mail.example.cn"),
         ("UNIONHALL_MAIL_FROM", "no-at-sign"),
         ("UNIONHALL_HOST", "   "),
+        ("UNIONHALL_TRUSTED_PROXIES", "10.0.0.5,proxy.example.cn"),
     ],
 )
 def test_a_bad_value_names_its_variable(name: str, value: str) -> None:
@@ -69,3 +70,9 @@ def test_a_bad_value_names_its_variable(name: str, value: str) -> None:
     message = str(caught.value)
     assert message.startswith(f"{name}:")
     assert "\n" not in message
+
+
+def test_trusted_proxies_are_none_unless_named() -> None:
+    assert load_settings({}).trusted_proxies == ()
+    named = load_settings({"UNIONHALL_TRUSTED_PROXIES": " 10.0.0.5 , 10.1.0.0/16,::1"})
+    assert named.trusted_proxies == ("10.0.0.5/32", "10.1.0.0/16", "::1/128")
