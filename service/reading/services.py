@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from service import clock
@@ -408,6 +408,8 @@ async def _exceptions(room_id: int) -> list[ExceptionOut]:
 
 def _room_out(row: dict[str, Any], schedule: hours.Schedule, now: datetime) -> RoomOut:
     zone = _zone()
+    # An instant, in UTC like every other time the API answers.
+    change = hours.next_change(schedule, now, zone, HOURS_AHEAD)
     return RoomOut(
         id=row["id"],
         name=row["name"],
@@ -419,7 +421,7 @@ def _room_out(row: dict[str, Any], schedule: hours.Schedule, now: datetime) -> R
         network=bool(row["network"]),
         books=row["books"],
         open_now=hours.is_open(schedule, now, zone),
-        next_change_at=hours.next_change(schedule, now, zone, HOURS_AHEAD),
+        next_change_at=change.astimezone(UTC) if change else None,
     )
 
 
@@ -801,6 +803,12 @@ class SessionDetailsHooks:
         from service.reading.tables import SessionBook
 
         found = await session_rooms(activity_ids)
+        plans = {
+            row["activity"]: row
+            for row in await PlanSession.select(
+                PlanSession.activity, PlanSession.plan, PlanSession.plan.name.as_alias("name")
+            ).where(PlanSession.activity.is_in(list(found) or [0]))
+        }
         books: dict[int, list[dict[str, str]]] = {}
         if found:
             for row in (
@@ -817,6 +825,8 @@ class SessionDetailsHooks:
                 "room_name": row["room_name"],
                 "facilitator": row["facilitator"],
                 "books": books.get(activity_id, []),
+                "plan_id": plans[activity_id]["plan"] if activity_id in plans else None,
+                "plan_name": plans[activity_id]["name"] if activity_id in plans else "",
             }
             for activity_id, row in found.items()
         }
@@ -824,7 +834,10 @@ class SessionDetailsHooks:
     async def copy(self, source_id: int, target_id: int) -> None:
         found = (await self.read([source_id])).get(source_id)
         if found is not None:
-            await self.write(target_id, found)
+            # A copy is a session of its own: it joins no plan.
+            await self.write(
+                target_id, {key: found[key] for key in ("room_id", "facilitator", "books")}
+            )
 
 
 # --- study plans --------------------------------------------------------------------------
@@ -1128,6 +1141,13 @@ def open_parts(schedule: hours.Schedule, week_start: date) -> list[list[bool]]:
     ]
 
 
+async def open_parts_this_week(room_id: int) -> list[list[bool]]:
+    today = _today()
+    monday = today - timedelta(days=today.weekday())
+    schedule = (await schedules([room_id], monday, monday + timedelta(days=6)))[room_id]
+    return open_parts(schedule, monday)
+
+
 # --- report per room ----------------------------------------------------------------------
 
 
@@ -1184,3 +1204,8 @@ async def room_report(actor: Actor, room_id: int, year: int) -> RoomReport:
         notes=note_count,
         demand=await demand(actor, room_id),
     )
+
+
+async def may_decide_notes(actor: Actor, activity_id: int) -> bool:
+    item = await _reading_session(activity_id)
+    return _may_edit(actor, item.owner_path)

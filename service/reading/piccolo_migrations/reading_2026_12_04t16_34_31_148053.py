@@ -112,9 +112,7 @@ DESCRIPTION = "True"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="reading", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="reading", description=DESCRIPTION)
 
     manager.add_table(
         class_name="RoomExceptionInterval",
@@ -130,9 +128,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Demand", tablename="reading_demand", schema=None, columns=None
-    )
+    manager.add_table(class_name="Demand", tablename="reading_demand", schema=None, columns=None)
 
     manager.add_table(
         class_name="RoomHours",
