@@ -118,7 +118,7 @@ class ReadingPages(Controller):
 
     @get("/reading-rooms/{room_id:int}")
     async def room(self, request: AnyRequest, room_id: FromPath[int]) -> Template:
-        return await self._room(request, room_id, saved=request.query.get("saved"))
+        return await self._room(request, room_id, saved=request.query_params.get("saved"))
 
     @post("/reading-rooms/{room_id:int}/demand")
     async def set_demand(self, request: AnyRequest, room_id: FromPath[int]) -> Template | Redirect:
@@ -443,7 +443,7 @@ class ReadingPages(Controller):
 
     @get("/reading-sessions/{activity_id:int}/notes")
     async def notes(self, request: AnyRequest, activity_id: FromPath[int]) -> Template:
-        return await self._notes(request, activity_id, posted=request.query.get("posted"))
+        return await self._notes(request, activity_id, posted=request.query_params.get("posted"))
 
     @post("/reading-sessions/{activity_id:int}/notes")
     async def post_note(

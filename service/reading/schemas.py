@@ -16,15 +16,16 @@ PART_LABELS: dict[str, str] = {
     "evening": "Evening",
     "night": "Night",
 }
-WEEKDAY_LABELS: tuple[str, ...] = (
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-)
+# Monday 0, as date.weekday() counts.
+WEEKDAY_LABELS: dict[int, str] = {
+    0: "Monday",
+    1: "Tuesday",
+    2: "Wednesday",
+    3: "Thursday",
+    4: "Friday",
+    5: "Saturday",
+    6: "Sunday",
+}
 
 
 class IntervalIn(msgspec.Struct):
