@@ -14,6 +14,7 @@ from service.checkin import services as checkin
 from service.orgs import services as orgs
 from service.orgs.schemas import SYSTEM, WORKER_GROUPS, Actor, MemberIn, NodeIn
 from service.orgs.tables import Member, Node
+from service.reading import demo as reading_demo
 
 NODES: tuple[tuple[str, str, str, str | None], ...] = (
     # code, name, kind, parent code
@@ -107,15 +108,6 @@ async def _demo_activities() -> int:
             "",
         ),
         (
-            "reading_session",
-            "职工书屋阅读分享会：《平凡的世界》",
-            2,
-            2,
-            30,
-            VenueIn(name="县总工会职工书屋", address="城关镇工人文化宫二楼"),
-            "",
-        ),
-        (
             "livestream",
             "理响工会直播间·工匠故事",
             4,
@@ -154,7 +146,7 @@ async def _demo_activities() -> int:
             ),
         )
         await activities.publish(organiser, created.id)
-    return len(plans) + await _demo_door(organiser)
+    return len(plans) + await _demo_door(organiser) + await reading_demo.seed(organiser)
 
 
 async def _demo_door(organiser: Actor) -> int:

@@ -638,8 +638,13 @@ async def check_session(
     if room_id is None and stored_id is not None:
         room_id = (await session_rooms([stored_id])).get(stored_id, {}).get("room")
     if room_id is None:
-        return
-    room = await _room_row(int(room_id))
+        return  # held elsewhere: no opening hours to fit
+    try:
+        room = await _room_row(int(room_id))
+    except NotFound:
+        raise DomainError(
+            "validation_error", "Choose the reading room.", field="details.room_id"
+        ) from None
     await check_fits(room, values["starts_at"], values["ends_at"], values.get("capacity"))
 
 
@@ -757,12 +762,14 @@ class SessionDetailsHooks:
         if unknown:
             raise DomainError("validation_error", "Unknown field.", field="details")
         room = raw.get("room_id")
-        try:
-            room_id = int(room)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise DomainError(
-                "validation_error", "Choose the reading room.", field="details.room_id"
-            ) from None
+        room_id: int | None = None
+        if room not in (None, ""):
+            try:
+                room_id = int(room)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise DomainError(
+                    "validation_error", "Choose the reading room.", field="details.room_id"
+                ) from None
         books_raw = raw.get("books") or []
         if isinstance(books_raw, str):
             books_raw = [line for line in books_raw.splitlines() if line.strip()]

@@ -76,7 +76,8 @@ class Holiday(Table, tablename="reading_holiday"):
 
 class SessionDetails(Table, tablename="reading_session_details"):
     activity = ForeignKey(Activity, null=False, unique=True, on_delete=OnDelete.cascade)
-    room = ForeignKey(ReadingRoom, null=False, on_delete=OnDelete.restrict)
+    # None: held elsewhere (the activity's venue), with no opening hours to fit.
+    room = ForeignKey(ReadingRoom, null=True, default=None, on_delete=OnDelete.restrict)
     facilitator = Varchar(length=60, default="")
 
 

@@ -402,7 +402,7 @@ async def test_moving_a_session_is_checked_with_its_stored_room_and_a_closure_li
 @pytest.mark.parametrize(
     "details",
     [
-        {"facilitator": "x"},
+        {"room_id": 99999},
         {"room_id": "abc"},
         {"room_id": 1, "books": [{"title": ""}]},
         {"room_id": 1, "books": [{"title": "x", "isbn": "12345"}]},

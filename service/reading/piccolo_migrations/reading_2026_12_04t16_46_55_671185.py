@@ -106,33 +106,26 @@ class StudyPlan(Table, tablename="reading_plan", schema=None):
     )
 
 
-ID = "2026-12-04T16:34:31:148053"
+ID = "2026-12-04T16:46:55:671185"
 VERSION = "1.38.0"
 DESCRIPTION = "True"
 
 
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="reading", description=DESCRIPTION)
+    manager = MigrationManager(
+        migration_id=ID, app_name="reading", description=DESCRIPTION
+    )
 
     manager.add_table(
-        class_name="RoomExceptionInterval",
-        tablename="reading_room_exception_interval",
+        class_name="SessionDetails",
+        tablename="reading_session_details",
         schema=None,
         columns=None,
     )
 
     manager.add_table(
-        class_name="RoomException",
-        tablename="reading_room_exception",
-        schema=None,
-        columns=None,
-    )
-
-    manager.add_table(class_name="Demand", tablename="reading_demand", schema=None, columns=None)
-
-    manager.add_table(
-        class_name="RoomHours",
-        tablename="reading_room_hours",
+        class_name="PlanSession",
+        tablename="reading_plan_session",
         schema=None,
         columns=None,
     )
@@ -145,6 +138,13 @@ async def forwards():
     )
 
     manager.add_table(
+        class_name="ReadingNote",
+        tablename="reading_note",
+        schema=None,
+        columns=None,
+    )
+
+    manager.add_table(
         class_name="ReadingRoom",
         tablename="reading_room",
         schema=None,
@@ -152,8 +152,15 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="SessionDetails",
-        tablename="reading_session_details",
+        class_name="RoomHours",
+        tablename="reading_room_hours",
+        schema=None,
+        columns=None,
+    )
+
+    manager.add_table(
+        class_name="RoomExceptionInterval",
+        tablename="reading_room_exception_interval",
         schema=None,
         columns=None,
     )
@@ -166,15 +173,8 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="ReadingNote",
-        tablename="reading_note",
-        schema=None,
-        columns=None,
-    )
-
-    manager.add_table(
-        class_name="StudyPlan",
-        tablename="reading_plan",
+        class_name="RoomException",
+        tablename="reading_room_exception",
         schema=None,
         columns=None,
     )
@@ -187,27 +187,31 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="PlanSession",
-        tablename="reading_plan_session",
+        class_name="StudyPlan",
+        tablename="reading_plan",
         schema=None,
         columns=None,
     )
 
+    manager.add_table(
+        class_name="Demand", tablename="reading_demand", schema=None, columns=None
+    )
+
     manager.add_column(
-        table_class_name="RoomExceptionInterval",
-        tablename="reading_room_exception_interval",
-        column_name="exception",
-        db_column_name="exception",
+        table_class_name="SessionDetails",
+        tablename="reading_session_details",
+        column_name="activity",
+        db_column_name="activity",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
-            "references": RoomException,
+            "references": Activity,
             "on_delete": OnDelete.cascade,
             "on_update": OnUpdate.cascade,
             "target_column": None,
             "null": False,
             "primary_key": False,
-            "unique": False,
+            "unique": True,
             "index": False,
             "index_method": IndexMethod.btree,
             "choices": None,
@@ -218,239 +222,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="RoomExceptionInterval",
-        tablename="reading_room_exception_interval",
-        column_name="opens",
-        db_column_name="opens",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="RoomExceptionInterval",
-        tablename="reading_room_exception_interval",
-        column_name="closes",
-        db_column_name="closes",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="RoomException",
-        tablename="reading_room_exception",
+        table_class_name="SessionDetails",
+        tablename="reading_session_details",
         column_name="room",
         db_column_name="room",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
             "references": ReadingRoom,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="RoomException",
-        tablename="reading_room_exception",
-        column_name="day",
-        db_column_name="day",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": DateNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="RoomException",
-        tablename="reading_room_exception",
-        column_name="note",
-        db_column_name="note",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 200,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Demand",
-        tablename="reading_demand",
-        column_name="room",
-        db_column_name="room",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": ReadingRoom,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Demand",
-        tablename="reading_demand",
-        column_name="member",
-        db_column_name="member",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Member,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Demand",
-        tablename="reading_demand",
-        column_name="weekday",
-        db_column_name="weekday",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Demand",
-        tablename="reading_demand",
-        column_name="part",
-        db_column_name="part",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 8,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="RoomHours",
-        tablename="reading_room_hours",
-        column_name="room",
-        db_column_name="room",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": ReadingRoom,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="RoomHours",
-        tablename="reading_room_hours",
-        column_name="season",
-        db_column_name="season",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": RoomSeason,
-            "on_delete": OnDelete.cascade,
+            "on_delete": OnDelete.restrict,
             "on_update": OnUpdate.cascade,
             "target_column": None,
             "null": True,
@@ -466,14 +246,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="RoomHours",
-        tablename="reading_room_hours",
-        column_name="weekday",
-        db_column_name="weekday",
-        column_class_name="Integer",
-        column_class=Integer,
+        table_class_name="SessionDetails",
+        tablename="reading_session_details",
+        column_name="facilitator",
+        db_column_name="facilitator",
+        column_class_name="Varchar",
+        column_class=Varchar,
         params={
-            "default": 0,
+            "length": 60,
+            "default": "",
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -487,14 +268,17 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="RoomHours",
-        tablename="reading_room_hours",
-        column_name="opens",
-        db_column_name="opens",
-        column_class_name="Integer",
-        column_class=Integer,
+        table_class_name="PlanSession",
+        tablename="reading_plan_session",
+        column_name="plan",
+        db_column_name="plan",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
         params={
-            "default": 0,
+            "references": StudyPlan,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -508,10 +292,34 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="RoomHours",
-        tablename="reading_room_hours",
-        column_name="closes",
-        db_column_name="closes",
+        table_class_name="PlanSession",
+        tablename="reading_plan_session",
+        column_name="activity",
+        db_column_name="activity",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Activity,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": True,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PlanSession",
+        tablename="reading_plan_session",
+        column_name="position",
+        db_column_name="position",
         column_class_name="Integer",
         column_class=Integer,
         params={
@@ -602,6 +410,161 @@ async def forwards():
         params={
             "default": 0,
             "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ReadingNote",
+        tablename="reading_note",
+        column_name="activity",
+        db_column_name="activity",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Activity,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ReadingNote",
+        tablename="reading_note",
+        column_name="member",
+        db_column_name="member",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Member,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ReadingNote",
+        tablename="reading_note",
+        column_name="body",
+        db_column_name="body",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ReadingNote",
+        tablename="reading_note",
+        column_name="page",
+        db_column_name="page",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 60,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ReadingNote",
+        tablename="reading_note",
+        column_name="status",
+        db_column_name="status",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 10,
+            "default": "pending",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ReadingNote",
+        tablename="reading_note",
+        column_name="created_at",
+        db_column_name="created_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ReadingNote",
+        tablename="reading_note",
+        column_name="decided_at",
+        db_column_name="decided_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
             "primary_key": False,
             "unique": False,
             "index": False,
@@ -787,39 +750,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="SessionDetails",
-        tablename="reading_session_details",
-        column_name="activity",
-        db_column_name="activity",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Activity,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": True,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="SessionDetails",
-        tablename="reading_session_details",
+        table_class_name="RoomHours",
+        tablename="reading_room_hours",
         column_name="room",
         db_column_name="room",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
             "references": ReadingRoom,
-            "on_delete": OnDelete.restrict,
+            "on_delete": OnDelete.cascade,
             "on_update": OnUpdate.cascade,
             "target_column": None,
             "null": False,
@@ -835,15 +774,146 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="SessionDetails",
-        tablename="reading_session_details",
-        column_name="facilitator",
-        db_column_name="facilitator",
-        column_class_name="Varchar",
-        column_class=Varchar,
+        table_class_name="RoomHours",
+        tablename="reading_room_hours",
+        column_name="season",
+        db_column_name="season",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
         params={
-            "length": 60,
-            "default": "",
+            "references": RoomSeason,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="RoomHours",
+        tablename="reading_room_hours",
+        column_name="weekday",
+        db_column_name="weekday",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="RoomHours",
+        tablename="reading_room_hours",
+        column_name="opens",
+        db_column_name="opens",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="RoomHours",
+        tablename="reading_room_hours",
+        column_name="closes",
+        db_column_name="closes",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="RoomExceptionInterval",
+        tablename="reading_room_exception_interval",
+        column_name="exception",
+        db_column_name="exception",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": RoomException,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="RoomExceptionInterval",
+        tablename="reading_room_exception_interval",
+        column_name="opens",
+        db_column_name="opens",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="RoomExceptionInterval",
+        tablename="reading_room_exception_interval",
+        column_name="closes",
+        db_column_name="closes",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -990,14 +1060,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="ReadingNote",
-        tablename="reading_note",
-        column_name="activity",
-        db_column_name="activity",
+        table_class_name="RoomException",
+        tablename="reading_room_exception",
+        column_name="room",
+        db_column_name="room",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
-            "references": Activity,
+            "references": ReadingRoom,
             "on_delete": OnDelete.cascade,
             "on_update": OnUpdate.cascade,
             "target_column": None,
@@ -1014,82 +1084,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="ReadingNote",
-        tablename="reading_note",
-        column_name="member",
-        db_column_name="member",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
+        table_class_name="RoomException",
+        tablename="reading_room_exception",
+        column_name="day",
+        db_column_name="day",
+        column_class_name="Date",
+        column_class=Date,
         params={
-            "references": Member,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ReadingNote",
-        tablename="reading_note",
-        column_name="body",
-        db_column_name="body",
-        column_class_name="Text",
-        column_class=Text,
-        params={
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ReadingNote",
-        tablename="reading_note",
-        column_name="page",
-        db_column_name="page",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 60,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ReadingNote",
-        tablename="reading_note",
-        column_name="status",
-        db_column_name="status",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 10,
-            "default": "pending",
+            "default": DateNow(),
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -1103,123 +1105,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="ReadingNote",
-        tablename="reading_note",
-        column_name="created_at",
-        db_column_name="created_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ReadingNote",
-        tablename="reading_note",
-        column_name="decided_at",
-        db_column_name="decided_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="StudyPlan",
-        tablename="reading_plan",
-        column_name="name",
-        db_column_name="name",
+        table_class_name="RoomException",
+        tablename="reading_room_exception",
+        column_name="note",
+        db_column_name="note",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 100,
+            "length": 200,
             "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="StudyPlan",
-        tablename="reading_plan",
-        column_name="description",
-        db_column_name="description",
-        column_class_name="Text",
-        column_class=Text,
-        params={
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="StudyPlan",
-        tablename="reading_plan",
-        column_name="owner",
-        db_column_name="owner",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Node,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="StudyPlan",
-        tablename="reading_plan",
-        column_name="created_at",
-        db_column_name="created_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -1321,14 +1215,102 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="PlanSession",
-        tablename="reading_plan_session",
-        column_name="plan",
-        db_column_name="plan",
+        table_class_name="StudyPlan",
+        tablename="reading_plan",
+        column_name="name",
+        db_column_name="name",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 100,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="StudyPlan",
+        tablename="reading_plan",
+        column_name="description",
+        db_column_name="description",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="StudyPlan",
+        tablename="reading_plan",
+        column_name="owner",
+        db_column_name="owner",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
-            "references": StudyPlan,
+            "references": Node,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="StudyPlan",
+        tablename="reading_plan",
+        column_name="created_at",
+        db_column_name="created_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Demand",
+        tablename="reading_demand",
+        column_name="room",
+        db_column_name="room",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": ReadingRoom,
             "on_delete": OnDelete.cascade,
             "on_update": OnUpdate.cascade,
             "target_column": None,
@@ -1345,20 +1327,20 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="PlanSession",
-        tablename="reading_plan_session",
-        column_name="activity",
-        db_column_name="activity",
+        table_class_name="Demand",
+        tablename="reading_demand",
+        column_name="member",
+        db_column_name="member",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
-            "references": Activity,
+            "references": Member,
             "on_delete": OnDelete.cascade,
             "on_update": OnUpdate.cascade,
             "target_column": None,
             "null": False,
             "primary_key": False,
-            "unique": True,
+            "unique": False,
             "index": False,
             "index_method": IndexMethod.btree,
             "choices": None,
@@ -1369,14 +1351,36 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="PlanSession",
-        tablename="reading_plan_session",
-        column_name="position",
-        db_column_name="position",
+        table_class_name="Demand",
+        tablename="reading_demand",
+        column_name="weekday",
+        db_column_name="weekday",
         column_class_name="Integer",
         column_class=Integer,
         params={
             "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Demand",
+        tablename="reading_demand",
+        column_name="part",
+        db_column_name="part",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 8,
+            "default": "",
             "null": False,
             "primary_key": False,
             "unique": False,
