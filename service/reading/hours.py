@@ -20,9 +20,10 @@ Precedence for one date, first match wins:
 from __future__ import annotations
 
 import itertools
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from service.errors import DomainError
@@ -117,24 +118,46 @@ def covers(schedule: Schedule, start: datetime, end: datetime, zone: ZoneInfo) -
 
 
 def is_open(schedule: Schedule, moment: datetime, zone: ZoneInfo) -> bool:
-    return any(
-        begin <= moment < finish
-        for begin, finish in open_intervals(schedule, moment, moment + timedelta(minutes=1), zone)
-    )
+    found = timeline(open_intervals(schedule, moment, moment + timedelta(minutes=1), zone))
+    return open_at(found, moment.timestamp())
 
 
 def next_change(
     schedule: Schedule, moment: datetime, zone: ZoneInfo, horizon_days: int = 14
 ) -> datetime | None:
     """When the room next opens (if closed) or closes (if open), within the horizon."""
-    for begin, finish in open_intervals(
-        schedule, moment, moment + timedelta(days=horizon_days), zone
-    ):
-        if begin > moment:
-            return begin
-        if finish > moment:
-            return finish
-    return None
+    horizon = moment + timedelta(days=horizon_days)
+    found = timeline(open_intervals(schedule, moment, horizon, zone))
+    change = change_after(found, moment.timestamp(), horizon.timestamp())
+    return None if change is None else datetime.fromtimestamp(change, UTC)
+
+
+# The two answers above, from a timeline: open intervals already worked out (sorted,
+# never overlapping) as POSIX seconds, so a question is a binary search. The "open now"
+# list keeps each room's timeline for the coming days and asks these per request.
+Timeline = tuple[list[float], list[float]]  # opening moments, closing moments
+
+
+def timeline(moments: Sequence[tuple[datetime, datetime]]) -> Timeline:
+    return [begin.timestamp() for begin, _ in moments], [end.timestamp() for _, end in moments]
+
+
+def open_at(found: Timeline, moment: float) -> bool:
+    starts, ends = found
+    index = bisect_right(starts, moment) - 1
+    return index >= 0 and moment < ends[index]
+
+
+def change_after(found: Timeline, moment: float, horizon: float) -> float | None:
+    starts, ends = found
+    index = bisect_right(starts, moment) - 1
+    if index >= 0 and moment < ends[index]:
+        change = ends[index]
+    elif index + 1 < len(starts):
+        change = starts[index + 1]
+    else:
+        return None
+    return change if change <= horizon else None
 
 
 def open_between(schedule: Schedule, day: date, from_minute: int, to_minute: int) -> bool:

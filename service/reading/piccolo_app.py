@@ -6,6 +6,7 @@ from service.reading.tables import (
     Demand,
     Holiday,
     PlanSession,
+    ReadingChange,
     ReadingNote,
     ReadingRoom,
     RoomException,
@@ -33,6 +34,7 @@ APP_CONFIG = AppConfig(
         PlanSession,
         ReadingNote,
         Demand,
+        ReadingChange,
     ],
     migration_dependencies=["service.orgs.piccolo_app", "service.activities.piccolo_app"],
 )

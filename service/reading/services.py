@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -53,6 +55,7 @@ from service.reading.tables import (
     Demand,
     Holiday,
     PlanSession,
+    ReadingChange,
     ReadingNote,
     ReadingRoom,
     RoomException,
@@ -90,6 +93,24 @@ def _zone() -> Any:
 
 def _today() -> date:
     return clock.now().astimezone(_zone()).date()
+
+
+async def _changed() -> None:
+    """Marks the rooms' hours as changed (inside the caller's write transaction): every
+    process rebuilds its "open now" intervals on its next list."""
+    token = secrets.token_hex(16)
+    updated = (
+        await ReadingChange.update({ReadingChange.token: token})
+        .where(ReadingChange.id == 1)
+        .returning(ReadingChange.id)
+    )
+    if not updated:
+        await ReadingChange.insert(ReadingChange(id=1, token=token))
+
+
+async def _change_token() -> str:
+    rows = await ReadingChange.select(ReadingChange.token).where(ReadingChange.id == 1)
+    return str(rows[0]["token"]) if rows else ""
 
 
 def _may_edit(actor: Actor, node_path: str) -> bool:
@@ -218,9 +239,9 @@ def _clean_room(data: RoomIn) -> dict[str, Any]:
             field="seats",
             limit=MAX_SEATS,
         )
-    for field, value in (("computers", data.computers), ("books", data.books)):
+    for column, value in (("computers", data.computers), ("books", data.books)):
         if not 0 <= value <= 10_000_000:
-            raise DomainError("validation_error", "Enter a number of 0 or more.", field=field)
+            raise DomainError("validation_error", "Enter a number of 0 or more.", field=column)
     return {
         "name": name,
         "address": plain_text(data.address, field="address", limit=300),
@@ -260,16 +281,20 @@ async def create_room(actor: Actor, data: RoomIn) -> RoomDetailOut:
     node_id = node.id if node else actor.node_id
     if node_id is None:
         node_id = (await orgs.root_node()).id
-    inserted = await ReadingRoom.insert(ReadingRoom(**values, node=node_id)).returning(
-        ReadingRoom.id
-    )
+    async with write_transaction():
+        inserted = await ReadingRoom.insert(ReadingRoom(**values, node=node_id)).returning(
+            ReadingRoom.id
+        )
+        await _changed()
     return await room_detail(actor, inserted[0]["id"])
 
 
 async def update_room(actor: Actor, room_id: int, data: RoomIn) -> RoomDetailOut:
     await _editable_room(actor, room_id)
     values = _clean_room(data)
-    await ReadingRoom.update(values).where(ReadingRoom.id == room_id)
+    async with write_transaction():
+        await ReadingRoom.update(values).where(ReadingRoom.id == room_id)
+        await _changed()
     return await room_detail(actor, room_id)
 
 
@@ -279,6 +304,7 @@ async def set_week(actor: Actor, room_id: int, data: WeekIn) -> RoomDetailOut:
     async with write_transaction():
         await RoomHours.delete().where((RoomHours.room == room_id) & RoomHours.season.is_null())
         await _insert_week(room_id, None, week)
+        await _changed()
     return await room_detail(actor, room_id)
 
 
@@ -320,12 +346,15 @@ async def add_season(actor: Actor, room_id: int, data: SeasonIn) -> RoomDetailOu
             RoomSeason(room=room_id, name=name, starts_on=data.starts_on, ends_on=data.ends_on)
         ).returning(RoomSeason.id)
         await _insert_week(room_id, inserted[0]["id"], week)
+        await _changed()
     return await room_detail(actor, room_id)
 
 
 async def delete_season(actor: Actor, room_id: int, season_id: int) -> RoomDetailOut:
     await _editable_room(actor, room_id)
-    await RoomSeason.delete().where((RoomSeason.id == season_id) & (RoomSeason.room == room_id))
+    async with write_transaction():
+        await RoomSeason.delete().where((RoomSeason.id == season_id) & (RoomSeason.room == room_id))
+        await _changed()
     return await room_detail(actor, room_id)
 
 
@@ -367,6 +396,7 @@ async def add_exception(actor: Actor, room_id: int, data: ExceptionIn) -> Except
                     ]
                 )
             day += timedelta(days=1)
+        await _changed()
     return ExceptionsOut(
         exceptions=await _exceptions(room_id),
         affected_sessions=await sessions_outside_hours(room_id, first, last),
@@ -375,9 +405,11 @@ async def add_exception(actor: Actor, room_id: int, data: ExceptionIn) -> Except
 
 async def delete_exception(actor: Actor, room_id: int, exception_id: int) -> RoomDetailOut:
     await _editable_room(actor, room_id)
-    await RoomException.delete().where(
-        (RoomException.id == exception_id) & (RoomException.room == room_id)
-    )
+    async with write_transaction():
+        await RoomException.delete().where(
+            (RoomException.id == exception_id) & (RoomException.room == room_id)
+        )
+        await _changed()
     return await room_detail(actor, room_id)
 
 
@@ -473,15 +505,18 @@ async def room_detail(actor: Actor, room_id: int) -> RoomDetailOut:
 
 
 def _nearness(actor: Actor, node_path: str) -> int:
-    """How many levels of the tree a room's node shares with the worker's (more: nearer)."""
-    mine = actor.node_path.strip("/").split("/")
-    theirs = node_path.strip("/").split("/")
+    """How many levels of the tree a room's node shares with the worker's (more: nearer).
+    Paths are "/1/4/9/": the shared levels are the slashes of the common prefix."""
+    mine = actor.node_path
+    if node_path.startswith(mine):
+        return mine.count("/")
     shared = 0
-    for a, b in zip(mine, theirs, strict=False):
+    for index, (a, b) in enumerate(zip(mine, node_path, strict=False)):
         if a != b:
             break
-        shared += 1
-    return shared
+        if a == "/":
+            shared = index
+    return node_path[: shared + 1].count("/")
 
 
 def matches(schedule: hours.Schedule, open_filter: str | None, now: datetime, today: date) -> bool:
@@ -500,25 +535,82 @@ def matches(schedule: hours.Schedule, open_filter: str | None, now: datetime, to
     return any(hours.open_between(schedule, day, 0, hours.MINUTES_PER_DAY) for day in weekend)
 
 
+@dataclass
+class _OpenNowCache:
+    """What the list works out once per change of any room's hours (or of the local date):
+    the rooms' rows, schedules, and open intervals from yesterday to HOURS_AHEAD days on.
+    Each request then only asks hours.open_at / hours.change_after of them (B10)."""
+
+    key: tuple[str, date] | None = None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    schedules: dict[int, hours.Schedule] = field(default_factory=dict)
+    timelines: dict[int, hours.Timeline] = field(default_factory=dict)
+
+
+_open_now = _OpenNowCache()
+
+
+async def _list_state(today: date) -> _OpenNowCache:
+    global _open_now
+    key = (await _change_token(), today)
+    if _open_now.key == key:
+        return _open_now
+    zone = _zone()
+    rows = await ReadingRoom.select(
+        ReadingRoom.all_columns(),
+        ReadingRoom.node.code.as_alias("node_code"),
+        ReadingRoom.node.name.as_alias("node_name"),
+        ReadingRoom.node.path.as_alias("node_path"),
+    ).order_by(ReadingRoom.name)
+    first, last = today - timedelta(days=1), today + timedelta(days=HOURS_AHEAD + 1)
+    found = await schedules(None, first, last)
+    window = (hours.at(first, 0, zone), hours.at(last, hours.MINUTES_PER_DAY, zone))
+    _open_now = _OpenNowCache(
+        key=key,
+        rows=rows,
+        schedules=found,
+        timelines={
+            room_id: hours.timeline(hours.open_intervals(schedule, *window, zone))
+            for room_id, schedule in found.items()
+        },
+    )
+    return _open_now
+
+
 async def list_rooms(actor: Actor, open_filter: str | None = None) -> list[RoomOut]:
     """Every room, the worker's own part of the tree first, then by name; filtered."""
     if open_filter is not None and open_filter not in OPEN_FILTERS:
         raise DomainError("validation_error", "Choose now, evening or weekend.", field="open")
     now = clock.now()
     today = now.astimezone(_zone()).date()
-    rows = await ReadingRoom.select(
-        ReadingRoom.all_columns(),
-        ReadingRoom.node.code.as_alias("node_code"),
-        ReadingRoom.node.name.as_alias("node_name"),
-        ReadingRoom.node.path.as_alias("node_path"),
-    )
-    found = await schedules(None, today - timedelta(days=1), today + timedelta(days=HOURS_AHEAD))
-    rows.sort(key=lambda row: (-_nearness(actor, row["node_path"]), row["name"], row["id"]))
-    return [
-        _room_out(row, found[row["id"]], now)
-        for row in rows
-        if matches(found[row["id"]], open_filter, now, today)
-    ]
+    state = await _list_state(today)
+    moment = now.timestamp()
+    horizon = (now + timedelta(days=HOURS_AHEAD)).timestamp()
+    listed = []
+    for row in sorted(state.rows, key=lambda row: -_nearness(actor, row["node_path"])):
+        found = state.timelines[row["id"]]
+        if open_filter == "now":
+            if not hours.open_at(found, moment):
+                continue
+        elif not matches(state.schedules[row["id"]], open_filter, now, today):
+            continue
+        change = hours.change_after(found, moment, horizon)
+        listed.append(
+            RoomOut(
+                id=row["id"],
+                name=row["name"],
+                node_code=row["node_code"],
+                node_name=row["node_name"],
+                address=row["address"],
+                seats=row["seats"],
+                computers=row["computers"],
+                network=bool(row["network"]),
+                books=row["books"],
+                open_now=hours.open_at(found, moment),
+                next_change_at=None if change is None else datetime.fromtimestamp(change, UTC),
+            )
+        )
+    return listed
 
 
 # --- the holiday table --------------------------------------------------------------------
@@ -596,6 +688,7 @@ async def import_holidays(actor: Actor, text: str) -> HolidayImportOut:
                 for holiday, name in parsed
             ]
         )
+        await _changed()
     return HolidayImportOut(imported=len(parsed), years=years)
 
 

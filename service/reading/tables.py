@@ -121,3 +121,13 @@ class Demand(Table, tablename="reading_demand"):
     weekday = Integer()
     part = Varchar(length=8)  # morning | midday | evening | night
     # (room, member, weekday, part) is unique: an index created in the migration.
+
+
+class ReadingChange(Table, tablename="reading_change"):
+    """One row: a random token replaced in the same transaction as every write that can
+    change a room's hours (rooms, weeks, seasons, exceptions, the holiday table). Each
+    process keeps the "open now" list's worked-out intervals until the token changes. A
+    random token rather than a counter, so a table emptied and written again never
+    repeats an old value."""
+
+    token = Varchar(length=32, default="")

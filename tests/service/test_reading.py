@@ -516,3 +516,38 @@ async def test_demand_grid_counts_workers_for_the_organiser_only(org: Org) -> No
     assert grid.workers == 1
     assert grid.grid[0] == [0, 0, 1, 0]
     assert sum(map(sum, grid.grid)) == 1
+
+
+async def test_the_open_now_list_follows_every_change_of_hours(org: Org) -> None:
+    """The list keeps each room's worked-out intervals between changes: a new week, an
+    exception, a holiday import and a new room each show at once."""
+    room_id = await seed_room(org)
+    tuesday_morning = local(date(2026, 3, 3), 9)
+    with clock.frozen_at(tuesday_morning):
+        assert [r.id for r in await reading.list_rooms(org.worker_a1, "now")] == [room_id]
+        await reading.add_exception(
+            org.organiser_a, room_id, ExceptionIn(starts_on=date(2026, 3, 3))
+        )
+        assert await reading.list_rooms(org.worker_a1, "now") == []
+        await reading.delete_exception(
+            org.organiser_a,
+            room_id,
+            (await reading.room_detail(org.admin, room_id)).exceptions[0].id,
+        )
+        assert len(await reading.list_rooms(org.worker_a1, "now")) == 1
+        await reading.import_holidays(org.admin, "2026-03-03,holiday,演示假日\n")
+        assert await reading.list_rooms(org.worker_a1, "now") == []
+        await reading.set_week(org.organiser_a, room_id, WeekIn(days=[[]] * 7))
+        await reading.create_room(org.organiser_a, RoomIn(name="新书屋", seats=5))
+        listed = await reading.list_rooms(org.worker_a1)
+    assert len(listed) == 2
+    assert not any(r.open_now for r in listed)
+
+
+def test_the_nearest_rooms_come_first() -> None:
+    from service.orgs.schemas import Actor
+
+    actor = Actor(member_id=1, node_id=9, node_path="/1/4/9/", roles=frozenset({"worker"}))
+    paths = ["/2/", "/1/", "/1/4/12/", "/1/4/9/", "/1/40/"]
+    ordered = sorted(paths, key=lambda path: -reading._nearness(actor, path))
+    assert ordered == ["/1/4/9/", "/1/4/12/", "/1/", "/1/40/", "/2/"]

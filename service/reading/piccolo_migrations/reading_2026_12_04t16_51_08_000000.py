@@ -1,7 +1,7 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
 
-ID = "2026-12-04T16:46:56:000000"
+ID = "2026-12-04T16:51:08:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "one exception per room and date, one demand mark per worker and slot"
 
