@@ -186,3 +186,22 @@ def activities_in(room_id: int, title: str, day: date) -> object:
         capacity=10,
         details={"room_id": room_id},
     )
+
+
+async def test_the_activity_form_carries_the_session_s_room_and_books(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    room_id = await seed_room(org)
+    await sign_in(client, org.phones["organiser_a"])
+    new = await client.get("/organise/activities/new?kind=reading_session")
+    assert new.status_code == 200
+    assert 'name="details.room_id"' in new.text
+    with clock.frozen_at(TUESDAY_MORNING):
+        created = await activities.create_activity(
+            org.organiser_a,
+            activities_in(room_id, "读书会", date(2026, 3, 5)),  # type: ignore[arg-type]
+        )
+    edit = await client.get(f"/organise/activities/{created.id}/edit")
+    assert edit.status_code == 200
+    assert f'name="details.room_id" value="{room_id}"' in edit.text
+    assert "甲镇职工书屋" in edit.text
