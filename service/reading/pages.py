@@ -22,6 +22,7 @@ from service.reading.schemas import (
     PART_LABELS,
     PARTS_OF_DAY,
     WEEKDAY_LABELS,
+    WEEKDAY_SHORT_LABELS,
     ExceptionIn,
     IntervalIn,
     PlanIn,
@@ -40,7 +41,12 @@ SESSION_FIELDS = (
     "facilitator",
     "books",
 )
-LABELS = {"weekday_labels": WEEKDAY_LABELS, "part_labels": PART_LABELS, "parts": PARTS_OF_DAY}
+LABELS = {
+    "weekday_labels": WEEKDAY_LABELS,
+    "weekday_short": WEEKDAY_SHORT_LABELS,
+    "part_labels": PART_LABELS,
+    "parts": PARTS_OF_DAY,
+}
 
 
 def _week_from_form(form: Any, prefix: str) -> list[list[IntervalIn]]:

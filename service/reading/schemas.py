@@ -16,6 +16,16 @@ PART_LABELS: dict[str, str] = {
     "evening": "Evening",
     "night": "Night",
 }
+# Short names for the weekly grid's narrow first column (a 360 px phone).
+WEEKDAY_SHORT_LABELS: dict[int, str] = {
+    0: "Mon",
+    1: "Tue",
+    2: "Wed",
+    3: "Thu",
+    4: "Fri",
+    5: "Sat",
+    6: "Sun",
+}
 # Monday 0, as date.weekday() counts.
 WEEKDAY_LABELS: dict[int, str] = {
     0: "Monday",

@@ -120,3 +120,14 @@ async def test_a_worker_finds_a_room_joins_a_plan_attends_and_posts_a_note(
     await page.reload()
     await expect(page.locator("ul.notes")).not_to_contain_text(zh("Waiting for approval"))
     await expect(page.locator("ul.notes")).to_contain_text("的坚持让我想起自己。")
+
+    # The same pages in English fit the phone too.
+    await organiser.get_by_role("button", name="English").click()
+    await expect(organiser.locator("html")).to_have_attribute("lang", "en")
+    await organiser.goto("/reading-rooms?open=evening")
+    await expect(organiser.locator("h1")).to_have_text("Reading rooms")
+    await snap(organiser, "reading-rooms-en-360")
+    await organiser.goto(f"/reading-rooms/{room_id}")
+    await snap(organiser, "reading-room-en-360")
+    await organiser.goto(f"/study-plans/{plan_id}")
+    await snap(organiser, "reading-plan-en-360")
