@@ -75,6 +75,10 @@ MAX_EXCEPTION_DAYS = 366
 MAX_SEASON_DAYS = 366
 MAX_HOLIDAY_ROWS = 400
 NOTE_MAX = 1000
+MAX_ID = 2**31 - 1  # ids are 32-bit serials: a larger number names nothing
+# Sessions are checked against hours between these years (the date arithmetic of the
+# hours rule stays far from date.min and date.max).
+YEARS = (2000, 2100)
 PLAN_MAX_SESSIONS = 30
 # "Open this evening": open at some time between these local minutes today.
 EVENING = (18 * 60, 22 * 60)
@@ -745,6 +749,15 @@ async def check_fits(
     room: Mapping[str, Any], starts_at: datetime, ends_at: datetime, capacity: int | None
 ) -> None:
     zone = _zone()
+    if not (YEARS[0] <= starts_at.year and ends_at.year <= YEARS[1]):
+        raise DomainError(
+            "outside_opening_hours",
+            "The room is not open for the whole session. On %(day)s it is open: %(allowed)s.",
+            field="starts_at",
+            day=starts_at.date().isoformat(),
+            allowed="—",
+            extra={"allowed": []},
+        )
     if capacity is not None and capacity > room["seats"]:
         raise DomainError(
             "above_room_seats",
@@ -863,6 +876,10 @@ class SessionDetailsHooks:
                 raise DomainError(
                     "validation_error", "Choose the reading room.", field="details.room_id"
                 ) from None
+            if not 1 <= room_id <= MAX_ID:
+                raise DomainError(
+                    "validation_error", "Choose the reading room.", field="details.room_id"
+                )
         books_raw = raw.get("books") or []
         if isinstance(books_raw, str):
             books_raw = [line for line in books_raw.splitlines() if line.strip()]
@@ -950,7 +967,7 @@ async def create_plan(actor: Actor, data: PlanIn) -> PlanOut:
     if not name:
         raise DomainError("validation_error", "Give the plan a name.", field="name")
     ids = list(dict.fromkeys(data.activity_ids))
-    if not ids or len(ids) > PLAN_MAX_SESSIONS:
+    if not ids or len(ids) > PLAN_MAX_SESSIONS or not all(1 <= i <= MAX_ID for i in ids):
         raise DomainError(
             "validation_error",
             "A plan holds 1 to %(limit)s sessions.",

@@ -288,3 +288,43 @@ async def test_openapi_documents_the_reading_endpoints(client: httpx.AsyncClient
     ):
         assert path in paths, path
     assert not any(path.startswith("/reading-rooms") for path in paths)  # pages stay out
+
+
+async def test_out_of_range_ids_and_years_are_refused_not_crashed(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    organiser = await bearer(org.phones["organiser_a"])
+    with clock.frozen_at(NOW):
+        room_id = await new_room(client, organiser)
+        too_big = await client.post(
+            "/api/v1/study-plans",
+            json={"name": "x", "activity_ids": [2**40]},
+            headers=organiser,
+        )
+        far_room = await client.post(
+            "/api/v1/activities",
+            json={
+                "kind": "reading_session",
+                "title": "x",
+                "starts_at": at(TUESDAY, 8),
+                "ends_at": at(TUESDAY, 9),
+                "capacity": 5,
+                "details": {"room_id": 2**40},
+            },
+            headers=organiser,
+        )
+        far_year = await client.post(
+            "/api/v1/activities",
+            json={
+                "kind": "reading_session",
+                "title": "x",
+                "starts_at": "9999-12-31T08:00:00+08:00",
+                "ends_at": "9999-12-31T09:00:00+08:00",
+                "capacity": 5,
+                "details": {"room_id": room_id},
+            },
+            headers=organiser,
+        )
+    assert (too_big.status_code, too_big.json()["field"]) == (400, "activity_ids")
+    assert (far_room.status_code, far_room.json()["field"]) == (400, "details.room_id")
+    assert (far_year.status_code, far_year.json()["code"]) == (400, "outside_opening_hours")
