@@ -15,6 +15,7 @@ from service.livestreams import demo as livestreams_demo
 from service.orgs import services as orgs
 from service.orgs.schemas import SYSTEM, WORKER_GROUPS, Actor, MemberIn, NodeIn
 from service.orgs.tables import Member, Node
+from service.reading import demo as reading_demo
 
 NODES: tuple[tuple[str, str, str, str | None], ...] = (
     # code, name, kind, parent code
@@ -108,15 +109,6 @@ async def _demo_activities() -> int:
             "",
         ),
         (
-            "reading_session",
-            "职工书屋阅读分享会：《平凡的世界》",
-            2,
-            2,
-            30,
-            VenueIn(name="县总工会职工书屋", address="城关镇工人文化宫二楼"),
-            "",
-        ),
-        (
             "heat_relief",
             "送清凉进工地：城南建设集团项目部",
             6,
@@ -147,6 +139,7 @@ async def _demo_activities() -> int:
         )
         await activities.publish(organiser, created.id)
     added = len(plans) + await livestreams_demo.seed(organiser)
+    added += await reading_demo.seed(organiser)
     return added + await _demo_door(organiser)
 
 

@@ -9,6 +9,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "validation_error": 400,
     "not_signed_in": 401,
     "forbidden": 403,
+    "not_attended": 403,
     "not_found": 404,
     "conflict": 409,
     "activity_full": 409,
@@ -36,14 +37,26 @@ class DomainError(Exception):
     """Raised by services; one handler renders it as JSON or a form message.
 
     `message` is an English msgid; it is translated to the user's language at the edge,
-    with `params` filled in after translation.
+    with `params` filled in after translation. `extra` holds machine-readable facts an API
+    caller needs beside the message (such as the allowed intervals); JSON answers carry
+    its keys next to `code` and `message`.
     """
 
-    def __init__(self, code: str, message: str, /, *, field: str | None = None, **params: Any):
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        /,
+        *,
+        field: str | None = None,
+        extra: dict[str, Any] | None = None,
+        **params: Any,
+    ):
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
+        self.extra = extra or {}
         self.params = params
 
     @property

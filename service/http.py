@@ -269,12 +269,15 @@ def _error_response(
     message: str,
     field: str | None = None,
     /,
+    extra: dict[str, Any] | None = None,
     **params: Any,
 ) -> Response[Any]:
     current_language.set(request_language(request))
     text = gettext(message, **params)
     if is_api(request):
-        body = {"code": code, "message": text} | ({"field": field} if field else {})
+        body = (
+            (extra or {}) | {"code": code, "message": text} | ({"field": field} if field else {})
+        )
         return Response(body, status_code=status, media_type=MediaType.JSON)
     if code == "not_signed_in":
         return Redirect(f"/signin?next={request.url.path}")
@@ -283,7 +286,13 @@ def _error_response(
 
 def domain_error_handler(request: Request[Any, Any, Any], error: DomainError) -> Response[Any]:
     return _error_response(
-        request, error.status_code, error.code, error.message, error.field, **error.params
+        request,
+        error.status_code,
+        error.code,
+        error.message,
+        error.field,
+        extra=error.extra,
+        **error.params,
     )
 
 

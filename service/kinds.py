@@ -71,6 +71,12 @@ class DetailsHooks(Protocol):
 # date range) in, a list of report sections (service.reports.schemas.ReportSection) out.
 ActivitySectionBuilder = Callable[[int], Awaitable[list[Any]]]
 SummarySectionBuilder = Callable[[Any, datetime, datetime], Awaitable[list[Any]]]
+# A pre-write check: the activity's cleaned values (starts_at, ends_at, capacity, …), the
+# kind's validated details (None when an update leaves them as stored) and the id of the
+# activity whose stored details apply (the one updated, or the one duplicated; None for a
+# new activity). It raises DomainError to refuse the write; the core calls it before its
+# write transaction, on create, update and duplicate.
+ActivityCheck = Callable[[Mapping[str, Any], Any, "int | None"], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,7 @@ class Kind:
     detail_partial: str | None = None  # a template included in the activity page
     report_section: ActivitySectionBuilder | None = None
     summary_section: SummarySectionBuilder | None = None
+    check: ActivityCheck | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

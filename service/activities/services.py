@@ -415,6 +415,8 @@ async def _create(actor: Actor, data: ActivityIn, *, copy_of: int | None = None)
         raise Forbidden("You can only create activities for your own organisations.")
     if owner_id is None:
         owner_id = (await orgs.root_node()).id
+    if kind.check is not None:
+        await kind.check(values, details, copy_of)
     async with write_transaction():
         inserted = (
             await Activity.insert(
@@ -447,6 +449,8 @@ async def update_activity(actor: Actor, activity_id: int, data: ActivityIn) -> A
         )
     kind = kinds.get(data.kind)
     details = _clean_details(kind, data.details)
+    if kind.check is not None:
+        await kind.check(values, details, activity_id)
     new_capacity = values.pop("capacity")
     async with write_transaction():
         await Activity.update(values).where(Activity.id == activity_id).run()
@@ -1395,6 +1399,20 @@ def door_activity_of(row: dict[str, Any]) -> DoorActivity:
         capacity=row["capacity"],
         confirmed=row["taken"],
     )
+
+
+async def activities_by_id(ids: Sequence[int]) -> list[DoorActivity]:
+    """Activities by id, with the few columns a kind's room reads of them (title, status,
+    times, places taken); missing ids are left out."""
+    if not ids:
+        return []
+    rows = (
+        await Activity.select(*ACTIVITY_COLUMNS)
+        .where(Activity.id.is_in(list(ids)))
+        .order_by(Activity.starts_at)
+        .run()
+    )
+    return [door_activity_of(row) for row in rows]
 
 
 async def door_activities(

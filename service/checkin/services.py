@@ -1137,3 +1137,19 @@ async def recent_admissions(actor: Actor, activity_id: int, limit: int = 10) -> 
         .run()
     )
     return [await _answer_row(row) for row in rows]
+
+
+async def admitted_members(activity_ids: Sequence[int]) -> list[tuple[int, int]]:
+    """(activity id, member id) of every admission not undone at these activities: who
+    attended, for rooms that act on attendance (reading notes, reports)."""
+    if not activity_ids:
+        return []
+    # Only "{}" placeholders are joined into the statement; the ids go as parameters.
+    marks = ", ".join("{}" for _ in activity_ids)
+    rows = await run_sql(
+        "SELECT s.activity_id, r.member FROM checkin_scan s "  # noqa: S608
+        "JOIN activity_registration r ON r.id = s.registration_id "
+        f"WHERE s.result = 'admitted' AND s.undone_at IS NULL AND s.activity_id IN ({marks})",
+        *activity_ids,
+    )
+    return [(row["activity_id"], row["member"]) for row in rows]

@@ -233,3 +233,52 @@ def test_a_kind_cannot_offer_a_door_without_tickets_or_be_registered_twice() -> 
         kinds.Kind(code="x", label="X", places=False, signup=True, tickets=False, door=True)
     with pytest.raises(ValueError, match="registered twice"):
         kinds.register(kinds.Kind(code="job_fair", label="Job fair"))
+
+
+async def test_a_kind_s_check_sees_the_cleaned_values_and_refuses_before_any_write(
+    org: Org, lecture_kind: kinds.Kind
+) -> None:
+    """The generic pre-write hook: create (no stored id), update (the activity's id; None
+    details when they are kept) and duplicate (the source's id) all pass through it."""
+    seen: list[tuple[int | None, Any, Any]] = []
+
+    async def at_most_ten_places(
+        values: Mapping[str, Any], details: Any, stored_id: int | None
+    ) -> None:
+        seen.append((values["capacity"], details, stored_id))
+        if values["capacity"] > 10:
+            raise DomainError("too_many", "At most ten.", field="capacity")
+
+    checked = kinds.Kind(
+        code="test_checked",
+        label="Checked lecture",
+        details=LectureHooks(),
+        check=at_most_ten_places,
+    )
+    kinds.register(checked)
+    try:
+        with pytest.raises(DomainError) as caught:
+            await activities.create_activity(
+                org.organiser_a, lecture(kind="test_checked", capacity=11)
+            )
+        assert caught.value.code == "too_many"
+        assert await Activity.count() == 0
+        assert await LectureDetails.count() == 0
+
+        created = await activities.create_activity(
+            org.organiser_a, lecture(kind="test_checked", capacity=10)
+        )
+        with pytest.raises(DomainError):
+            await activities.update_activity(
+                org.organiser_a, created.id, lecture(kind="test_checked", capacity=12, details=None)
+            )
+        assert (await activities.get_activity(org.organiser_a, created.id)).capacity == 10
+        await activities.duplicate(org.organiser_a, created.id)
+    finally:
+        kinds.unregister(checked.code)
+    assert seen == [
+        (11, {"speaker": "李工", "handouts": 30}, None),
+        (10, {"speaker": "李工", "handouts": 30}, None),
+        (12, None, created.id),
+        (10, None, created.id),
+    ]
