@@ -1,0 +1,21 @@
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from service.jobfairs.tables import (
+    Bookmark,
+    Booth,
+    BoothStaff,
+    Consent,
+    Employer,
+    Lead,
+    Posting,
+    StageScan,
+)
+
+APP_CONFIG = AppConfig(
+    app_name="jobfairs",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[Employer, Booth, BoothStaff, Posting, Bookmark, Consent, Lead, StageScan],
+    migration_dependencies=["service.checkin.piccolo_app", "service.activities.piccolo_app"],
+)
