@@ -508,6 +508,12 @@ async def _may_edit_posting(actor: Actor, activity_id: int, employer_id: int) ->
         raise Forbidden("Only the fair's organisers and the employer's booth staff can edit this.")
 
 
+async def editable_posting(actor: Actor, posting_id: int) -> PostingOut:
+    posting = await _posting_by_id(posting_id)
+    await _may_edit_posting(actor, posting.activity_id, posting.employer_id)
+    return posting
+
+
 async def update_posting(actor: Actor, posting_id: int, data: PostingIn) -> PostingOut:
     current = await _posting_by_id(posting_id)
     await _may_edit_posting(actor, current.activity_id, current.employer_id)
@@ -668,6 +674,13 @@ async def set_consent(actor: Actor, activity_id: int, share_phone: bool) -> bool
             )
         ).run()
     return share_phone
+
+
+async def sign_up(actor: Actor, activity_id: int, *, share_phone: bool) -> None:
+    """Sign up for the fair with the consent tick given beside the button."""
+    await _visible_fair(actor, activity_id)
+    await activities.register(actor, activity_id)
+    await set_consent(actor, activity_id, share_phone)
 
 
 # --- the hiring funnel at a booth ---------------------------------------------------------
