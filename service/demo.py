@@ -11,6 +11,7 @@ from service.activities import services as activities
 from service.activities.schemas import ActivityIn, VenueIn
 from service.activities.tables import Activity
 from service.checkin import services as checkin
+from service.jobfairs import demo as jobfair_demo
 from service.orgs import services as orgs
 from service.orgs.schemas import SYSTEM, WORKER_GROUPS, Actor, MemberIn, NodeIn
 from service.orgs.tables import Member, Node
@@ -98,15 +99,6 @@ async def _demo_activities() -> int:
     day = (clock.now() + timedelta(days=3)).replace(hour=1, minute=0, second=0, microsecond=0)
     plans = (
         (
-            "job_fair",
-            "春送岗位·新就业形态劳动者专场招聘会",
-            0,
-            3,
-            300,
-            VenueIn(name="县人力资源市场一楼大厅", address="城关镇人民路 88 号"),
-            "",
-        ),
-        (
             "reading_session",
             "职工书屋阅读分享会：《平凡的世界》",
             2,
@@ -154,7 +146,7 @@ async def _demo_activities() -> int:
             ),
         )
         await activities.publish(organiser, created.id)
-    return len(plans) + await _demo_door(organiser)
+    return len(plans) + await _demo_door(organiser) + await jobfair_demo.seed(organiser)
 
 
 async def _demo_door(organiser: Actor) -> int:

@@ -392,3 +392,20 @@ async def test_worker_sees_visited_booths_and_contacts_from_intent(org: Org) -> 
     assert visits["A2"].contact_phone is None
     with pytest.raises(DomainError):
         await jobfairs.my_visits(org.worker_a1, registration_id)
+
+
+async def test_demo_fair_has_ten_employers_thirty_postings_and_some_intent() -> None:
+    from service import demo
+    from service.orgs import services as orgs
+
+    await demo.load_demo()
+    organiser = await orgs.actor_for_member(
+        await orgs.member_id_for_phone(demo.PEOPLE[1].phone) or 0
+    )
+    assert organiser is not None
+    fair_id = (await StageScan.select(StageScan.activity_id).first().run())["activity_id"]
+    assert len(await jobfairs.list_employers(organiser, fair_id)) == 10
+    assert len(await jobfairs.list_booths(organiser, fair_id)) == 10
+    assert len(await jobfairs.list_postings(organiser, fair_id)) == 30
+    report = await jobfairs.jobfair_report(organiser, fair_id)
+    assert report.intent_or_above == 3 and report.overall.signed == 1
