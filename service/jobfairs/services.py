@@ -1286,7 +1286,14 @@ async def report_sections(activity_id: int) -> list[Any]:
     heads = [gettext(STAGE_LABELS[stage]) for stage in STAGES]
 
     def funnel(rows: list[FunnelRow]) -> list[list[str]]:
-        return [[row.name, *(str(getattr(row, stage)) for stage in STAGES)] for row in rows]
+        # Two columns (name, then the stages in a line): seven columns do not fit a phone.
+        return [
+            [
+                row.name,
+                " · ".join(f"{heads[i]} {getattr(row, stage)}" for i, stage in enumerate(STAGES)),
+            ]
+            for row in rows
+        ]
 
     return [
         ReportSection(
@@ -1306,12 +1313,12 @@ async def report_sections(activity_id: int) -> list[Any]:
         ReportSection(
             kind="jobfair_employers",
             title=gettext("Funnel per employer"),
-            rows=[[gettext("Employer"), *heads], *funnel(report.employers)],
+            rows=funnel(report.employers),
         ),
         ReportSection(
             kind="jobfair_postings",
             title=gettext("Funnel per job"),
-            rows=[[gettext("Job"), *heads], *funnel(report.postings)],
+            rows=funnel(report.postings),
         ),
         ReportSection(
             kind="jobfair_unasked",
