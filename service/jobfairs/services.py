@@ -74,6 +74,7 @@ MAX_CLOCK_PAST = timedelta(hours=24)
 MAX_CLOCK_FUTURE = timedelta(minutes=2)
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 PAGE_SIZE = 20
+MAX_PUBLIC_LIST = 500
 MAX_PAY = 1_000_000
 MAX_HEADCOUNT = 100_000
 RANK: dict[str, int] = {stage: index + 1 for index, stage in enumerate(STAGES)}
@@ -478,8 +479,20 @@ async def _posting_by_id(posting_id: int) -> PostingOut:
 
 
 async def list_postings(actor: Actor, activity_id: int) -> list[PostingOut]:
-    """Every posting of the fair, whatever its status (organisers)."""
-    await organised_fair(actor, activity_id)
+    """Every posting of the fair for its organisers; for anyone else who may see the
+    fair, the open postings of approved employers (the first MAX_PUBLIC_LIST)."""
+    activity = await _fair(activity_id)
+    if not _organises(actor, activity):
+        await _visible_fair(actor, activity_id)
+        rows = await run_sql(
+            POSTING_SELECT + "WHERE p.activity_id = {} AND p.status = 'open' "
+            "AND e.approved = {} ORDER BY e.id, p.id LIMIT {}",
+            activity_id,
+            True,
+            MAX_PUBLIC_LIST,
+        )
+        marks = await _bookmarks(actor)
+        return [_posting_out(row, marks) for row in rows]
     rows = await run_sql(
         POSTING_SELECT + "WHERE p.activity_id = {} ORDER BY e.id, p.id", activity_id
     )

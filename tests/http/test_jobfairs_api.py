@@ -199,3 +199,59 @@ async def test_openapi_lists_the_job_fair_paths(client: httpx.AsyncClient) -> No
         "/api/v1/activities/{activity_id}/jobfair-report",
     ):
         assert path in paths, path
+
+
+async def test_report_csv_carries_the_funnel_as_on_the_page(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    made = await fair(client, org)
+    (person,) = await workers(1)
+    registration, _ = await activities.register(person.actor, made["activity_id"])
+    await client.post(
+        "/api/v1/booth-scans",
+        json={
+            "booth_id": made["booth"]["id"],
+            "code": registration.ticket_code,
+            "stage": "intent",
+            "client_id": "csv-scan-0001",
+        },
+        headers=made["headers"],
+    )
+    exported = await client.get(
+        f"/api/v1/activities/{made['activity_id']}/report.csv",
+        headers={**made["headers"], "Accept-Language": "zh-CN"},
+    )
+    assert exported.status_code == 200, exported.text
+    text = exported.content.decode("utf-8-sig")
+    assert f"{zh('Workers at or beyond preliminary intent')},1" in text
+    assert "顺达物流" in text and full_phones(text) == []
+
+
+async def test_workers_read_open_postings_of_approved_employers(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    made = await fair(client, org)
+    hidden = await client.post(
+        f"/api/v1/activities/{made['activity_id']}/employers",
+        json={"name": "待审核单位", "approved": False},
+        headers=made["headers"],
+    )
+    await client.post(
+        f"/api/v1/activities/{made['activity_id']}/postings",
+        json={
+            "employer_id": hidden.json()["id"],
+            "title": "未审核岗位",
+            "headcount": 1,
+            "pay_min": 1,
+            "pay_max": 2,
+        },
+        headers=made["headers"],
+    )
+    worker = await bearer(org.phones["worker_a1"])
+    seen = await client.get(f"/api/v1/activities/{made['activity_id']}/postings", headers=worker)
+    assert seen.status_code == 200
+    assert [p["title"] for p in seen.json()] == ["仓库分拣员"]
+    organiser = await client.get(
+        f"/api/v1/activities/{made['activity_id']}/postings", headers=made["headers"]
+    )
+    assert len(organiser.json()) == 2

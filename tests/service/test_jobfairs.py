@@ -409,3 +409,25 @@ async def test_demo_fair_has_ten_employers_thirty_postings_and_some_intent() -> 
     assert len(await jobfairs.list_postings(organiser, fair_id)) == 30
     report = await jobfairs.jobfair_report(organiser, fair_id)
     assert report.intent_or_above == 3 and report.overall.signed == 1
+
+
+async def test_two_devices_scanning_one_worker_at_once_make_one_lead(org: Org) -> None:
+    fair = await fair_with_booths(org)
+    booth_id = fair["booths"][0].id
+    ((_, _, code),) = await tickets_for(fair["activity_id"], 1)
+    outcomes = await asyncio.gather(
+        scan(org.organiser_a, booth_id, code, "resume", "device-a-01"),
+        scan(org.organiser_a, booth_id, code, "interview", "device-b-01"),
+        scan(org.organiser_a, booth_id, code, "resume", "device-c-01"),
+        return_exceptions=True,
+    )
+    # Online, a lower stage that loses the race is refused as backwards, never written.
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            assert isinstance(outcome, DomainError) and outcome.code == "stage_backwards"
+    answers = [o for o in outcomes if not isinstance(o, BaseException)]
+    assert await Lead.count() == 1
+    assert len({answer["lead_id"] for answer in answers}) == 1
+    assert await StageScan.count() == len(answers)
+    lead = await Lead.select().first().run()
+    assert lead["stage"] == "interview"  # the furthest, whatever the order
