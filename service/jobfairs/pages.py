@@ -160,9 +160,17 @@ class JobfairPages(Controller):
         return Redirect(f"/organise/activities/{activity_id}/jobfair#postings")
 
     @get("/jobfair/postings/{posting_id:int}/edit")
-    async def edit_posting(self, request: AnyRequest, posting_id: FromPath[int]) -> Template:
+    async def edit_posting(
+        self, request: AnyRequest, posting_id: FromPath[int], back: FromQuery[str] = ""
+    ) -> Template:
         posting = await jobfairs.editable_posting(require_actor(request), posting_id)
-        return page(request, "jobfairs/posting_form.html", posting=posting, **_labels())
+        return page(
+            request,
+            "jobfairs/posting_form.html",
+            posting=posting,
+            back=safe_next(back) if back else "",
+            **_labels(),
+        )
 
     @post("/jobfair/postings/{posting_id:int}/edit")
     async def save_posting(
@@ -179,6 +187,7 @@ class JobfairPages(Controller):
                 "jobfairs/posting_form.html",
                 status_code=400,
                 posting=posting,
+                back=safe_next(str(form.get("back", ""))) if form.get("back") else "",
                 **_labels(),
                 **form_error(error),
             )

@@ -823,9 +823,20 @@ def _answer_of(scan: dict[str, Any], lead: dict[str, Any] | None) -> dict[str, A
     return answer
 
 
-async def _replayed(client_id: str) -> dict[str, Any] | None:
-    row = await StageScan.select(StageScan.id).where(StageScan.client_id == client_id).first().run()
-    return await _answer(row["id"]) if row else None
+async def _replayed(client_id: str, booth_id: int) -> dict[str, Any] | None:
+    row = (
+        await StageScan.select(StageScan.id, StageScan.booth_id)
+        .where(StageScan.client_id == client_id)
+        .first()
+        .run()
+    )
+    if row is None:
+        return None
+    if row["booth_id"] != booth_id:
+        raise DomainError(
+            "validation_error", "This client id was used for another scan.", field="client_id"
+        )
+    return await _answer(row["id"])
 
 
 async def record_stage(
@@ -847,7 +858,12 @@ async def record_stage(
     it: two devices that recorded different stages offline end at the furthest one.
     """
     client_id = _client_id(client_id)
-    replay = await _replayed(client_id)
+    booth = await _booth(booth_id)
+    activity = await _fair(booth["activity_id"])
+    if not (_organises(actor, activity) or await _is_booth_staff(actor, booth_id)):
+        raise Forbidden("You are not on the staff of this booth.")
+    # A resend answers as the first time (only to those who may scan at that booth).
+    replay = await _replayed(client_id, booth_id)
     if replay is not None:
         return replay
     if stage not in STAGES:
@@ -855,10 +871,6 @@ async def record_stage(
     if rating is not None and not 1 <= rating <= 5:
         raise DomainError("validation_error", "Rate from 1 to 5.", field="rating")
     note = plain_text(note, field="note", limit=200)
-    booth = await _booth(booth_id)
-    activity = await _fair(booth["activity_id"])
-    if not (_organises(actor, activity) or await _is_booth_staff(actor, booth_id)):
-        raise Forbidden("You are not on the staff of this booth.")
     now = clock.now()
     at = _scan_time(scanned_at, now)
     worker = await _worker_of(booth["activity_id"], code)
@@ -867,7 +879,7 @@ async def record_stage(
     try:
         async with write_transaction():
             await lock_key(f"jobfair-lead:{booth_id}:{worker.registration_id}")
-            replay = await _replayed(client_id)
+            replay = await _replayed(client_id, booth_id)
             if replay is not None:
                 return replay
             return await _decide(
@@ -889,7 +901,7 @@ async def record_stage(
         # PostgreSQL: the unique indexes refuse the second; answer as a resend would.
         if not is_unique_violation(error):
             raise
-    replay = await _replayed(client_id)
+    replay = await _replayed(client_id, booth_id)
     if replay is not None:
         return replay
     return await record_stage(

@@ -431,3 +431,40 @@ async def test_two_devices_scanning_one_worker_at_once_make_one_lead(org: Org) -
     assert await StageScan.count() == len(answers)
     lead = await Lead.select().first().run()
     assert lead["stage"] == "interview"  # the furthest, whatever the order
+
+
+async def test_booth_staff_edit_only_their_employers_postings_and_replays_stay_scoped(
+    org: Org,
+) -> None:
+    fair = await fair_with_booths(org)
+    booth_a, booth_b = fair["booths"]
+    own, theirs = fair["postings"][0], fair["postings"][2]
+    hr = await add_member("13600000002", "企业HR", "union-a", ["worker"])
+    await jobfairs.assign_booth_staff(org.organiser_a, booth_a.id, "13600000002")
+    change = {
+        "employer_id": own.employer_id,
+        "title": "夜班分拣员",
+        "headcount": 8,
+        "pay_min": 5500,
+        "pay_max": 7000,
+    }
+    edited = await jobfairs.update_posting(hr, own.id, PostingIn(**change))
+    assert edited.title == "夜班分拣员"
+    with pytest.raises(DomainError) as caught:
+        await jobfairs.update_posting(
+            hr, theirs.id, PostingIn(**{**change, "employer_id": theirs.employer_id})
+        )
+    assert caught.value.code == "forbidden"
+    with pytest.raises(DomainError) as caught:  # nor move their own to another employer
+        await jobfairs.update_posting(
+            hr, own.id, PostingIn(**{**change, "employer_id": theirs.employer_id})
+        )
+    assert caught.value.code == "forbidden"
+    ((_, _, code),) = await tickets_for(fair["activity_id"], 1)
+    await scan(org.organiser_a, booth_b.id, code, "consulted", "scoped-0001")
+    with pytest.raises(DomainError) as caught:  # another booth's client id: no answer
+        await scan(hr, booth_a.id, code, "consulted", "scoped-0001")
+    assert caught.value.field == "client_id"
+    with pytest.raises(DomainError) as caught:
+        await scan(hr, booth_b.id, code, "consulted", "scoped-0001")
+    assert caught.value.code == "forbidden"
