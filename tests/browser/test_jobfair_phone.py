@@ -109,3 +109,13 @@ async def test_worker_bookmarks_booth_records_intent_report_and_ticket_show_it(
     await snap(staff, "jobfair-report-360")
     await staff.goto(f"/organise/activities/{fair_id}/jobfair")
     await snap(staff, "jobfair-setup-360")
+
+    # The same pages in English must fit too.
+    await staff.get_by_role("button", name="English").click()
+    await expect(staff.locator("h1")).to_have_text("Employers, booths and jobs")
+    await snap(staff, "jobfair-setup-360-en")
+    await staff.goto(f"/booths/{booth.id}")
+    await expect(staff.locator("#leads")).to_contain_text("Preliminary intent")
+    await snap(staff, "jobfair-booth-360-en")
+    await staff.goto(f"/activities/{fair_id}/jobs")
+    await snap(staff, "jobfair-jobs-360-en")
