@@ -839,6 +839,15 @@ async def _replayed(client_id: str, booth_id: int) -> dict[str, Any] | None:
     return await _answer(row["id"])
 
 
+async def _scannable_booth(actor: Actor, booth_id: int) -> dict[str, Any]:
+    """The booth's row, for its staff and the fair's organisers (anyone else: 403)."""
+    booth = await _booth(booth_id)
+    activity = await _fair(booth["activity_id"])
+    if not (_organises(actor, activity) or await _is_booth_staff(actor, booth_id)):
+        raise Forbidden("You are not on the staff of this booth.")
+    return booth
+
+
 async def record_stage(
     actor: Actor,
     booth_id: int,
@@ -858,10 +867,25 @@ async def record_stage(
     it: two devices that recorded different stages offline end at the furthest one.
     """
     client_id = _client_id(client_id)
-    booth = await _booth(booth_id)
-    activity = await _fair(booth["activity_id"])
-    if not (_organises(actor, activity) or await _is_booth_staff(actor, booth_id)):
-        raise Forbidden("You are not on the staff of this booth.")
+    booth = await _scannable_booth(actor, booth_id)
+    return await _record(
+        actor, booth, code, posting_id, stage, client_id, rating, note, scanned_at, offline
+    )
+
+
+async def _record(
+    actor: Actor,
+    booth: dict[str, Any],
+    code: str,
+    posting_id: int | None,
+    stage: str,
+    client_id: str,
+    rating: int | None,
+    note: str,
+    scanned_at: datetime | None,
+    offline: bool,
+) -> dict[str, Any]:
+    booth_id = booth["id"]
     # A resend answers as the first time (only to those who may scan at that booth).
     replay = await _replayed(client_id, booth_id)
     if replay is not None:
@@ -901,20 +925,8 @@ async def record_stage(
         # PostgreSQL: the unique indexes refuse the second; answer as a resend would.
         if not is_unique_violation(error):
             raise
-    replay = await _replayed(client_id, booth_id)
-    if replay is not None:
-        return replay
-    return await record_stage(
-        actor,
-        booth_id,
-        code,
-        posting_id,
-        stage,
-        client_id=client_id,
-        rating=rating,
-        note=note,
-        scanned_at=scanned_at,
-        offline=offline,
+    return await _record(
+        actor, booth, code, posting_id, stage, client_id, rating, note, scanned_at, offline
     )
 
 
@@ -1020,7 +1032,20 @@ async def _decide(
         if extras:
             await Lead.update(extras).where(Lead.id == lead_id).run()
     scan_rows = await StageScan.insert(StageScan(**log)).returning(StageScan.id)
-    return await _answer(scan_rows[0]["id"])
+    # The answer from what is in hand (a resend reads the same values back: _answer).
+    kept = log["result"] in ("already", "superseded")
+    return {
+        "result": log["result"],
+        "client_id": client_id,
+        "scan_id": scan_rows[0]["id"],
+        "lead_id": lead_id,
+        "stage": lead["stage"] if kept and lead else stage,
+        "since": lead["stage_at"] if kept and lead else at,
+        "name": lead["name"] if lead else worker.name[:50],
+        "phone_masked": lead["phone_masked"] if lead else worker.phone_masked,
+        "group": lead["worker_group"] if lead else worker.group,
+        "checked_in": checked_in or bool(lead and lead["checked_in"]),
+    }
 
 
 async def record_batch(
@@ -1032,7 +1057,7 @@ async def record_batch(
         raise DomainError(
             "validation_error", "Send at most %(n)s scans at once.", field="scans", n=MAX_BATCH
         )
-    await booth_for(actor, booth_id)  # the whole batch is refused for someone else's booth
+    booth = await _scannable_booth(actor, booth_id)  # the whole batch, or none of it
     now = clock.now()
     order = sorted(
         range(len(scans)),
@@ -1046,17 +1071,17 @@ async def record_batch(
     for index in order:
         scan = scans[index]
         try:
-            answers[index] = await record_stage(
+            answers[index] = await _record(
                 actor,
-                booth_id,
+                booth,
                 scan.code,
                 scan.posting_id,
                 scan.stage,
-                client_id=scan.client_id,
-                rating=scan.rating,
-                note=scan.note,
-                scanned_at=scan.scanned_at,
-                offline=True,
+                _client_id(scan.client_id),
+                scan.rating,
+                scan.note,
+                scan.scanned_at,
+                True,
             )
         except DomainError as error:
             answers[index] = {
