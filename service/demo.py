@@ -12,6 +12,7 @@ from service.activities.schemas import ActivityIn, VenueIn
 from service.activities.tables import Activity
 from service.checkin import services as checkin
 from service.jobfairs import demo as jobfair_demo
+from service.livestreams import demo as livestreams_demo
 from service.orgs import services as orgs
 from service.orgs.schemas import SYSTEM, WORKER_GROUPS, Actor, MemberIn, NodeIn
 from service.orgs.tables import Member, Node
@@ -108,15 +109,6 @@ async def _demo_activities() -> int:
             "",
         ),
         (
-            "livestream",
-            "理响工会直播间·工匠故事",
-            4,
-            1,
-            None,
-            None,
-            "https://live.example.cn/lixiang",
-        ),
-        (
             "heat_relief",
             "送清凉进工地：城南建设集团项目部",
             6,
@@ -146,7 +138,9 @@ async def _demo_activities() -> int:
             ),
         )
         await activities.publish(organiser, created.id)
-    return len(plans) + await _demo_door(organiser) + await jobfair_demo.seed(organiser)
+    added = len(plans) + await livestreams_demo.seed(organiser)
+    added += await jobfair_demo.seed(organiser)
+    return added + await _demo_door(organiser)
 
 
 async def _demo_door(organiser: Actor) -> int:

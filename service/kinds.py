@@ -85,6 +85,9 @@ class Kind:
     # Messages of its own, beside the core's: message kind → (title, body) English msgids
     # with %(title)s, %(when)s, %(time)s, %(where)s filled in.
     messages: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # Those of its own messages that remind of the start: superseded with the core's
+    # reminders when the activity moves or is cancelled.
+    start_reminders: tuple[str, ...] = ()
     details: DetailsHooks | None = None
     form_partial: str | None = None  # a template included in the activity form
     detail_partial: str | None = None  # a template included in the activity page
@@ -169,3 +172,8 @@ def labels() -> dict[str, str]:
 def messages() -> dict[str, tuple[str, str]]:
     """Every kind's own message kinds with their (title, body) msgids."""
     return {name: texts for kind in all_kinds() for name, texts in kind.messages.items()}
+
+
+def start_reminders() -> tuple[str, ...]:
+    """Every kind's own start-reminder message kinds."""
+    return tuple(name for kind in all_kinds() for name in kind.start_reminders)

@@ -1,7 +1,53 @@
-"""The livestream (直播) kind: no places, no sign-up, no ticket and no door; workers
-watch by the link (their "remind me" comes with the livestream room's own work)."""
+"""The livestream (直播) kind: no places, no sign-up, no ticket and no door. Workers watch
+by the channel's link (shown from 15 minutes before the start) and subscribe to be
+reminded 10 minutes before each episode of a channel or of its columns.
+
+The hooks import the room's services lazily: the worker process imports this registry
+without the web app."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
 from service import kinds
+
+REMINDER_MESSAGE = "livestream_reminder"
+
+
+class _Details:
+    """Forwards to services.EpisodeDetails, imported when first used."""
+
+    def _hooks(self) -> Any:
+        from service.livestreams.services import EpisodeDetails
+
+        return EpisodeDetails()
+
+    def validate(self, raw: Mapping[str, Any]) -> Any:
+        return self._hooks().validate(raw)
+
+    async def write(self, activity_id: int, values: Any) -> None:
+        await self._hooks().write(activity_id, values)
+
+    async def read(self, activity_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        return await self._hooks().read(activity_ids)
+
+    async def copy(self, source_id: int, target_id: int) -> None:
+        await self._hooks().copy(source_id, target_id)
+
+
+async def _report_section(activity_id: int) -> list[Any]:
+    from service.livestreams.reports import episode_section
+
+    return await episode_section(activity_id)
+
+
+async def _summary_section(actor: Any, start: datetime, end: datetime) -> list[Any]:
+    from service.livestreams.reports import summary_section
+
+    return await summary_section(actor, start, end)
+
 
 KIND = kinds.Kind(
     code="livestream",
@@ -11,4 +57,16 @@ KIND = kinds.Kind(
     tickets=False,
     door=False,
     reminder_rules=(kinds.TEN_MINUTES,),
+    messages={
+        REMINDER_MESSAGE: (
+            "Starting soon, at %(time)s: %(title)s",
+            "Watch: %(link)s — Stop these reminders: %(unsubscribe)s",
+        )
+    },
+    start_reminders=(REMINDER_MESSAGE,),
+    details=_Details(),
+    detail_partial="livestreams/_episode.html",
+    form_partial="livestreams/_form.html",
+    report_section=_report_section,
+    summary_section=_summary_section,
 )

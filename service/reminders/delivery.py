@@ -71,6 +71,8 @@ def render(row: dict[str, Any], lang: str, activity: Any) -> tuple[str, str]:
             "where": (activity.venue_name or activity.online_url) if activity else "",
             "reason": payload.get("reason", ""),
         }
+        # A kind's own message may carry values of its own (a link) in its payload.
+        values |= {k: v for k, v in payload.items() if isinstance(v, str) and k not in values}
         title, body = message_texts(row["kind"])
         return gettext(title, **values), gettext(body, **values)
 

@@ -216,7 +216,8 @@ async def supersede_reminders(
 ) -> None:
     """Inside the caller's transaction: scheduled reminders of a registration or of a whole
     activity that have not gone out are never sent (a place cancelled, a time moved)."""
-    where = OutboxMessage.kind.is_in(list(policy.REMINDER_KINDS)) & OutboxMessage.status.is_in(
+    reminder_kinds = [*policy.REMINDER_KINDS, *kinds.start_reminders()]
+    where = OutboxMessage.kind.is_in(reminder_kinds) & OutboxMessage.status.is_in(
         ["pending", "claimed"]
     )
     if registration_id is not None:
@@ -224,6 +225,21 @@ async def supersede_reminders(
     if activity_id is not None:
         where &= OutboxMessage.activity_id == activity_id
     await OutboxMessage.update({OutboxMessage.status: "superseded"}).where(where).run()
+
+
+async def supersede_member_messages(
+    kind: str, *, member_id: int, activity_ids: Sequence[int]
+) -> None:
+    """Inside the caller's transaction: one member's messages of this kind about these
+    activities that have not gone out are never sent (a viewer unsubscribed)."""
+    if not activity_ids:
+        return
+    await OutboxMessage.update({OutboxMessage.status: "superseded"}).where(
+        (OutboxMessage.kind == kind)
+        & (OutboxMessage.member == member_id)
+        & OutboxMessage.activity_id.is_in(list(activity_ids))
+        & OutboxMessage.status.is_in(["pending", "claimed"])
+    ).run()
 
 
 async def messages_for(member_id: int, kind: str | None = None) -> list[dict[str, Any]]:

@@ -1,0 +1,183 @@
+"""The livestream room's API contract (msgspec Structs in and out)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import msgspec
+
+WEEKDAYS: tuple[str, ...] = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+# English msgids for the weekday choices.
+WEEKDAY_LABELS: dict[str, str] = {
+    "MO": "Monday",
+    "TU": "Tuesday",
+    "WE": "Wednesday",
+    "TH": "Thursday",
+    "FR": "Friday",
+    "SA": "Saturday",
+    "SU": "Sunday",
+}
+# The nth weekday of a month (English msgids).
+NTH_LABELS: dict[int, str] = {1: "First", 2: "Second", 3: "Third", 4: "Fourth", -1: "Last"}
+# Each viewer figure with what it means (English msgids): they are reported side by side,
+# never added into one another.
+FIGURE_LABELS: dict[str, str] = {
+    "peak_concurrent": "Peak concurrent viewers",
+    "unique_viewers": "Unique viewers",
+    "total_views": "Total views",
+    "average_watch_minutes": "Average watch minutes",
+}
+FIGURE_DEFINITION_LABELS: dict[str, str] = {
+    "peak_concurrent": "The most viewers watching at the same moment, as the platform reports it.",
+    "unique_viewers": "Distinct accounts or devices that watched at least once.",
+    "total_views": "Every time playback started, including repeat views by the same viewer.",
+    "average_watch_minutes": "Total minutes watched divided by unique viewers.",
+}
+FIGURE_DEFINITIONS: dict[str, tuple[str, str]] = {
+    name: (label, FIGURE_DEFINITION_LABELS[name]) for name, label in FIGURE_LABELS.items()
+}
+
+
+class ChannelIn(msgspec.Struct):
+    name: str
+    stream_url: str
+    default_minutes: int = 60
+    node: str | None = None  # node code; default: the organiser's own node
+
+
+class ChannelOut(msgspec.Struct):
+    id: int
+    name: str
+    node_code: str
+    node_name: str
+    stream_url: str
+    default_minutes: int
+
+
+class ColumnIn(msgspec.Struct):
+    name: str
+    description: str = ""
+    department: str = ""
+    colour: str = "#1f6feb"
+    rundown: str = ""  # one segment a line: "title | minutes | who"
+
+
+class Segment(msgspec.Struct):
+    title: str
+    minutes: int
+    who: str = ""
+
+
+class ColumnOut(msgspec.Struct):
+    id: int
+    channel_id: int
+    name: str
+    description: str
+    department: str
+    colour: str
+    rundown: list[Segment]
+    rundown_minutes: int
+
+
+class RuleIn(msgspec.Struct):
+    """A recurrence in RRULE terms: on these weekdays every `interval` weeks, or (with
+    `nth`) on the nth of those weekdays of every `interval` months; at a local time."""
+
+    weekdays: list[str]
+    start_date: date
+    start_time: str  # "19:30"
+    interval: int = 1
+    nth: int | None = None
+    end_date: date | None = None
+    minutes: int | None = None  # default: the channel's
+    zone: str | None = None  # default: the service's zone
+
+
+class RuleOut(msgspec.Struct):
+    weekdays: list[str]
+    start_date: date
+    start_time: str
+    interval: int
+    nth: int | None
+    end_date: date | None
+    minutes: int
+    zone: str
+    rrule: str
+
+
+class PreviewOut(msgspec.Struct):
+    rrule: str
+    dates: list[datetime]
+
+
+class GeneratedOut(msgspec.Struct):
+    created: int
+    kept: int
+    cancelled: int
+
+
+class EpisodeOut(msgspec.Struct):
+    activity_id: int
+    channel_id: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    occurrence: datetime | None
+    column_id: int | None
+    column_name: str
+    topic: str
+    guests: str
+    skipped: bool
+    moved: bool
+    edited: bool
+    rundown: list[Segment]
+    rundown_minutes: int
+    rundown_too_long: bool
+
+
+class MoveIn(msgspec.Struct):
+    starts_at: datetime
+    minutes: int | None = None
+
+
+class SkipIn(msgspec.Struct):
+    reason: str = ""
+
+
+class LaterIn(msgspec.Struct):
+    """A change to this episode and all later ones of the channel."""
+
+    start_time: str | None = None  # "20:00", local
+    minutes: int | None = None
+    column_id: int | None = None
+
+
+class SubscribeIn(msgspec.Struct):
+    columns: list[int] | None = None  # none or empty: the whole channel
+
+
+class SubscriptionOut(msgspec.Struct):
+    channel_id: int
+    whole_channel: bool
+    columns: list[int]
+    reminders_scheduled: int
+
+
+class FiguresIn(msgspec.Struct):
+    peak_concurrent: int
+    unique_viewers: int
+    total_views: int
+    average_watch_minutes: float
+    source: str = ""
+
+
+class FiguresOut(msgspec.Struct):
+    activity_id: int
+    peak_concurrent: int
+    unique_viewers: int
+    total_views: int
+    average_watch_minutes: float
+    source: str
+    recorded_at: datetime
+    definitions: dict[str, str]
