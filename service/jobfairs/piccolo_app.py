@@ -5,7 +5,6 @@ from piccolo.conf.apps import AppConfig
 from service.jobfairs.tables import (
     Bookmark,
     Booth,
-    BoothStaff,
     Consent,
     Employer,
     Lead,
@@ -16,6 +15,10 @@ from service.jobfairs.tables import (
 APP_CONFIG = AppConfig(
     app_name="jobfairs",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[Employer, Booth, BoothStaff, Posting, Bookmark, Consent, Lead, StageScan],
-    migration_dependencies=["service.checkin.piccolo_app", "service.activities.piccolo_app"],
+    table_classes=[Employer, Booth, Posting, Bookmark, Consent, Lead, StageScan],
+    migration_dependencies=[
+        "service.orgs.piccolo_app",
+        "service.checkin.piccolo_app",
+        "service.activities.piccolo_app",
+    ],
 )

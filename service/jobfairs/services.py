@@ -53,13 +53,13 @@ from service.jobfairs.schemas import (
 from service.jobfairs.tables import (
     Bookmark,
     Booth,
-    BoothStaff,
     Consent,
     Employer,
     Lead,
     Posting,
     StageScan,
 )
+from service.orgs import access
 from service.orgs import services as orgs
 from service.orgs.schemas import WORKER_GROUPS, Actor
 from service.reports.services import ADMITTED
@@ -306,14 +306,38 @@ async def update_booth(actor: Actor, booth_id: int, data: BoothIn) -> BoothOut:
     return await _booth_out_by_id(booth_id)
 
 
+# Booth staff: members assigned to one booth (service/orgs/access.py's scoped assignments;
+# often an employer's HR people, so any global role may hold it). Organisers of the fair's
+# subtree need no assignment.
+BOOTH_STAFF = access.AssignedRole(
+    code="booth_staff",
+    scope_kind="booth",
+    grants=frozenset({"record_booth"}),
+    holders=frozenset({"worker", "staff", "organiser", "admin"}),
+    managed_by="manage_booth",
+)
+
+
+async def booth_owner_path(booth_id: int) -> str | None:
+    """The path of the node owning the booth's fair (the scope kind "booth")."""
+    row = await Booth.select(Booth.activity_id).where(Booth.id == booth_id).first().run()
+    if row is None:
+        return None
+    try:
+        return (await activities.door_activity(row["activity_id"])).owner_path
+    except NotFound:
+        return None
+
+
+access.register_scope_kind("booth", booth_owner_path)
+access.register_assigned_role(BOOTH_STAFF)
+
+
 async def _is_booth_staff(actor: Actor, booth_id: int) -> bool:
-    if actor.member_id is None:
+    owner_path = await booth_owner_path(booth_id)
+    if owner_path is None:
         return False
-    return bool(
-        await BoothStaff.exists()
-        .where((BoothStaff.booth_id == booth_id) & (BoothStaff.member_id == actor.member_id))
-        .run()
-    )
+    return await access.may(actor, "record_booth", access.Scope("booth", booth_id, owner_path))
 
 
 async def booth_for(actor: Actor, booth_id: int) -> BoothOut:
@@ -326,53 +350,30 @@ async def booth_for(actor: Actor, booth_id: int) -> BoothOut:
 
 
 async def my_booths(actor: Actor) -> list[BoothOut]:
-    """The booths this member staffs."""
+    """The booths this member is assigned to."""
     if actor.member_id is None:
         return []
-    ids = [
-        row["booth_id"]
-        for row in await BoothStaff.select(BoothStaff.booth_id)
-        .where(BoothStaff.member_id == actor.member_id)
-        .run()
-    ]
+    ids = await orgs.assigned_scope_ids(actor.member_id, BOOTH_STAFF.code)
     return [await _booth_out_by_id(booth_id) for booth_id in ids]
 
 
 async def booth_staff(actor: Actor, booth_id: int) -> list[dict[str, Any]]:
     row = await _booth(booth_id)
     await organised_fair(actor, row["activity_id"])
-    ids = [
-        r["member_id"]
-        for r in await BoothStaff.select(BoothStaff.member_id)
-        .where(BoothStaff.booth_id == booth_id)
-        .order_by(BoothStaff.id)
-        .run()
-    ]
-    return await orgs.member_cards(ids)
+    return await orgs.assignees(BOOTH_STAFF.code, booth_id)
 
 
 async def assign_booth_staff(actor: Actor, booth_id: int, phone: str) -> None:
-    """Put a member (by phone) on a booth's staff; union members only until device links."""
+    """Assign a member (by phone) to a booth's staff (orgs' scoped assignments)."""
     row = await _booth(booth_id)
     await organised_fair(actor, row["activity_id"])
-    member_id = await orgs.member_id_for_phone(orgs.normalise_phone(phone))
-    if member_id is None:
-        raise DomainError("validation_error", "No member has this phone number.", field="phone")
-    async with write_transaction():
-        if not await BoothStaff.exists().where(
-            (BoothStaff.booth_id == booth_id) & (BoothStaff.member_id == member_id)
-        ):
-            await BoothStaff.insert(BoothStaff(booth_id=booth_id, member_id=member_id)).run()
+    await orgs.assign(actor, BOOTH_STAFF.code, booth_id, phone)
 
 
 async def remove_booth_staff(actor: Actor, booth_id: int, member_id: int) -> None:
     row = await _booth(booth_id)
     await organised_fair(actor, row["activity_id"])
-    await (
-        BoothStaff.delete()
-        .where((BoothStaff.booth_id == booth_id) & (BoothStaff.member_id == member_id))
-        .run()
-    )
+    await orgs.unassign(actor, BOOTH_STAFF.code, booth_id, member_id)
 
 
 async def count_materials(actor: Actor, booth_id: int, delta: int) -> BoothOut:

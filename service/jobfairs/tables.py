@@ -31,13 +31,6 @@ class Booth(Table, tablename="jobfair_booth"):
     materials = Integer(default=0)  # leaflets and brochures handed out
 
 
-class BoothStaff(Table, tablename="jobfair_booth_staff"):
-    """Members who record stages at one booth (organisers of the fair need no row)."""
-
-    booth_id = Integer(index=True)
-    member_id = Integer(index=True)
-
-
 class Posting(Table, tablename="jobfair_posting"):
     activity_id = Integer(index=True)
     employer_id = Integer(index=True)
