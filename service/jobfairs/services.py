@@ -1334,6 +1334,8 @@ async def report_sections(activity_id: int) -> list[Any]:
     from service.reports.schemas import ReportSection
 
     report = await _report(await _fair(activity_id))
+    if not (report.employers or report.materials or report.postings):
+        return []  # a fair whose employers were never entered has no funnel to show
     heads = [gettext(STAGE_LABELS[stage]) for stage in STAGES]
 
     def funnel(rows: list[FunnelRow]) -> list[list[str]]:

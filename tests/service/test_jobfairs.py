@@ -468,3 +468,8 @@ async def test_booth_staff_edit_only_their_employers_postings_and_replays_stay_s
     with pytest.raises(DomainError) as caught:
         await scan(hr, booth_b.id, code, "consulted", "scoped-0001")
     assert caught.value.code == "forbidden"
+
+
+async def test_a_fair_without_employers_adds_no_report_section(org: Org) -> None:
+    activity_id = await published(org, capacity=5)
+    assert await jobfairs.report_sections(activity_id) == []
