@@ -11,6 +11,7 @@ from service.activities import services as activities
 from service.activities.schemas import ActivityIn, VenueIn
 from service.activities.tables import Activity
 from service.checkin import services as checkin
+from service.jobfairs import demo as jobfair_demo
 from service.livestreams import demo as livestreams_demo
 from service.orgs import services as orgs
 from service.orgs.schemas import SYSTEM, WORKER_GROUPS, Actor, MemberIn, NodeIn
@@ -100,15 +101,6 @@ async def _demo_activities() -> int:
     day = (clock.now() + timedelta(days=3)).replace(hour=1, minute=0, second=0, microsecond=0)
     plans = (
         (
-            "job_fair",
-            "春送岗位·新就业形态劳动者专场招聘会",
-            0,
-            3,
-            300,
-            VenueIn(name="县人力资源市场一楼大厅", address="城关镇人民路 88 号"),
-            "",
-        ),
-        (
             "heat_relief",
             "送清凉进工地：城南建设集团项目部",
             6,
@@ -140,6 +132,7 @@ async def _demo_activities() -> int:
         await activities.publish(organiser, created.id)
     added = len(plans) + await livestreams_demo.seed(organiser)
     added += await reading_demo.seed(organiser)
+    added += await jobfair_demo.seed(organiser)
     return added + await _demo_door(organiser)
 
 

@@ -16,6 +16,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "not_open": 409,
     "signup_not_offered": 409,
     "no_door": 409,
+    "stage_backwards": 409,  # job fairs: a booth stage only moves forward
+    "wrong_activity": 409,
     "kind_not_editable": 409,
     "no_ticket": 404,
     "duplicate_phone": 409,

@@ -130,6 +130,12 @@ async def clean_state() -> AsyncIterator[None]:
     await empty_tables()
     await get_redis().flushdb()
     yield
+    # clock.frozen_at is process-wide: entered by interleaved tasks it can stay frozen and
+    # quietly change every later test. Such a test fails here instead.
+    from service import clock
+
+    left_frozen, clock._frozen = clock._frozen, None
+    assert left_frozen is None, f"the test left the clock frozen at {left_frozen}"
 
 
 # --- an organisation to work with ---------------------------------------------------------

@@ -1,0 +1,380 @@
+"""Job-fair pages: the organiser's fair setup (employers, booths, postings, booth staff),
+the worker's job list with search, bookmarks and the phone-sharing consent, the booth
+page where staff record stages and count materials, and the worker's visited booths."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from service.activities import services as activities
+from service.errors import DomainError
+from service.http import form_error, page, require_actor, safe_next
+from service.jobfairs import services as jobfairs
+from service.jobfairs.schemas import (
+    POSTING_STATUS_LABELS,
+    POSTING_STATUSES,
+    SCAN_RESULT_LABELS,
+    STAGE_LABELS,
+    STAGES,
+    BoothIn,
+    EmployerIn,
+    PostingIn,
+)
+from service.orgs.schemas import GROUP_LABELS, WORKER_GROUPS
+
+AnyRequest = Request[Any, Any, Any]
+
+
+def _int(raw: Any, field: str) -> int:
+    try:
+        return int(str(raw).strip())
+    except ValueError:
+        raise DomainError("validation_error", "Enter a whole number.", field=field) from None
+
+
+def _optional_int(raw: Any, field: str) -> int | None:
+    return None if raw in (None, "") else _int(raw, field)
+
+
+def _labels() -> dict[str, Any]:
+    return {
+        "stage_labels": STAGE_LABELS,
+        "stages": STAGES,
+        "group_labels": GROUP_LABELS,
+        "worker_groups": WORKER_GROUPS,
+        "posting_statuses": POSTING_STATUSES,
+        "posting_status_labels": POSTING_STATUS_LABELS,
+        "scan_result_labels": SCAN_RESULT_LABELS,
+    }
+
+
+def _posting_in(form: Any) -> PostingIn:
+    return PostingIn(
+        employer_id=_int(form.get("employer_id", ""), "employer_id"),
+        title=str(form.get("title", "")),
+        headcount=_int(form.get("headcount", ""), "headcount"),
+        pay_min=_int(form.get("pay_min", ""), "pay_min"),
+        pay_max=_int(form.get("pay_max", ""), "pay_max"),
+        location=str(form.get("location", "")),
+        district=str(form.get("district", "")),
+        requirements=str(form.get("requirements", "")),
+        worker_groups=[str(g) for g in form.getall("worker_groups", [])],
+        status=str(form.get("status", "open")),
+    )
+
+
+class JobfairPages(Controller):
+    include_in_schema = False
+
+    # --- organisers -----------------------------------------------------------------------
+
+    async def _setup(
+        self, request: AnyRequest, activity_id: int, status_code: int = 200, **context: Any
+    ) -> Template:
+        actor = require_actor(request)
+        fair = await jobfairs.organised_fair(actor, activity_id)
+        return page(
+            request,
+            "jobfairs/setup.html",
+            status_code=status_code,
+            fair=fair,
+            employers=await jobfairs.list_employers(actor, activity_id),
+            booths=await jobfairs.list_booths(actor, activity_id),
+            postings=await jobfairs.list_postings(actor, activity_id),
+            **_labels(),
+            **context,
+        )
+
+    @get("/organise/activities/{activity_id:int}/jobfair")
+    async def setup(self, request: AnyRequest, activity_id: FromPath[int]) -> Template:
+        return await self._setup(request, activity_id)
+
+    @post("/organise/activities/{activity_id:int}/jobfair/employers")
+    async def add_employer(
+        self, request: AnyRequest, activity_id: FromPath[int]
+    ) -> Template | Redirect:
+        form = await request.form()
+        try:
+            await jobfairs.create_employer(
+                require_actor(request),
+                activity_id,
+                EmployerIn(
+                    name=str(form.get("name", "")),
+                    industry=str(form.get("industry", "")),
+                    contact_name=str(form.get("contact_name", "")),
+                    contact_phone=str(form.get("contact_phone", "")),
+                    enterprise_node=str(form.get("enterprise_node", "")) or None,
+                    approved=form.get("approved") == "on",
+                ),
+            )
+        except DomainError as error:
+            return await self._setup(
+                request, activity_id, 400, form_name="employer", **form_error(error)
+            )
+        return Redirect(f"/organise/activities/{activity_id}/jobfair#employers")
+
+    @post("/organise/jobfair/employers/{employer_id:int}/approve")
+    async def approve(self, request: AnyRequest, employer_id: FromPath[int]) -> Redirect:
+        form = await request.form()
+        employer = await jobfairs.set_approved(
+            require_actor(request), employer_id, form.get("approved") == "1"
+        )
+        return Redirect(f"/organise/activities/{employer.activity_id}/jobfair#employers")
+
+    @post("/organise/activities/{activity_id:int}/jobfair/booths")
+    async def add_booth(
+        self, request: AnyRequest, activity_id: FromPath[int]
+    ) -> Template | Redirect:
+        form = await request.form()
+        try:
+            await jobfairs.create_booth(
+                require_actor(request),
+                activity_id,
+                BoothIn(
+                    number=str(form.get("number", "")),
+                    employer_id=_int(form.get("employer_id", ""), "employer_id"),
+                ),
+            )
+        except DomainError as error:
+            return await self._setup(
+                request, activity_id, 400, form_name="booth", **form_error(error)
+            )
+        return Redirect(f"/organise/activities/{activity_id}/jobfair#booths")
+
+    @post("/organise/activities/{activity_id:int}/jobfair/postings")
+    async def add_posting(
+        self, request: AnyRequest, activity_id: FromPath[int]
+    ) -> Template | Redirect:
+        form = await request.form()
+        try:
+            await jobfairs.create_posting(require_actor(request), activity_id, _posting_in(form))
+        except DomainError as error:
+            return await self._setup(
+                request, activity_id, 400, form_name="posting", **form_error(error)
+            )
+        return Redirect(f"/organise/activities/{activity_id}/jobfair#postings")
+
+    @get("/jobfair/postings/{posting_id:int}/edit")
+    async def edit_posting(
+        self, request: AnyRequest, posting_id: FromPath[int], back: FromQuery[str] = ""
+    ) -> Template:
+        posting = await jobfairs.editable_posting(require_actor(request), posting_id)
+        return page(
+            request,
+            "jobfairs/posting_form.html",
+            posting=posting,
+            back=safe_next(back) if back else "",
+            **_labels(),
+        )
+
+    @post("/jobfair/postings/{posting_id:int}/edit")
+    async def save_posting(
+        self, request: AnyRequest, posting_id: FromPath[int]
+    ) -> Template | Redirect:
+        form = await request.form()
+        actor = require_actor(request)
+        try:
+            posting = await jobfairs.update_posting(actor, posting_id, _posting_in(form))
+        except DomainError as error:
+            posting = await jobfairs.editable_posting(actor, posting_id)
+            return page(
+                request,
+                "jobfairs/posting_form.html",
+                status_code=400,
+                posting=posting,
+                back=safe_next(str(form.get("back", ""))) if form.get("back") else "",
+                **_labels(),
+                **form_error(error),
+            )
+        return Redirect(
+            safe_next(str(form.get("back", "")))
+            if form.get("back")
+            else f"/activities/{posting.activity_id}/jobs"
+        )
+
+    # --- booth staff ----------------------------------------------------------------------
+
+    @get("/booths")
+    async def my_booths(self, request: AnyRequest) -> Template:
+        return page(
+            request, "jobfairs/booths.html", booths=await jobfairs.my_booths(require_actor(request))
+        )
+
+    async def _booth(
+        self, request: AnyRequest, booth_id: int, status_code: int = 200, **context: Any
+    ) -> Template:
+        actor = require_actor(request)
+        booth = await jobfairs.booth_for(actor, booth_id)
+        return page(
+            request,
+            "jobfairs/booth.html",
+            status_code=status_code,
+            booth=booth,
+            postings=await jobfairs.booth_postings(booth),
+            leads=await jobfairs.booth_leads(actor, booth_id),
+            staff=await jobfairs.booth_staff(actor, booth_id)
+            if actor.has("organiser", "admin")
+            else None,
+            # A fresh client id per form: a double-tapped submit is recorded once.
+            client_id=secrets.token_hex(12),
+            **_labels(),
+            **context,
+        )
+
+    @get("/booths/{booth_id:int}")
+    async def booth(self, request: AnyRequest, booth_id: FromPath[int]) -> Template:
+        return await self._booth(request, booth_id)
+
+    @post("/booths/{booth_id:int}/scan")
+    async def scan(self, request: AnyRequest, booth_id: FromPath[int]) -> Template:
+        form = await request.form()
+        try:
+            answer = await jobfairs.record_stage(
+                require_actor(request),
+                booth_id,
+                str(form.get("code", "")),
+                _optional_int(form.get("posting_id"), "posting_id"),
+                str(form.get("stage", "")),
+                client_id=str(form.get("client_id", "")),
+                rating=_optional_int(form.get("rating"), "rating"),
+                note=str(form.get("note", "")),
+            )
+        except DomainError as error:
+            if error.code == "forbidden":
+                raise
+            return await self._booth(request, booth_id, 400, **form_error(error))
+        return await self._booth(request, booth_id, answer=answer)
+
+    @post("/booths/{booth_id:int}/undo/{scan_id:int}")
+    async def undo(
+        self, request: AnyRequest, booth_id: FromPath[int], scan_id: FromPath[int]
+    ) -> Template | Redirect:
+        try:
+            await jobfairs.undo_stage(require_actor(request), scan_id)
+        except DomainError as error:
+            if error.code == "forbidden":
+                raise
+            return await self._booth(request, booth_id, 409, **form_error(error))
+        return Redirect(f"/booths/{booth_id}?undone=1")
+
+    @post("/booths/{booth_id:int}/materials")
+    async def materials(self, request: AnyRequest, booth_id: FromPath[int]) -> Template | Redirect:
+        form = await request.form()
+        try:
+            await jobfairs.count_materials(
+                require_actor(request), booth_id, _int(form.get("delta", ""), "delta")
+            )
+        except DomainError as error:
+            if error.code == "forbidden":
+                raise
+            return await self._booth(request, booth_id, 400, **form_error(error))
+        return Redirect(f"/booths/{booth_id}#materials")
+
+    @post("/organise/jobfair/booths/{booth_id:int}/staff")
+    async def add_staff(self, request: AnyRequest, booth_id: FromPath[int]) -> Template | Redirect:
+        form = await request.form()
+        try:
+            await jobfairs.assign_booth_staff(
+                require_actor(request), booth_id, str(form.get("phone", ""))
+            )
+        except DomainError as error:
+            return await self._booth(request, booth_id, 400, **form_error(error))
+        return Redirect(f"/booths/{booth_id}#staff")
+
+    @post("/organise/jobfair/booths/{booth_id:int}/staff/{member_id:int}/remove")
+    async def remove_staff(
+        self, request: AnyRequest, booth_id: FromPath[int], member_id: FromPath[int]
+    ) -> Redirect:
+        await jobfairs.remove_booth_staff(require_actor(request), booth_id, member_id)
+        return Redirect(f"/booths/{booth_id}#staff")
+
+    # --- workers --------------------------------------------------------------------------
+
+    @get("/activities/{activity_id:int}/jobs")
+    async def jobs(
+        self,
+        request: AnyRequest,
+        activity_id: FromPath[int],
+        q: FromQuery[str] = "",
+        pay: FromQuery[str] = "",
+        group: FromQuery[str] = "",
+        district: FromQuery[str] = "",
+        saved: FromQuery[str] = "",
+        page_no: FromQuery[int] = 1,
+    ) -> Template:
+        actor = require_actor(request)
+        activity = await activities.get_activity(actor, activity_id)
+        error_context: dict[str, Any] = {}
+        try:
+            found = await jobfairs.search_postings(
+                actor,
+                activity_id,
+                query=q,
+                min_pay=_optional_int(pay, "pay"),
+                group=group,
+                district=district,
+                bookmarked_only=saved == "1",
+                page=page_no,
+            )
+        except DomainError as error:
+            error_context = form_error(error)
+            found = await jobfairs.search_postings(actor, activity_id)
+        return page(
+            request,
+            "jobfairs/jobs.html",
+            status_code=400 if error_context else 200,
+            activity=activity,
+            found=found,
+            back=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+            filters={"q": q, "pay": pay, "group": group, "district": district, "saved": saved},
+            districts=await jobfairs.districts(activity_id),
+            consent=await jobfairs.consent(actor, activity_id),
+            registration=await activities.my_registration(actor, activity_id),
+            **_labels(),
+            **error_context,
+        )
+
+    @post("/jobfair/postings/{posting_id:int}/bookmark")
+    async def bookmark(self, request: AnyRequest, posting_id: FromPath[int]) -> Redirect:
+        form = await request.form()
+        posting = await jobfairs.set_bookmark(
+            require_actor(request), posting_id, form.get("on") == "1"
+        )
+        back = safe_next(str(form.get("back", ""))) if form.get("back") else ""
+        return Redirect(back or f"/activities/{posting.activity_id}/jobs")
+
+    @post("/activities/{activity_id:int}/jobfair-consent")
+    async def consent(self, request: AnyRequest, activity_id: FromPath[int]) -> Redirect:
+        form = await request.form()
+        await jobfairs.set_consent(
+            require_actor(request), activity_id, form.get("share_phone") == "on"
+        )
+        return Redirect(f"/activities/{activity_id}/jobs?consent=saved#consent")
+
+    @post("/activities/{activity_id:int}/jobfair-signup")
+    async def signup(self, request: AnyRequest, activity_id: FromPath[int]) -> Redirect:
+        """Sign up with the consent tick beside the button (the fair's own sign-up form)."""
+        form = await request.form()
+        actor = require_actor(request)
+        await jobfairs.sign_up(actor, activity_id, share_phone=form.get("share_phone") == "on")
+        return Redirect(f"/activities/{activity_id}#signup")
+
+    @get("/me/tickets/{registration_id:int}/booths")
+    async def visits(self, request: AnyRequest, registration_id: FromPath[int]) -> Template:
+        visits = await jobfairs.my_visits(require_actor(request), registration_id)
+        return page(
+            request,
+            "jobfairs/visits.html",
+            visits=visits,
+            registration_id=registration_id,
+            partials={"booth-visits": "visits"},
+            **_labels(),
+        )
+
+
+ROUTES = [JobfairPages]

@@ -1,0 +1,24 @@
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from service.jobfairs.tables import (
+    Bookmark,
+    Booth,
+    Consent,
+    Employer,
+    Lead,
+    Posting,
+    StageScan,
+)
+
+APP_CONFIG = AppConfig(
+    app_name="jobfairs",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[Employer, Booth, Posting, Bookmark, Consent, Lead, StageScan],
+    migration_dependencies=[
+        "service.orgs.piccolo_app",
+        "service.checkin.piccolo_app",
+        "service.activities.piccolo_app",
+    ],
+)

@@ -1,0 +1,1386 @@
+"""Job fairs: employers, booths and postings entered by the fair's organisers; workers
+browsing and bookmarking postings; the hiring funnel recorded by a scan at a booth; the
+fair's report. No HTTP here.
+
+The funnel's rules, in one place:
+- stages move forward only (consulted → resume → interview → intent → signed, or
+  declined from any of them); a later scan moving back is refused (stage_backwards);
+- one lead per worker and booth: re-scanning updates it, never adds another;
+- a scan's client id makes it idempotent: a resend answers the first result;
+- an offline scan of a lower stage (a batch, or a scan made before the lead's current
+  stage) is "superseded": the furthest stage stays, so two devices never fight;
+- the last stage change may be undone within UNDO_WINDOW, and the undo is logged;
+- a worker never admitted at the entrance may still be recorded, flagged as such.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from service import clock
+from service.activities import services as activities
+from service.activities.schemas import DoorActivity
+from service.db import is_unique_violation, lock_key, run_sql, write_transaction
+from service.errors import DomainError, Forbidden, NotFound
+from service.i18n import gettext, localtime
+from service.jobfairs.schemas import (
+    MAX_BATCH,
+    POSITIVE_STAGES,
+    POSTING_STATUSES,
+    STAGE_LABELS,
+    STAGES,
+    BoothIn,
+    BoothMaterials,
+    BoothOut,
+    BoothScanItem,
+    EmployerIn,
+    EmployerOut,
+    FunnelRow,
+    JobfairReport,
+    LeadOut,
+    PostingIn,
+    PostingOut,
+    PostingPage,
+    PostingRef,
+    UndoOut,
+    Visit,
+)
+from service.jobfairs.tables import (
+    Bookmark,
+    Booth,
+    Consent,
+    Employer,
+    Lead,
+    Posting,
+    StageScan,
+)
+from service.orgs import access
+from service.orgs import services as orgs
+from service.orgs.schemas import WORKER_GROUPS, Actor
+from service.reports.services import ADMITTED
+from service.text import plain_text
+from service.tickets import services as tickets
+from service.tickets import tokens
+
+KIND = "job_fair"
+UNDO_WINDOW = timedelta(minutes=5)
+# An offline scanner's clock is trusted for ordering, within reason (as at the door).
+MAX_CLOCK_PAST = timedelta(hours=24)
+MAX_CLOCK_FUTURE = timedelta(minutes=2)
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+PAGE_SIZE = 20
+MAX_PUBLIC_LIST = 500
+MAX_PAY = 1_000_000
+MAX_HEADCOUNT = 100_000
+RANK: dict[str, int] = {stage: index + 1 for index, stage in enumerate(STAGES)}
+INTENT_RANK = RANK["intent"]
+# The stages from which booth staff see a consenting worker's full phone.
+PHONE_STAGES = ("intent", "signed")
+
+
+def stage_label(stage: str) -> str:
+    return gettext(STAGE_LABELS[stage])
+
+
+# --- the fair and who may do what ---------------------------------------------------------
+
+
+async def _fair(activity_id: int) -> DoorActivity:
+    activity = await activities.door_activity(activity_id)
+    if activity.kind != KIND:
+        raise NotFound("There is no such job fair.")
+    return activity
+
+
+def _organises(actor: Actor, activity: DoorActivity) -> bool:
+    return actor.has("organiser", "admin") and actor.reaches(activity.owner_path)
+
+
+async def organised_fair(actor: Actor, activity_id: int) -> DoorActivity:
+    """The fair, for its organisers (others: 403; outside their subtree: 404)."""
+    if not actor.has("organiser", "admin"):
+        raise Forbidden("Only the fair's organisers can do this.")
+    activity = await _fair(activity_id)
+    if not actor.reaches(activity.owner_path):
+        raise NotFound("There is no such job fair.")
+    return activity
+
+
+async def _visible_fair(actor: Actor, activity_id: int) -> None:
+    """Workers see a fair's postings when they may see the fair itself."""
+    found = await activities.get_activity(actor, activity_id)
+    if found.kind != KIND:
+        raise NotFound("There is no such job fair.")
+
+
+# --- employers ----------------------------------------------------------------------------
+
+
+def _employer_out(row: dict[str, Any]) -> EmployerOut:
+    return EmployerOut(
+        id=row["id"],
+        activity_id=row["activity_id"],
+        name=row["name"],
+        industry=row["industry"],
+        contact_name=row["contact_name"],
+        contact_phone_masked=orgs.mask_phone(row["contact_phone"]) if row["contact_phone"] else "",
+        enterprise_node_id=row["enterprise_node_id"],
+        approved=row["approved"],
+    )
+
+
+async def _employer_values(data: EmployerIn) -> dict[str, Any]:
+    node_id = None
+    if data.enterprise_node:
+        try:
+            node = await orgs.node_by_code(data.enterprise_node)
+        except NotFound:
+            raise DomainError(
+                "validation_error",
+                "Choose a member enterprise from the list.",
+                field="enterprise_node",
+            ) from None
+        if node.kind != "enterprise":
+            raise DomainError(
+                "validation_error",
+                "Choose a member enterprise from the list.",
+                field="enterprise_node",
+            )
+        node_id = node.id
+    phone = data.contact_phone.strip()
+    if phone:
+        try:
+            phone = orgs.normalise_phone(phone)
+        except DomainError as error:
+            raise DomainError("validation_error", error.message, field="contact_phone") from None
+    return {
+        "name": orgs.clean_name(data.name, limit=100),
+        "industry": plain_text(data.industry, field="industry", limit=60),
+        "contact_name": plain_text(data.contact_name, field="contact_name", limit=50),
+        "contact_phone": phone,
+        "enterprise_node_id": node_id,
+        "approved": data.approved,
+    }
+
+
+async def list_employers(actor: Actor, activity_id: int) -> list[EmployerOut]:
+    await organised_fair(actor, activity_id)
+    rows = (
+        await Employer.select()
+        .where(Employer.activity_id == activity_id)
+        .order_by(Employer.id)
+        .run()
+    )
+    return [_employer_out(row) for row in rows]
+
+
+async def create_employer(actor: Actor, activity_id: int, data: EmployerIn) -> EmployerOut:
+    await organised_fair(actor, activity_id)
+    values = await _employer_values(data)
+    rows = await Employer.insert(Employer(activity_id=activity_id, **values)).returning(
+        *Employer.all_columns()
+    )
+    return _employer_out(rows[0])
+
+
+async def _employer_row(employer_id: int) -> dict[str, Any]:
+    row = await Employer.select().where(Employer.id == employer_id).first().run()
+    if row is None:
+        raise NotFound("There is no such employer.")
+    return row
+
+
+async def update_employer(actor: Actor, employer_id: int, data: EmployerIn) -> EmployerOut:
+    row = await _employer_row(employer_id)
+    await organised_fair(actor, row["activity_id"])
+    values = await _employer_values(data)
+    await Employer.update(values).where(Employer.id == employer_id).run()
+    return _employer_out({**row, **values})
+
+
+async def set_approved(actor: Actor, employer_id: int, approved: bool) -> EmployerOut:
+    row = await _employer_row(employer_id)
+    await organised_fair(actor, row["activity_id"])
+    await Employer.update({Employer.approved: approved}).where(Employer.id == employer_id).run()
+    return _employer_out({**row, "approved": approved})
+
+
+# --- booths -------------------------------------------------------------------------------
+
+
+async def _booth_rows(activity_id: int) -> list[dict[str, Any]]:
+    return list(
+        await Booth.raw(
+            "SELECT b.id, b.activity_id, b.number, b.employer_id, b.materials, "
+            "e.name AS employer_name FROM jobfair_booth b "
+            "JOIN jobfair_employer e ON e.id = b.employer_id "
+            "WHERE b.activity_id = {} ORDER BY b.number, b.id",
+            activity_id,
+        ).run()
+    )
+
+
+def _booth_out(row: dict[str, Any]) -> BoothOut:
+    return BoothOut(
+        id=row["id"],
+        activity_id=row["activity_id"],
+        number=row["number"],
+        employer_id=row["employer_id"],
+        employer_name=row["employer_name"],
+        materials=row["materials"],
+    )
+
+
+async def list_booths(actor: Actor, activity_id: int) -> list[BoothOut]:
+    await organised_fair(actor, activity_id)
+    return [_booth_out(row) for row in await _booth_rows(activity_id)]
+
+
+async def _booth_values(activity_id: int, data: BoothIn) -> dict[str, Any]:
+    number = plain_text(data.number, field="number", limit=12)
+    if not number:
+        raise DomainError("validation_error", "Give the booth a number.", field="number")
+    employer = await Employer.select().where(Employer.id == data.employer_id).first().run()
+    if employer is None or employer["activity_id"] != activity_id:
+        raise DomainError(
+            "validation_error", "Choose an employer of this fair.", field="employer_id"
+        )
+    if not employer["approved"]:
+        raise DomainError(
+            "validation_error",
+            "Approve the employer before giving it a booth.",
+            field="employer_id",
+        )
+    return {"number": number, "employer_id": data.employer_id}
+
+
+def _booth_taken(error: BaseException) -> DomainError:
+    detail = str(error)
+    if "employer" in detail:
+        return DomainError(
+            "conflict", "This employer already has a booth at this fair.", field="employer_id"
+        )
+    return DomainError("conflict", "Another booth has this number.", field="number")
+
+
+async def create_booth(actor: Actor, activity_id: int, data: BoothIn) -> BoothOut:
+    await organised_fair(actor, activity_id)
+    values = await _booth_values(activity_id, data)
+    try:
+        rows = await Booth.insert(Booth(activity_id=activity_id, **values)).returning(Booth.id)
+    except Exception as error:
+        if is_unique_violation(error):
+            raise _booth_taken(error) from None
+        raise
+    return await _booth_out_by_id(rows[0]["id"])
+
+
+async def _booth(booth_id: int) -> dict[str, Any]:
+    row = await Booth.select().where(Booth.id == booth_id).first().run()
+    if row is None:
+        raise NotFound("There is no such booth.")
+    return row
+
+
+async def _booth_out_by_id(booth_id: int) -> BoothOut:
+    row = await _booth(booth_id)
+    employer = await _employer_row(row["employer_id"])
+    return _booth_out({**row, "employer_name": employer["name"]})
+
+
+async def update_booth(actor: Actor, booth_id: int, data: BoothIn) -> BoothOut:
+    row = await _booth(booth_id)
+    await organised_fair(actor, row["activity_id"])
+    values = await _booth_values(row["activity_id"], data)
+    try:
+        await Booth.update(values).where(Booth.id == booth_id).run()
+    except Exception as error:
+        if is_unique_violation(error):
+            raise _booth_taken(error) from None
+        raise
+    return await _booth_out_by_id(booth_id)
+
+
+# Booth staff: members assigned to one booth (service/orgs/access.py's scoped assignments;
+# often an employer's HR people, so any global role may hold it). Organisers of the fair's
+# subtree need no assignment.
+BOOTH_STAFF = access.AssignedRole(
+    code="booth_staff",
+    scope_kind="booth",
+    grants=frozenset({"record_booth"}),
+    holders=frozenset({"worker", "staff", "organiser", "admin"}),
+    managed_by="manage_booth",
+)
+
+
+async def booth_owner_path(booth_id: int) -> str | None:
+    """The path of the node owning the booth's fair (the scope kind "booth")."""
+    row = await Booth.select(Booth.activity_id).where(Booth.id == booth_id).first().run()
+    if row is None:
+        return None
+    try:
+        return (await activities.door_activity(row["activity_id"])).owner_path
+    except NotFound:
+        return None
+
+
+access.register_scope_kind("booth", booth_owner_path)
+access.register_assigned_role(BOOTH_STAFF)
+
+
+async def _is_booth_staff(actor: Actor, booth_id: int) -> bool:
+    owner_path = await booth_owner_path(booth_id)
+    if owner_path is None:
+        return False
+    return await access.may(actor, "record_booth", access.Scope("booth", booth_id, owner_path))
+
+
+async def booth_for(actor: Actor, booth_id: int) -> BoothOut:
+    """A booth, for its staff and the fair's organisers (anyone else: 403)."""
+    row = await _booth(booth_id)
+    activity = await _fair(row["activity_id"])
+    if not (_organises(actor, activity) or await _is_booth_staff(actor, booth_id)):
+        raise Forbidden("You are not on the staff of this booth.")
+    return await _booth_out_by_id(booth_id)
+
+
+async def my_booths(actor: Actor) -> list[BoothOut]:
+    """The booths this member is assigned to."""
+    if actor.member_id is None:
+        return []
+    ids = await orgs.assigned_scope_ids(actor.member_id, BOOTH_STAFF.code)
+    return [await _booth_out_by_id(booth_id) for booth_id in ids]
+
+
+async def booth_staff(actor: Actor, booth_id: int) -> list[dict[str, Any]]:
+    row = await _booth(booth_id)
+    await organised_fair(actor, row["activity_id"])
+    return await orgs.assignees(BOOTH_STAFF.code, booth_id)
+
+
+async def assign_booth_staff(actor: Actor, booth_id: int, phone: str) -> None:
+    """Assign a member (by phone) to a booth's staff (orgs' scoped assignments)."""
+    row = await _booth(booth_id)
+    await organised_fair(actor, row["activity_id"])
+    await orgs.assign(actor, BOOTH_STAFF.code, booth_id, phone)
+
+
+async def remove_booth_staff(actor: Actor, booth_id: int, member_id: int) -> None:
+    row = await _booth(booth_id)
+    await organised_fair(actor, row["activity_id"])
+    await orgs.unassign(actor, BOOTH_STAFF.code, booth_id, member_id)
+
+
+async def count_materials(actor: Actor, booth_id: int, delta: int) -> BoothOut:
+    """Add to (or correct down) a booth's count of materials handed out; never below 0."""
+    await booth_for(actor, booth_id)
+    if not -1000 <= delta <= 1000 or delta == 0:
+        raise DomainError("validation_error", "Add between 1 and 1000.", field="delta")
+    # One conditional write: two phones counting at once both count.
+    await Booth.raw(
+        "UPDATE jobfair_booth SET materials = materials + {} WHERE id = {} AND materials + {} >= 0",
+        delta,
+        booth_id,
+        delta,
+    ).run()
+    return await _booth_out_by_id(booth_id)
+
+
+# --- postings -----------------------------------------------------------------------------
+
+
+def _groups(raw: Sequence[str]) -> list[str]:
+    groups = []
+    for group in raw:
+        if group not in WORKER_GROUPS:
+            raise DomainError(
+                "validation_error", "Choose a worker group from the list.", field="worker_groups"
+            )
+        if group not in groups:
+            groups.append(group)
+    return groups
+
+
+async def _posting_values(activity_id: int, data: PostingIn) -> dict[str, Any]:
+    title = plain_text(data.title, field="title", limit=100)
+    if not title:
+        raise DomainError("validation_error", "Give the job a title.", field="title")
+    if not 0 < data.headcount <= MAX_HEADCOUNT:
+        raise DomainError("validation_error", "Headcount must be at least 1.", field="headcount")
+    if not 0 <= data.pay_min <= MAX_PAY or not 0 <= data.pay_max <= MAX_PAY:
+        raise DomainError("validation_error", "Give the pay in yuan per month.", field="pay_min")
+    if data.pay_min > data.pay_max:
+        raise DomainError(
+            "validation_error",
+            "The lowest pay cannot be above the highest.",
+            field="pay_min",
+        )
+    if data.status not in POSTING_STATUSES:
+        raise DomainError("validation_error", "Choose a status from the list.", field="status")
+    employer = await Employer.select().where(Employer.id == data.employer_id).first().run()
+    if employer is None or employer["activity_id"] != activity_id:
+        raise DomainError(
+            "validation_error", "Choose an employer of this fair.", field="employer_id"
+        )
+    return {
+        "employer_id": data.employer_id,
+        "title": title,
+        "headcount": data.headcount,
+        "pay_min": data.pay_min,
+        "pay_max": data.pay_max,
+        "location": plain_text(data.location, field="location", limit=200),
+        "district": plain_text(data.district, field="district", limit=40),
+        "requirements": plain_text(
+            data.requirements, field="requirements", limit=1000, multiline=True
+        ),
+        "worker_groups": ",".join(_groups(data.worker_groups)),
+        "status": data.status,
+    }
+
+
+POSTING_SELECT = (
+    "SELECT p.id, p.activity_id, p.employer_id, p.title, p.headcount, p.pay_min, p.pay_max, "
+    "p.location, p.district, p.requirements, p.worker_groups, p.status, "
+    "e.name AS employer_name, b.number AS booth_number FROM jobfair_posting p "
+    "JOIN jobfair_employer e ON e.id = p.employer_id "
+    "LEFT JOIN jobfair_booth b ON b.employer_id = p.employer_id AND b.activity_id = p.activity_id "
+)
+
+
+def _posting_out(row: dict[str, Any], bookmarked: set[int] | None = None) -> PostingOut:
+    return PostingOut(
+        id=row["id"],
+        activity_id=row["activity_id"],
+        employer_id=row["employer_id"],
+        employer_name=row["employer_name"],
+        booth_number=row["booth_number"],
+        title=row["title"],
+        headcount=row["headcount"],
+        pay_min=row["pay_min"],
+        pay_max=row["pay_max"],
+        location=row["location"],
+        district=row["district"],
+        requirements=row["requirements"],
+        worker_groups=[g for g in row["worker_groups"].split(",") if g],
+        status=row["status"],
+        bookmarked=row["id"] in (bookmarked or set()),
+    )
+
+
+async def _posting_by_id(posting_id: int) -> PostingOut:
+    rows = await run_sql(POSTING_SELECT + "WHERE p.id = {}", posting_id)
+    if not rows:
+        raise NotFound("There is no such job.")
+    return _posting_out(rows[0])
+
+
+async def list_postings(actor: Actor, activity_id: int) -> list[PostingOut]:
+    """Every posting of the fair for its organisers; for anyone else who may see the
+    fair, the open postings of approved employers (the first MAX_PUBLIC_LIST)."""
+    activity = await _fair(activity_id)
+    if not _organises(actor, activity):
+        await _visible_fair(actor, activity_id)
+        rows = await run_sql(
+            POSTING_SELECT + "WHERE p.activity_id = {} AND p.status = 'open' "
+            "AND e.approved = {} ORDER BY e.id, p.id LIMIT {}",
+            activity_id,
+            True,
+            MAX_PUBLIC_LIST,
+        )
+        marks = await _bookmarks(actor)
+        return [_posting_out(row, marks) for row in rows]
+    rows = await run_sql(
+        POSTING_SELECT + "WHERE p.activity_id = {} ORDER BY e.id, p.id", activity_id
+    )
+    return [_posting_out(row) for row in rows]
+
+
+async def create_posting(actor: Actor, activity_id: int, data: PostingIn) -> PostingOut:
+    await organised_fair(actor, activity_id)
+    values = await _posting_values(activity_id, data)
+    rows = await Posting.insert(Posting(activity_id=activity_id, **values)).returning(Posting.id)
+    return await _posting_by_id(rows[0]["id"])
+
+
+async def _may_edit_posting(actor: Actor, activity_id: int, employer_id: int) -> None:
+    """Organisers, and the staff of the employer's own booth."""
+    activity = await _fair(activity_id)
+    if _organises(actor, activity):
+        return
+    booth = (
+        await Booth.select(Booth.id)
+        .where((Booth.activity_id == activity_id) & (Booth.employer_id == employer_id))
+        .first()
+        .run()
+    )
+    if booth is None or not await _is_booth_staff(actor, booth["id"]):
+        raise Forbidden("Only the fair's organisers and the employer's booth staff can edit this.")
+
+
+async def editable_posting(actor: Actor, posting_id: int) -> PostingOut:
+    posting = await _posting_by_id(posting_id)
+    await _may_edit_posting(actor, posting.activity_id, posting.employer_id)
+    return posting
+
+
+async def update_posting(actor: Actor, posting_id: int, data: PostingIn) -> PostingOut:
+    current = await _posting_by_id(posting_id)
+    await _may_edit_posting(actor, current.activity_id, current.employer_id)
+    if data.employer_id != current.employer_id:
+        # Booth staff may not move a posting to another employer.
+        await _may_edit_posting(actor, current.activity_id, data.employer_id)
+    values = await _posting_values(current.activity_id, data)
+    await Posting.update(values).where(Posting.id == posting_id).run()
+    return await _posting_by_id(posting_id)
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+async def search_postings(
+    actor: Actor,
+    activity_id: int,
+    *,
+    query: str = "",
+    min_pay: int | None = None,
+    group: str = "",
+    district: str = "",
+    bookmarked_only: bool = False,
+    page: int = 1,
+) -> PostingPage:
+    """Open postings of approved employers, for workers: keyword (title, employer,
+    requirements), pay at least, worker group, district; 20 a page."""
+    await _visible_fair(actor, activity_id)
+    query = plain_text(query, field="q", limit=50)
+    district = plain_text(district, field="district", limit=40)
+    if group and group not in WORKER_GROUPS:
+        raise DomainError("validation_error", "Choose a worker group from the list.", field="group")
+    if min_pay is not None and not 0 <= min_pay <= MAX_PAY:
+        raise DomainError("validation_error", "Give the pay in yuan per month.", field="pay")
+    page = max(1, min(page, 10_000))
+    where = ["p.activity_id = {}", "p.status = 'open'", "e.approved = {}"]
+    params: list[Any] = [activity_id, True]
+    if query:
+        where.append(
+            "(p.title LIKE {} ESCAPE '\\' OR e.name LIKE {} ESCAPE '\\' "
+            "OR p.requirements LIKE {} ESCAPE '\\')"
+        )
+        params += [_like(query)] * 3
+    if min_pay is not None:
+        where.append("p.pay_max >= {}")
+        params.append(min_pay)
+    if group:
+        where.append("(',' || p.worker_groups || ',') LIKE {}")
+        params.append(f"%,{group},%")
+    if district:
+        where.append("p.district = {}")
+        params.append(district)
+    marks = await _bookmarks(actor)
+    if bookmarked_only:
+        where.append("p.id IN (" + ",".join(["{}"] * len(marks or {0})) + ")")
+        params += sorted(marks or {0})
+    clause = "WHERE " + " AND ".join(where)
+    total_rows = await run_sql(
+        "SELECT COUNT(*) AS n FROM jobfair_posting p "  # noqa: S608 (only {} placeholders vary)
+        "JOIN jobfair_employer e ON e.id = p.employer_id " + clause,
+        *params,
+    )
+    total = int(total_rows[0]["n"])
+    rows = await run_sql(
+        POSTING_SELECT + clause + " ORDER BY p.pay_max DESC, p.id LIMIT {} OFFSET {}",
+        *params,
+        PAGE_SIZE,
+        (page - 1) * PAGE_SIZE,
+    )
+    return PostingPage(
+        items=[_posting_out(row, marks) for row in rows],
+        total=total,
+        page=page,
+        pages=max(1, math.ceil(total / PAGE_SIZE)),
+    )
+
+
+async def districts(activity_id: int) -> list[str]:
+    rows = (
+        await Posting.select(Posting.district)
+        .where((Posting.activity_id == activity_id) & (Posting.district != ""))
+        .distinct()
+        .order_by(Posting.district)
+        .run()
+    )
+    return [row["district"] for row in rows]
+
+
+async def _bookmarks(actor: Actor) -> set[int]:
+    if actor.member_id is None:
+        return set()
+    rows = (
+        await Bookmark.select(Bookmark.posting_id)
+        .where(Bookmark.member_id == actor.member_id)
+        .run()
+    )
+    return {row["posting_id"] for row in rows}
+
+
+async def set_bookmark(actor: Actor, posting_id: int, on: bool) -> PostingOut:
+    """Bookmark a posting (or drop the bookmark); the same answer when repeated."""
+    if actor.member_id is None:
+        raise Forbidden("Sign in to bookmark jobs.")
+    posting = await _posting_by_id(posting_id)
+    await _visible_fair(actor, posting.activity_id)
+    async with write_transaction():
+        await lock_key(f"jobfair-bookmark:{actor.member_id}")
+        await (
+            Bookmark.delete()
+            .where((Bookmark.member_id == actor.member_id) & (Bookmark.posting_id == posting_id))
+            .run()
+        )
+        if on:
+            await Bookmark.insert(Bookmark(member_id=actor.member_id, posting_id=posting_id)).run()
+    posting.bookmarked = on
+    return posting
+
+
+# --- consent ------------------------------------------------------------------------------
+
+
+async def consent(actor: Actor, activity_id: int) -> bool:
+    if actor.member_id is None:
+        return False
+    return await _consents(activity_id, actor.member_id)
+
+
+async def _consents(activity_id: int, member_id: int) -> bool:
+    row = (
+        await Consent.select(Consent.share_phone)
+        .where((Consent.activity_id == activity_id) & (Consent.member_id == member_id))
+        .first()
+        .run()
+    )
+    return bool(row and row["share_phone"])
+
+
+async def set_consent(actor: Actor, activity_id: int, share_phone: bool) -> bool:
+    """The worker's own choice, for one fair: share the phone with employers where
+    preliminary intent is reached. Off unless set."""
+    if actor.member_id is None:
+        raise Forbidden("Sign in first.")
+    await _visible_fair(actor, activity_id)
+    async with write_transaction():
+        await lock_key(f"jobfair-consent:{activity_id}:{actor.member_id}")
+        await (
+            Consent.delete()
+            .where((Consent.activity_id == activity_id) & (Consent.member_id == actor.member_id))
+            .run()
+        )
+        await Consent.insert(
+            Consent(
+                activity_id=activity_id,
+                member_id=actor.member_id,
+                share_phone=share_phone,
+                updated_at=clock.now(),
+            )
+        ).run()
+    return share_phone
+
+
+async def sign_up(actor: Actor, activity_id: int, *, share_phone: bool) -> None:
+    """Sign up for the fair with the consent tick given beside the button."""
+    await _visible_fair(actor, activity_id)
+    await activities.register(actor, activity_id)
+    await set_consent(actor, activity_id, share_phone)
+
+
+# --- the hiring funnel at a booth ---------------------------------------------------------
+
+# Admitted at the entrance: quoted from the reports room's ADMITTED (the door's rule, one
+# spelling for every SQL that counts admissions); tests/service/test_jobfairs.py ties it
+# to the door's own roster.
+CHECKED_IN_SQL = (
+    "SELECT s.registration_id FROM checkin_scan s WHERE s.activity_id = {} AND "  # noqa: S608
+    + ADMITTED
+)
+
+
+async def checked_in_registrations(activity_id: int) -> set[int]:
+    return {row["registration_id"] for row in await run_sql(CHECKED_IN_SQL, activity_id)}
+
+
+async def _is_checked_in(activity_id: int, registration_id: int) -> bool:
+    rows = await run_sql(
+        CHECKED_IN_SQL + " AND s.registration_id = {}", activity_id, registration_id
+    )
+    return bool(rows)
+
+
+def _client_id(client_id: str | None) -> str:
+    if not client_id or not CLIENT_ID.match(client_id):
+        raise DomainError(
+            "validation_error",
+            "client_id must be 8 to 64 letters, digits or - _ . :",
+            field="client_id",
+        )
+    return client_id
+
+
+def _scan_time(scanned_at: datetime | None, now: datetime) -> datetime:
+    if scanned_at is None:
+        return now
+    if scanned_at.tzinfo is None:
+        raise DomainError(
+            "validation_error", "Give scanned_at with its time zone.", field="scanned_at"
+        )
+    return min(max(scanned_at, now - MAX_CLOCK_PAST), now + MAX_CLOCK_FUTURE)
+
+
+@dataclass(frozen=True)
+class _Worker:
+    registration_id: int
+    member_id: int
+    name: str
+    phone_masked: str
+    group: str
+
+
+async def _worker_of(activity_id: int, code: str) -> _Worker:
+    """The confirmed registration a ticket code stands for at this fair (the ticket
+    verifier checks the signature; the reissue counter catches revoked codes)."""
+    try:
+        token = tokens.verify_ticket(code if isinstance(code, str) else "")
+    except tokens.BadToken:
+        raise DomainError("invalid_ticket", "This is not a valid ticket.", field="code") from None
+    if token.activity_id != activity_id:
+        raise DomainError("wrong_activity", "This ticket is for another activity.", field="code")
+    registration = await activities.door_registration(token.ticket_id)
+    if (
+        registration is None
+        or registration.activity_id != activity_id
+        or registration.status != "confirmed"
+        or token.reissue != await tickets.current_reissue(token.ticket_id)
+    ):
+        raise DomainError("invalid_ticket", "This ticket is no longer valid.", field="code")
+    member = await orgs.actor_for_member(registration.member_id)
+    return _Worker(
+        registration_id=registration.id,
+        member_id=registration.member_id,
+        name=registration.name,
+        phone_masked=registration.phone_masked,
+        group=member.group if member else "other",
+    )
+
+
+async def _checked_posting(booth: dict[str, Any], posting_id: int | None) -> int | None:
+    if posting_id is None:
+        return None
+    row = (
+        await Posting.select(Posting.activity_id, Posting.employer_id)
+        .where(Posting.id == posting_id)
+        .first()
+        .run()
+    )
+    if row is None or row["activity_id"] != booth["activity_id"]:
+        raise DomainError(
+            "validation_error", "This job is not offered at this fair.", field="posting_id"
+        )
+    if row["employer_id"] != booth["employer_id"]:
+        raise DomainError(
+            "validation_error", "This job is not offered at this booth.", field="posting_id"
+        )
+    return posting_id
+
+
+async def _answer(scan_id: int) -> dict[str, Any]:
+    """A scan's answer as first given (a resent client id gets exactly this)."""
+    scan = await StageScan.select().where(StageScan.id == scan_id).first().run()
+    assert scan is not None
+    lead = None
+    if scan["lead_id"] is not None:
+        lead = await Lead.select().where(Lead.id == scan["lead_id"]).first().run()
+    return _answer_of(scan, lead)
+
+
+def _answer_of(scan: dict[str, Any], lead: dict[str, Any] | None) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "result": scan["result"],
+        "client_id": scan["client_id"],
+        "scan_id": scan["id"],
+        "lead_id": scan["lead_id"],
+    }
+    if lead is not None:
+        answer.update(
+            stage=lead["stage"],
+            since=lead["stage_at"],
+            name=lead["name"],
+            phone_masked=lead["phone_masked"],
+            group=lead["worker_group"],
+            checked_in=lead["checked_in"],
+        )
+    return answer
+
+
+async def _replayed(client_id: str, booth_id: int) -> dict[str, Any] | None:
+    row = (
+        await StageScan.select(StageScan.id, StageScan.booth_id)
+        .where(StageScan.client_id == client_id)
+        .first()
+        .run()
+    )
+    if row is None:
+        return None
+    if row["booth_id"] != booth_id:
+        raise DomainError(
+            "validation_error", "This client id was used for another scan.", field="client_id"
+        )
+    return await _answer(row["id"])
+
+
+async def _scannable_booth(actor: Actor, booth_id: int) -> dict[str, Any]:
+    """The booth's row, for its staff and the fair's organisers (anyone else: 403)."""
+    booth = await _booth(booth_id)
+    activity = await _fair(booth["activity_id"])
+    if not (_organises(actor, activity) or await _is_booth_staff(actor, booth_id)):
+        raise Forbidden("You are not on the staff of this booth.")
+    return booth
+
+
+async def record_stage(
+    actor: Actor,
+    booth_id: int,
+    code: str,
+    posting_id: int | None,
+    stage: str,
+    *,
+    client_id: str,
+    rating: int | None = None,
+    note: str = "",
+    scanned_at: datetime | None = None,
+    offline: bool = False,
+) -> dict[str, Any]:
+    """Record a worker's stage at a booth; returns the answer (see BoothScanOut).
+
+    `offline` (the batch form) settles a lower stage as "superseded" instead of refusing
+    it: two devices that recorded different stages offline end at the furthest one.
+    """
+    client_id = _client_id(client_id)
+    booth = await _scannable_booth(actor, booth_id)
+    return await _record(
+        actor, booth, code, posting_id, stage, client_id, rating, note, scanned_at, offline
+    )
+
+
+async def _record(
+    actor: Actor,
+    booth: dict[str, Any],
+    code: str,
+    posting_id: int | None,
+    stage: str,
+    client_id: str,
+    rating: int | None,
+    note: str,
+    scanned_at: datetime | None,
+    offline: bool,
+) -> dict[str, Any]:
+    booth_id = booth["id"]
+    # A resend answers as the first time (only to those who may scan at that booth).
+    replay = await _replayed(client_id, booth_id)
+    if replay is not None:
+        return replay
+    if stage not in STAGES:
+        raise DomainError("validation_error", "Choose a stage from the list.", field="stage")
+    if rating is not None and not 1 <= rating <= 5:
+        raise DomainError("validation_error", "Rate from 1 to 5.", field="rating")
+    note = plain_text(note, field="note", limit=200)
+    now = clock.now()
+    at = _scan_time(scanned_at, now)
+    worker = await _worker_of(booth["activity_id"], code)
+    posting_id = await _checked_posting(booth, posting_id)
+    checked_in = await _is_checked_in(booth["activity_id"], worker.registration_id)
+    try:
+        async with write_transaction():
+            await lock_key(f"jobfair-lead:{booth_id}:{worker.registration_id}")
+            replay = await _replayed(client_id, booth_id)
+            if replay is not None:
+                return replay
+            return await _decide(
+                actor,
+                booth,
+                worker,
+                posting_id,
+                stage,
+                rating,
+                note,
+                at,
+                now,
+                client_id,
+                checked_in=checked_in,
+                offline=offline,
+            )
+    except Exception as error:
+        # Two requests with one client id (or two first scans of one worker) at once on
+        # PostgreSQL: the unique indexes refuse the second; answer as a resend would.
+        if not is_unique_violation(error):
+            raise
+    return await _record(
+        actor, booth, code, posting_id, stage, client_id, rating, note, scanned_at, offline
+    )
+
+
+async def _decide(
+    actor: Actor,
+    booth: dict[str, Any],
+    worker: _Worker,
+    posting_id: int | None,
+    stage: str,
+    rating: int | None,
+    note: str,
+    at: datetime,
+    now: datetime,
+    client_id: str,
+    *,
+    checked_in: bool,
+    offline: bool,
+) -> dict[str, Any]:
+    lead = (
+        await Lead.select()
+        .where((Lead.booth_id == booth["id"]) & (Lead.registration_id == worker.registration_id))
+        .first()
+        .run()
+    )
+    rank = RANK[stage]
+    peak_of = rank if stage in POSITIVE_STAGES else 0
+    log: dict[str, Any] = {
+        "activity_id": booth["activity_id"],
+        "booth_id": booth["id"],
+        "client_id": client_id,
+        "action": "scan",
+        "stage": stage,
+        "posting_id": posting_id,
+        "scanned_at": at,
+        "recorded_at": now,
+        "actor_id": actor.member_id,
+        "actor_name": actor.name[:50],
+    }
+    if lead is None:
+        rows = await Lead.insert(
+            Lead(
+                activity_id=booth["activity_id"],
+                booth_id=booth["id"],
+                registration_id=worker.registration_id,
+                member_id=worker.member_id,
+                posting_id=posting_id,
+                stage=stage,
+                peak=peak_of,
+                stage_at=at,
+                rating=rating,
+                note=note,
+                name=worker.name[:50],
+                phone_masked=worker.phone_masked,
+                worker_group=worker.group,
+                checked_in=checked_in,
+                created_at=now,
+            )
+        ).returning(Lead.id)
+        lead_id = rows[0]["id"]
+        log.update(lead_id=lead_id, result="recorded")
+    else:
+        lead_id = lead["id"]
+        current = RANK[lead["stage"]]
+        log.update(
+            lead_id=lead_id,
+            before_stage=lead["stage"],
+            before_peak=lead["peak"],
+            before_stage_at=lead["stage_at"],
+            before_posting_id=lead["posting_id"],
+        )
+        extras: dict[Any, Any] = {}
+        if rating is not None:
+            extras[Lead.rating] = rating
+        if note:
+            extras[Lead.note] = note
+        if checked_in and not lead["checked_in"]:
+            extras[Lead.checked_in] = True
+        if rank == current:
+            log["result"] = "already"
+            if posting_id is not None:
+                extras[Lead.posting_id] = posting_id
+        elif rank > current:
+            log["result"] = "recorded"
+            extras.update(
+                {
+                    Lead.stage: stage,
+                    Lead.stage_at: at,
+                    Lead.peak: max(lead["peak"], peak_of),
+                    Lead.posting_id: posting_id if posting_id is not None else lead["posting_id"],
+                }
+            )
+        elif offline or at < lead["stage_at"]:
+            log["result"] = "superseded"
+        else:
+            raise DomainError(
+                "stage_backwards",
+                "Already at %(stage)s since %(time)s: stages only move forward. "
+                "Undo the last stage within 5 minutes instead.",
+                field="stage",
+                stage=stage_label(lead["stage"]),
+                time=localtime(lead["stage_at"], short=True),
+            )
+        if extras:
+            await Lead.update(extras).where(Lead.id == lead_id).run()
+    scan_rows = await StageScan.insert(StageScan(**log)).returning(StageScan.id)
+    # The answer from what is in hand (a resend reads the same values back: _answer).
+    kept = log["result"] in ("already", "superseded")
+    return {
+        "result": log["result"],
+        "client_id": client_id,
+        "scan_id": scan_rows[0]["id"],
+        "lead_id": lead_id,
+        "stage": lead["stage"] if kept and lead else stage,
+        "since": lead["stage_at"] if kept and lead else at,
+        "name": lead["name"] if lead else worker.name[:50],
+        "phone_masked": lead["phone_masked"] if lead else worker.phone_masked,
+        "group": lead["worker_group"] if lead else worker.group,
+        "checked_in": checked_in or bool(lead and lead["checked_in"]),
+    }
+
+
+async def record_batch(
+    actor: Actor, booth_id: int, scans: Sequence[BoothScanItem]
+) -> list[dict[str, Any]]:
+    """An offline device's queue, settled earliest first; each scan gets its own answer
+    (an error code for a bad one), and a resent batch writes nothing new."""
+    if len(scans) > MAX_BATCH:
+        raise DomainError(
+            "validation_error", "Send at most %(n)s scans at once.", field="scans", n=MAX_BATCH
+        )
+    booth = await _scannable_booth(actor, booth_id)  # the whole batch, or none of it
+    now = clock.now()
+    order = sorted(
+        range(len(scans)),
+        key=lambda i: (
+            scans[i].scanned_at.timestamp()
+            if scans[i].scanned_at and scans[i].scanned_at.tzinfo
+            else now.timestamp()
+        ),
+    )
+    answers: list[dict[str, Any] | None] = [None] * len(scans)
+    for index in order:
+        scan = scans[index]
+        try:
+            answers[index] = await _record(
+                actor,
+                booth,
+                scan.code,
+                scan.posting_id,
+                scan.stage,
+                _client_id(scan.client_id),
+                scan.rating,
+                scan.note,
+                scan.scanned_at,
+                True,
+            )
+        except DomainError as error:
+            answers[index] = {
+                "result": error.code,
+                "client_id": scan.client_id,
+                "message": gettext(error.message, **error.params),
+            }
+    return [answer for answer in answers if answer is not None]
+
+
+async def undo_stage(actor: Actor, scan_id: int) -> UndoOut:
+    """Undo a booth scan's stage change within UNDO_WINDOW of recording it, if it is the
+    lead's latest change; the undo is logged beside the scan."""
+    scan = await StageScan.select().where(StageScan.id == scan_id).first().run()
+    if scan is None or scan["action"] != "scan":
+        raise NotFound("There is no such scan.")
+    await booth_for(actor, scan["booth_id"])
+    now = clock.now()
+    async with write_transaction():
+        lead = await Lead.select().where(Lead.id == scan["lead_id"]).first().run()
+        if lead is not None:
+            await lock_key(f"jobfair-lead:{lead['booth_id']}:{lead['registration_id']}")
+        fresh = await StageScan.select().where(StageScan.id == scan_id).first().run()
+        if fresh is None or fresh["undone_at"] is not None or fresh["result"] != "recorded":
+            raise DomainError("conflict", "This scan has nothing left to undo.")
+        if now - fresh["recorded_at"] > UNDO_WINDOW:
+            raise DomainError("conflict", "A stage can be undone only within 5 minutes.")
+        latest = (
+            await StageScan.select(StageScan.id)
+            .where(
+                (StageScan.lead_id == fresh["lead_id"])
+                & (StageScan.result == "recorded")
+                & StageScan.undone_at.is_null()
+            )
+            .order_by(StageScan.id, ascending=False)
+            .first()
+            .run()
+        )
+        if lead is None or latest is None or latest["id"] != scan_id:
+            raise DomainError("conflict", "Only the latest stage can be undone.")
+        if fresh["before_stage"] is None:
+            await Lead.delete().where(Lead.id == lead["id"]).run()
+            stage = None
+        else:
+            await (
+                Lead.update(
+                    {
+                        Lead.stage: fresh["before_stage"],
+                        Lead.peak: fresh["before_peak"],
+                        Lead.stage_at: fresh["before_stage_at"],
+                        Lead.posting_id: fresh["before_posting_id"],
+                    }
+                )
+                .where(Lead.id == lead["id"])
+                .run()
+            )
+            stage = fresh["before_stage"]
+        await StageScan.update({StageScan.undone_at: now}).where(StageScan.id == scan_id).run()
+        await StageScan.insert(
+            StageScan(
+                activity_id=fresh["activity_id"],
+                booth_id=fresh["booth_id"],
+                lead_id=fresh["lead_id"],
+                action="undo",
+                result="undone",
+                stage=fresh["stage"],
+                scanned_at=now,
+                recorded_at=now,
+                actor_id=actor.member_id,
+                actor_name=actor.name[:50],
+                undo_of=scan_id,
+            )
+        ).run()
+    return UndoOut(scan_id=scan_id, lead_id=fresh["lead_id"], stage=stage)
+
+
+async def booth_leads(actor: Actor, booth_id: int) -> list[LeadOut]:
+    """The booth's own list of workers, newest first. The full phone only from
+    preliminary intent on, and only for a worker who agreed to share it."""
+    await booth_for(actor, booth_id)
+    rows = await run_sql(
+        "SELECT l.*, p.title AS posting_title, "
+        "(SELECT MAX(s.id) FROM jobfair_stage_scan s WHERE s.lead_id = l.id "
+        "AND s.result = 'recorded' AND s.undone_at IS NULL) AS last_scan_id "
+        "FROM jobfair_lead l LEFT JOIN jobfair_posting p ON p.id = l.posting_id "
+        "WHERE l.booth_id = {} ORDER BY l.stage_at DESC, l.id DESC",
+        booth_id,
+    )
+    consenting = {
+        row["member_id"]
+        for row in await Consent.select(Consent.member_id)
+        .where(
+            Consent.member_id.is_in([r["member_id"] for r in rows] or [0])
+            & (Consent.share_phone == True)  # noqa: E712 (a Piccolo expression)
+            & Consent.activity_id.is_in(list({r["activity_id"] for r in rows}) or [0])
+        )
+        .run()
+    }
+    out = []
+    for row in rows:
+        phone = None
+        if row["stage"] in PHONE_STAGES and row["member_id"] in consenting:
+            phone = (await orgs.member_contact(row["member_id"]))["phone"]
+        out.append(
+            LeadOut(
+                id=row["id"],
+                name=row["name"],
+                phone_masked=row["phone_masked"],
+                phone=phone,
+                group=row["worker_group"],
+                stage=row["stage"],
+                since=_as_datetime(row["stage_at"]),
+                posting_id=row["posting_id"],
+                posting_title=row["posting_title"],
+                rating=row["rating"],
+                note=row["note"],
+                checked_in=bool(row["checked_in"]),
+                last_scan_id=row["last_scan_id"],
+            )
+        )
+    return out
+
+
+def _as_datetime(value: Any) -> datetime:
+    """SQLite hands raw-SQL timestamps back as text."""
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+async def booth_postings(booth: BoothOut) -> list[PostingOut]:
+    rows = await run_sql(
+        POSTING_SELECT + "WHERE p.activity_id = {} AND p.employer_id = {} ORDER BY p.id",
+        booth.activity_id,
+        booth.employer_id,
+    )
+    return [_posting_out(row) for row in rows]
+
+
+# --- the worker's visits ------------------------------------------------------------------
+
+
+async def my_visits(actor: Actor, registration_id: int) -> list[Visit]:
+    """The booths a worker's ticket was scanned at; the employer's contact where the
+    worker reached preliminary intent."""
+    ticket = await activities.my_ticket(actor, registration_id)  # the worker's own, or 404
+    if ticket.activity.kind != KIND:
+        return []
+    rows = await run_sql(
+        "SELECT l.stage, l.peak, b.number, e.name AS employer_name, e.contact_name, "
+        "e.contact_phone, p.title AS posting_title FROM jobfair_lead l "
+        "JOIN jobfair_booth b ON b.id = l.booth_id "
+        "JOIN jobfair_employer e ON e.id = b.employer_id "
+        "LEFT JOIN jobfair_posting p ON p.id = l.posting_id "
+        "WHERE l.registration_id = {} ORDER BY b.number",
+        registration_id,
+    )
+    return [
+        Visit(
+            booth_number=row["number"],
+            employer_name=row["employer_name"],
+            stage=row["stage"],
+            posting_title=row["posting_title"],
+            contact_name=row["contact_name"] if row["peak"] >= INTENT_RANK else None,
+            contact_phone=row["contact_phone"] if row["peak"] >= INTENT_RANK else None,
+        )
+        for row in rows
+    ]
+
+
+# --- the report ---------------------------------------------------------------------------
+
+
+def _count_into(row: FunnelRow, lead: dict[str, Any]) -> None:
+    for stage in POSITIVE_STAGES:
+        if lead["peak"] >= RANK[stage]:
+            setattr(row, stage, getattr(row, stage) + 1)
+    if lead["stage"] == "declined":
+        row.declined += 1
+
+
+async def jobfair_report(actor: Actor, activity_id: int) -> JobfairReport:
+    activity = await organised_fair(actor, activity_id)
+    return await _report(activity)
+
+
+async def _report(activity: DoorActivity) -> JobfairReport:
+    activity_id = activity.id
+    employers = (
+        await Employer.select(Employer.id, Employer.name)
+        .where(Employer.activity_id == activity_id)
+        .order_by(Employer.id)
+        .run()
+    )
+    postings = await run_sql(
+        POSTING_SELECT + "WHERE p.activity_id = {} ORDER BY e.id, p.id", activity_id
+    )
+    booths = await _booth_rows(activity_id)
+    employer_of_booth = {row["id"]: row["employer_id"] for row in booths}
+    leads = (
+        await Lead.select(
+            Lead.booth_id, Lead.member_id, Lead.posting_id, Lead.stage, Lead.peak, Lead.checked_in
+        )
+        .where(Lead.activity_id == activity_id)
+        .run()
+    )
+    overall = FunnelRow(id=None, name="")
+    per_employer = {row["id"]: FunnelRow(id=row["id"], name=row["name"]) for row in employers}
+    per_posting = {row["id"]: FunnelRow(id=row["id"], name=row["title"]) for row in postings}
+    asked: set[int] = set()
+    for lead in leads:
+        _count_into(overall, lead)
+        employer_id = employer_of_booth.get(lead["booth_id"])
+        if employer_id in per_employer:
+            _count_into(per_employer[employer_id], lead)
+        if lead["posting_id"] in per_posting:
+            _count_into(per_posting[lead["posting_id"]], lead)
+            asked.add(lead["posting_id"])
+    checked_in = await checked_in_registrations(activity_id)
+    return JobfairReport(
+        activity_id=activity_id,
+        confirmed=activity.confirmed,
+        checked_in=len(checked_in),
+        visitors=len({lead["member_id"] for lead in leads}),
+        intent_or_above=len({lead["member_id"] for lead in leads if lead["peak"] >= INTENT_RANK}),
+        not_checked_in=len({lead["member_id"] for lead in leads if not lead["checked_in"]}),
+        overall=overall,
+        employers=list(per_employer.values()),
+        postings=list(per_posting.values()),
+        unasked_postings=[
+            PostingRef(id=row["id"], title=row["title"], employer_name=row["employer_name"])
+            for row in postings
+            if row["id"] not in asked
+        ],
+        materials=[
+            BoothMaterials(
+                booth_id=row["id"],
+                number=row["number"],
+                employer_name=row["employer_name"],
+                materials=row["materials"],
+            )
+            for row in booths
+        ],
+    )
+
+
+async def report_sections(activity_id: int) -> list[Any]:
+    """The fair's part of the activity report page (and its exports)."""
+    from service.reports.schemas import ReportSection
+
+    report = await _report(await _fair(activity_id))
+    if not (report.employers or report.materials or report.postings):
+        return []  # a fair whose employers were never entered has no funnel to show
+    heads = [gettext(STAGE_LABELS[stage]) for stage in STAGES]
+
+    def funnel(rows: list[FunnelRow]) -> list[list[str]]:
+        # Two columns (name, then the stages in a line): seven columns do not fit a phone.
+        return [
+            [
+                row.name,
+                " · ".join(f"{heads[i]} {getattr(row, stage)}" for i, stage in enumerate(STAGES)),
+            ]
+            for row in rows
+        ]
+
+    return [
+        ReportSection(
+            kind="jobfair_overall",
+            title=gettext("Job fair: the hiring funnel"),
+            rows=[
+                [gettext("Checked in at the entrance"), str(report.checked_in)],
+                [gettext("Workers at any booth"), str(report.visitors)],
+                [gettext("Workers at or beyond preliminary intent"), str(report.intent_or_above)],
+                [gettext("Scanned at a booth, never at the entrance"), str(report.not_checked_in)],
+                *(
+                    [heads[i], str(getattr(report.overall, stage))]
+                    for i, stage in enumerate(STAGES)
+                ),
+            ],
+        ),
+        ReportSection(
+            kind="jobfair_employers",
+            title=gettext("Funnel per employer"),
+            rows=funnel(report.employers),
+        ),
+        ReportSection(
+            kind="jobfair_postings",
+            title=gettext("Funnel per job"),
+            rows=funnel(report.postings),
+        ),
+        ReportSection(
+            kind="jobfair_unasked",
+            title=gettext("Jobs nobody asked about"),
+            rows=[[row.title, row.employer_name] for row in report.unasked_postings],
+        ),
+        ReportSection(
+            kind="jobfair_materials",
+            title=gettext("Materials handed out per booth"),
+            rows=[[row.number, row.employer_name, str(row.materials)] for row in report.materials],
+        ),
+    ]
