@@ -245,3 +245,7 @@ class ScanResult(msgspec.Struct):
 
 class DeliveryBatchOut(msgspec.Struct):
     results: list[ScanResult]
+
+
+class PhoneIn(msgspec.Struct, forbid_unknown_fields=True):
+    phone: Annotated[str, msgspec.Meta(max_length=20)]
