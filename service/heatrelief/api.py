@@ -9,6 +9,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
+from service.heatrelief import report
 from service.heatrelief import services as relief
 from service.heatrelief.schemas import (
     DeliveryBatchIn,
@@ -133,6 +134,12 @@ class HeatReliefApi(Controller):
     async def batch(self, request: AnyRequest, data: JSONBody[DeliveryBatchIn]) -> DeliveryBatchOut:
         results = await relief.record_batch(require_actor(request), data.scans)
         return DeliveryBatchOut(results=results)
+
+    @get("/activities/{activity_id:int}/heat-relief-report")
+    async def heat_relief_report(
+        self, request: AnyRequest, activity_id: FromPath[int]
+    ) -> report.HeatReliefReport:
+        return await report.campaign_report(require_actor(request), activity_id)
 
 
 ROUTES = [HeatReliefApi]

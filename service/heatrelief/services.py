@@ -248,18 +248,50 @@ async def list_sites(actor: Actor, activity_id: int) -> list[SiteOut]:
     return await _site_rows_out(rows)
 
 
-async def campaign_sites(activity_id: int) -> list[dict[str, Any]]:
-    """What the activity page shows anyone who may see the campaign: each site (no
-    contact) and the dates it is planned for, in route order."""
-    rows = await Site.select().where(Site.activity_id == activity_id).limit(MAX_SITES).run()
-    sites = await _site_rows_out(rows)
+async def campaign_summaries(
+    activity_ids: Sequence[int], sites_shown: int
+) -> dict[int, dict[str, Any]]:
+    """Each campaign's sites for its activity page (no contacts): the first `sites_shown`
+    in route order with the dates each is planned for, and how many there are."""
+    ids = list(activity_ids) or [0]
+    rows = await Site.select().where(Site.activity_id.is_in(ids)).run()
     plans = await Delivery.select(Delivery.site_id, Delivery.planned_date, Delivery.status).where(
-        Delivery.activity_id == activity_id
+        Delivery.activity_id.is_in(ids)
     )
-    dates: dict[int, list[tuple[date, str]]] = {}
-    for plan in plans:
-        dates.setdefault(plan["site_id"], []).append((plan["planned_date"], plan["status"]))
-    return [{"site": site, "visits": sorted(dates.get(site.id, []))} for site in route_order(sites)]
+    visits: dict[int, list[dict[str, str]]] = {}
+    for plan in sorted(plans, key=lambda plan: plan["planned_date"]):
+        visits.setdefault(plan["site_id"], []).append(
+            {"date": plan["planned_date"].isoformat(), "status": plan["status"]}
+        )
+    sites = await _site_rows_out(rows)
+    out: dict[int, dict[str, Any]] = {}
+    for activity_id in activity_ids:
+        mine = route_order([site for site in sites if site.activity_id == activity_id])
+        out[activity_id] = {
+            "site_count": len(mine),
+            "sites": [
+                {
+                    "name": site.name,
+                    "kind": site.kind,
+                    "district": site.district,
+                    "address": site.address,
+                    "visits": visits.get(site.id, []),
+                }
+                for site in mine[:sites_shown]
+            ],
+        }
+    return out
+
+
+async def copy_sites(source_id: int, target_id: int) -> None:
+    """A duplicated campaign starts with the same sites (new poster codes), no plan."""
+    rows = await Site.select().where(Site.activity_id == source_id).run()
+    async with db.write_transaction():
+        for row in rows:
+            values = {k: v for k, v in row.items() if k not in ("id", "code", "created_at")}
+            await Site.insert(
+                Site(**(values | {"activity_id": target_id, "code": _new_site_code()}))
+            ).run()
 
 
 def route_order(sites: Sequence[SiteOut]) -> list[SiteOut]:
@@ -636,6 +668,18 @@ async def list_teams(actor: Actor, activity_id: int) -> list[TeamOut]:
     await _managed_campaign(actor, activity_id)
     rows = await Team.select(Team.id).where(Team.activity_id == activity_id).order_by(Team.id)
     return await _teams_out([row["id"] for row in rows])
+
+
+async def reachable_teams(actor: Actor) -> list[TeamOut]:
+    """Every team of the campaigns the actor organises (the supplies page issues to them)."""
+    _require_organiser(actor)
+    rows = await Team.select(Team.id, Team.activity_id).order_by(Team.id).limit(MAX_LIST)
+    managed = {
+        activity_id
+        for activity_id in {row["activity_id"] for row in rows}
+        if await manages(actor, activity_id)
+    }
+    return await _teams_out([row["id"] for row in rows if row["activity_id"] in managed])
 
 
 # --- the plan -----------------------------------------------------------------------------
