@@ -11,6 +11,7 @@ from service.activities import services as activities
 from service.activities.schemas import ActivityIn, VenueIn
 from service.activities.tables import Activity
 from service.checkin import services as checkin
+from service.heatrelief import demo as heat_relief_demo
 from service.orgs import services as orgs
 from service.orgs.schemas import SYSTEM, WORKER_GROUPS, Actor, MemberIn, NodeIn
 from service.orgs.tables import Member, Node
@@ -124,15 +125,6 @@ async def _demo_activities() -> int:
             None,
             "https://live.example.cn/lixiang",
         ),
-        (
-            "heat_relief",
-            "送清凉进工地：城南建设集团项目部",
-            6,
-            4,
-            None,
-            VenueIn(name="城南新区安置房项目工地", address="城南大道与滨河路交叉口"),
-            "",
-        ),
     )
     for kind, title, offset, hours, capacity, venue, url in plans:
         starts = day + timedelta(days=offset)
@@ -154,7 +146,7 @@ async def _demo_activities() -> int:
             ),
         )
         await activities.publish(organiser, created.id)
-    return len(plans) + await _demo_door(organiser)
+    return len(plans) + await _demo_door(organiser) + await heat_relief_demo.seed(organiser)
 
 
 async def _demo_door(organiser: Actor) -> int:

@@ -15,4 +15,9 @@ KIND = kinds.Kind(
     details=CampaignDetails(),
     detail_partial="heatrelief/detail.html",
     report_section=report_section,
+    # The organiser's activity page links here (web/templates/activities/manage.html).
+    extra={
+        "manage_url": "/organise/activities/{id}/heat-relief",
+        "manage_label": "Sites, teams and the plan",
+    },
 )

@@ -27,6 +27,8 @@ async def test_an_organiser_sets_up_a_campaign_and_a_team_member_delivers(
     )
     await sign_in(client, org.phones["organiser_a"])
     base = f"/organise/activities/{activity_id}/heat-relief"
+    manage = await client.get(f"/organise/activities/{activity_id}")
+    assert f'href="{base}"' in manage.text  # reachable from the activity's own page
     hub = await client.get(base)
     assert hub.status_code == 200
     assert "添加站点" in hub.text  # zh-CN by default

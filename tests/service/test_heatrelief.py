@@ -519,3 +519,15 @@ async def test_todays_deliveries_are_the_members_teams_in_route_order(org: Org) 
         nobody = await relief.todays_deliveries(org.worker_a1)
     assert [d.site.name for d in mine] == ["西站", "东站"]
     assert nobody == []
+
+
+async def test_the_demo_campaign_has_every_kind_of_site_and_a_mixed_plan() -> None:
+    from service.demo import load_demo
+    from service.heatrelief.tables import Site
+
+    await load_demo()
+    sites = await Site.select(Site.site_kind)
+    assert len(sites) == 20 and {row["site_kind"] for row in sites} == set(relief.SITE_KINDS)
+    statuses = {row["status"] for row in await Delivery.select(Delivery.status)}
+    assert {"delivered", "planned", "failed"} <= statuses
+    assert await Stock.count().where(Stock.balance < 0) == 0
