@@ -195,7 +195,12 @@ async def sections(activity_id: int) -> list[Any]:
     pct = lambda part, whole: f"{round(100 * part / whole)}%" if whole else "–"  # noqa: E731
 
     def coverage_rows(rows: list[CoverageRow]) -> list[list[str]]:
-        head = [gettext("Sites"), gettext("Planned"), gettext("Covered"), gettext("Reached")]
+        head = [
+            gettext("Sites"),
+            gettext("Planned"),
+            gettext("Covered"),
+            gettext("Workers reached"),
+        ]
         return [["", *head]] + [
             [row.label, str(row.sites), str(row.planned), str(row.covered), str(row.reached)]
             for row in rows
