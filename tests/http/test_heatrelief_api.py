@@ -266,3 +266,31 @@ async def test_openapi_documents_the_json_endpoints(client: httpx.AsyncClient) -
         "/api/v1/deliveries/batch",
     ):
         assert path in schema["paths"], path
+
+
+async def test_the_report_counts_coverage_reach_and_supplies(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    setup = await day(client, org)
+    scans = {"scans": [record(setup["delivery_id"], setup["item_id"], 6)]}
+    await client.post("/api/v1/deliveries/batch", json=scans, headers=setup["member"])
+    await client.post(
+        f"/api/v1/supplies/{setup['item_id']}/movements",
+        json={"reason": "counted", "quantity": 3, "team_id": setup["team_id"]},
+        headers=setup["boss"],
+    )
+    url = f"/api/v1/activities/{setup['activity_id']}/heat-relief-report"
+    assert (await client.get(url, headers=setup["member"])).status_code == 403
+    response = await client.get(url, headers=setup["boss"])
+    assert response.status_code == 200
+    report = response.json()
+    assert (report["sites"], report["sites_planned"], report["sites_covered"]) == (1, 1, 1)
+    assert report["reached"] == 30 and report["reached_by_group"] == {"construction": 30}
+    assert report["by_kind"][0]["key"] == "construction"
+    assert report["by_node"][0]["covered"] == 1
+    assert report["supplies"] == [
+        {"item_id": setup["item_id"], "name": "矿泉水", "unit": "瓶", "planned": 8, "handed": 6}
+    ]
+    assert report["not_served"] == []
+    # 10 carried, 6 handed over: 4 left, 3 found.
+    assert [(c["counted"], c["expected"]) for c in report["counts"]] == [(3, 4)]
