@@ -14,6 +14,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from service import clock
+from service.activities import services as activities
 from service.errors import DomainError
 from service.heatrelief import services as relief
 from service.heatrelief.schemas import (
@@ -185,6 +186,24 @@ class HeatReliefPages(Controller):
                 request, activity_id, error.status_code, **form_error(error)
             )
         return Redirect(f"/organise/activities/{activity_id}/heat-relief?saved=plan#plan")
+
+    @get("/organise/activities/{activity_id:int}/posters")
+    async def posters(self, request: AnyRequest, activity_id: FromPath[int]) -> Template:
+        """Print-styled A4 posters, one a page: every site, or `?site=<id>`."""
+        raw = request.query_params.get("site", "")
+        site_id = int(raw) if raw.isdigit() and len(raw) < 10 else None
+        actor = require_actor(request)
+        activity = await activities.get_activity(actor, activity_id)
+        return page(
+            request,
+            "heatrelief/posters.html",
+            activity=activity,
+            posters=[
+                (site, code, svg.decode())
+                for site, code, svg in await relief.posters(actor, activity_id, site_id)
+            ],
+            **labels(),
+        )
 
     # --- supplies and the ledger ----------------------------------------------------------
 

@@ -248,6 +248,27 @@ async def list_sites(actor: Actor, activity_id: int) -> list[SiteOut]:
     return await _site_rows_out(rows)
 
 
+def poster_code(site: SiteOut) -> str:
+    """What a site's poster QR holds: the code a team member's phone checks against the
+    delivery's site."""
+    return site.code
+
+
+async def posters(
+    actor: Actor, activity_id: int, site_id: int | None = None
+) -> list[tuple[SiteOut, str, bytes]]:
+    """Each site's poster (one site, or every site of the campaign): the site, its code
+    and the code's QR as SVG."""
+    from service.tickets import services as tickets
+
+    sites = await list_sites(actor, activity_id)
+    if site_id is not None:
+        sites = [site for site in sites if site.id == site_id]
+        if not sites:
+            raise NotFound("There is no such site.")
+    return [(site, poster_code(site), tickets.qr_svg(poster_code(site))) for site in sites]
+
+
 async def campaign_summaries(
     activity_ids: Sequence[int], sites_shown: int
 ) -> dict[int, dict[str, Any]]:

@@ -10,7 +10,7 @@ import re
 import httpx
 
 from service.heatrelief import services as relief
-from service.heatrelief.schemas import ItemIn, MovementIn
+from service.heatrelief.schemas import ItemIn, MovementIn, SiteIn
 from tests.conftest import Org, add_member, post_form, sign_in
 from tests.http.activity_helpers import browser
 from tests.http.test_heatrelief_api import campaign
@@ -125,3 +125,30 @@ async def test_an_organiser_sets_up_a_campaign_and_a_team_member_delivers(
     assert "一号工地" in activity_page.text and "13812345678" not in activity_page.text
     ledger = await client.get(f"/organise/supplies/{water.id}")
     assert ledger.status_code == 200 and "送达" in ledger.text
+
+
+async def test_posters_print_one_site_or_all_with_a_scannable_code(
+    app: object, client: httpx.AsyncClient, org: Org
+) -> None:
+    activity_id = await campaign(org)
+    for name in ("一号工地", "环卫三所"):
+        await relief.create_site(
+            org.organiser_a,
+            activity_id,
+            SiteIn(name=name, kind="construction", node="ent-a1"),
+        )
+    sites = await relief.list_sites(org.organiser_a, activity_id)
+    await sign_in(client, org.phones["organiser_a"])
+    everything = await client.get(f"/organise/activities/{activity_id}/posters")
+    assert everything.status_code == 200
+    assert everything.text.count('class="poster"') == 2
+    assert "@page { size: A4" in everything.text and "<svg" in everything.text
+    for site in sites:
+        assert relief.poster_code(site) in everything.text
+    one = await client.get(f"/organise/activities/{activity_id}/posters?site={sites[0].id}")
+    assert one.text.count('class="poster"') == 1 and sites[0].name in one.text
+    missing = await client.get(f"/organise/activities/{activity_id}/posters?site=999999")
+    assert missing.status_code == 404
+    async with browser(app, "203.0.113.10") as other:
+        await sign_in(other, org.phones["organiser_b"])
+        assert (await other.get(f"/organise/activities/{activity_id}/posters")).status_code == 404
