@@ -1,4 +1,4 @@
-"""`unionhall run | worker | migrate | demo | users | tokens | tickets`."""
+"""`unionhall run | worker | migrate | demo | users | tokens | keys | tickets`."""
 
 from __future__ import annotations
 
@@ -117,10 +117,10 @@ def cmd_tokens_create(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_tickets_rotate_key(args: argparse.Namespace) -> int:
-    from service.tickets import tokens
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from service import signing
 
-    path = tokens.create_signing_key()
+    path = signing.create_signing_key()
     print(f"new signing key: {path.name}; older keys keep verifying until their file is removed")
     print("restart the web processes so that they sign with it")
     return 0
@@ -221,11 +221,17 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--phone", action="append", required=True)
     create.set_defaults(func=cmd_tokens_create)
 
+    signing_keys = sub.add_parser("keys", help="keys that sign QR codes").add_subparsers(
+        dest="keys_command", required=True
+    )
+    rotate = signing_keys.add_parser("rotate", help="start signing codes with a new key")
+    rotate.set_defaults(func=cmd_keys_rotate)
+    # The name from before codes other than tickets were signed; one key signs them all.
     tickets = sub.add_parser("tickets", help="ticket signing keys").add_subparsers(
         dest="tickets_command", required=True
     )
-    rotate = tickets.add_parser("rotate-key", help="start signing tickets with a new key")
-    rotate.set_defaults(func=cmd_tickets_rotate_key)
+    rotate = tickets.add_parser("rotate-key", help="the same as `keys rotate`")
+    rotate.set_defaults(func=cmd_keys_rotate)
     return parser
 
 

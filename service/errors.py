@@ -18,9 +18,16 @@ STATUS_BY_CODE: dict[str, int] = {
     "kind_not_editable": 409,
     "no_ticket": 404,
     "duplicate_phone": 409,
+    "unknown_member": 404,
+    "unknown_scope": 404,
+    "out_of_reach": 403,
+    "duplicate_assignment": 409,
     "too_many_requests": 429,
     "service_unavailable": 503,
     "sms_failed": 503,
+    "unknown_point_type": 404,
+    "no_such_point": 404,
+    "point_closed": 409,
 }
 
 

@@ -22,6 +22,7 @@ ROOMS: tuple[str, ...] = (
     "activities",
     "reminders",
     "tickets",
+    "scans",  # the shared scan mechanism: no routes, but tables every scan point uses
     "checkin",
     "reports",
     "jobfairs",

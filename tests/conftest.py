@@ -276,3 +276,18 @@ def smtp() -> Iterator[Any]:
     sink = SmtpSink().start()
     yield sink
     sink.stop()
+
+
+@pytest.fixture
+def poster() -> Iterator[Any]:
+    """A site-poster-like code type registered for one test only (service/signing.py), with
+    as many fields as a ticket: only its type tag tells its codes from a ticket's. The
+    highest free tag, so it clashes with no type a room registers."""
+    from service import signing
+
+    free = sorted(set(signing.TAGS) - {t.tag for t in signing.code_types().values()})
+    definition = signing.register_code_type(
+        "test_poster", tag=free[-1], fields=("site_id", "campaign_id", "version")
+    )
+    yield definition
+    signing.unregister_code_type(definition.name)

@@ -219,6 +219,12 @@ async def complete_signup(
         raise DomainError(
             "not_signed_in", "Your sign-in has expired. Enter your phone number again."
         )
+    # A worker joining says where they belong and what they do: nothing is assumed.
+    if not node_code.strip():
+        raise DomainError("validation_error", "Choose your union or workplace.", field="node")
+    await orgs.node_by_code(node_code)  # an unknown code is named beside its field
+    if not group.strip():
+        raise DomainError("validation_error", "Choose the work you do.", field="group")
     member_id = await orgs.register_self(state.verified_phone, name, node_code, group, language)
     return await start_session(member_id=member_id, replacing=token)
 

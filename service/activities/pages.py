@@ -123,11 +123,13 @@ class ActivityPages(Controller):
         found = await activities.list_activities(actor, kind=kind, date_from=date_from)
         if actor.has("organiser", "admin"):
             found = [item for item in found if item.status == "published"]
+        places = await activities.my_places(actor, [item.id for item in found])
         return page(
             request,
             "activities/list.html",
             partials={"activity-list": "activity_list"},
             activities=found,
+            places=places,
             kind=kind,
             day=day or "",
             kinds=kinds.codes(),
@@ -139,7 +141,14 @@ class ActivityPages(Controller):
         activity = await activities.get_activity(actor, activity_id)
         mine = await activities.my_registration(actor, activity_id)
         return page(
-            request, "activities/detail.html", activity=activity, registration=mine, now=clock.now()
+            request,
+            "activities/detail.html",
+            activity=activity,
+            registration=mine,
+            now=clock.now(),
+            just_cancelled=request.query_params.get("cancelled") == "1"
+            and mine is not None
+            and mine.status == "cancelled",
         )
 
     @post("/activities/{activity_id:int}/signup")
@@ -162,16 +171,42 @@ class ActivityPages(Controller):
             )
         return Redirect(f"/activities/{activity_id}")
 
+    @get("/registrations/{registration_id:int}/cancel")
+    async def confirm_cancel_registration(
+        self, request: AnyRequest, registration_id: FromPath[int], back: FromQuery[str] = ""
+    ) -> Template:
+        """Asks first (a cancelled place cannot be taken back): what will happen, then one
+        button that posts with confirm=yes. Works without JavaScript."""
+        return await self._confirm_cancel(request, registration_id, back)
+
     @post("/registrations/{registration_id:int}/cancel")
     async def cancel_registration(
         self, request: AnyRequest, registration_id: FromPath[int]
-    ) -> Redirect:
+    ) -> Template | Redirect:
         actor = require_actor(request)
-        done = await activities.cancel_registration(actor, registration_id)
         form = await request.form()
-        if form.get("back") == "manage":
-            return Redirect(f"/organise/activities/{done.activity_id}")
-        return Redirect(f"/activities/{done.activity_id}")
+        back = "manage" if form.get("back") == "manage" else ""
+        if form.get("confirm") != "yes":
+            # A post that did not come from the confirmation page asks first too.
+            return await self._confirm_cancel(request, registration_id, back)
+        done = await activities.cancel_registration(actor, registration_id)
+        if back == "manage":
+            return Redirect(f"/organise/activities/{done.activity_id}?removed=1")
+        return Redirect(f"/activities/{done.activity_id}?cancelled=1")
+
+    async def _confirm_cancel(
+        self, request: AnyRequest, registration_id: int, back: str
+    ) -> Template:
+        actor = require_actor(request)
+        registration = await activities.get_registration(actor, registration_id)
+        activity = await activities.get_activity(actor, registration.activity_id)
+        return page(
+            request,
+            "activities/confirm_cancel_place.html",
+            registration=registration,
+            activity=activity,
+            back="manage" if back == "manage" else "",
+        )
 
     @get("/me/activities")
     async def mine(self, request: AnyRequest) -> Template:
@@ -281,7 +316,10 @@ class ActivityPages(Controller):
             elif action == "close":
                 await activities.close(actor, activity_id)
             elif action == "cancel":
-                await activities.cancel(actor, activity_id, str(form.get("reason", "")))
+                reason = str(form.get("reason", ""))
+                if form.get("confirm") != "yes":
+                    return await self._confirm_cancel_activity(request, activity_id, reason)
+                await activities.cancel(actor, activity_id, reason)
             elif action == "capacity":
                 places = parse_places(str(form.get("capacity", "")))
                 if places is None:
@@ -311,6 +349,22 @@ class ActivityPages(Controller):
         actor = require_actor(request)
         done = await activities.promote_by_hand(actor, registration_id)
         return Redirect(f"/organise/activities/{done.activity_id}")
+
+    async def _confirm_cancel_activity(
+        self, request: AnyRequest, activity_id: int, reason: str
+    ) -> Template:
+        """Before an activity is cancelled: how many people will be told, and the reason
+        they will read; the reason is checked first, so the page never confirms a refusal."""
+        actor = require_actor(request)
+        activities.check_cancel_reason(reason)
+        roster = await activities.roster(actor, activity_id)
+        return page(
+            request,
+            "activities/confirm_cancel_activity.html",
+            activity=await activities.get_activity(actor, activity_id),
+            reason=reason.strip(),
+            told=sum(1 for entry in roster if entry.status in ("confirmed", "waitlisted")),
+        )
 
     async def _manage(
         self, request: AnyRequest, activity_id: int, status_code: int = 200, **extra: Any

@@ -100,6 +100,13 @@ class RegistrationOut(msgspec.Struct):
     created_at: datetime
 
 
+class MyPlace(msgspec.Struct):
+    """Where the member stands for one activity: confirmed, or waitlisted at a place."""
+
+    status: str
+    waitlist_position: int | None
+
+
 class MyRegistrationOut(msgspec.Struct):
     registration: RegistrationOut
     activity: ActivityOut

@@ -20,6 +20,7 @@ from service.activities.schemas import (
     DoorRegistration,
     KindOut,
     MessageActivity,
+    MyPlace,
     MyRegistrationOut,
     RegistrationOut,
     RosterEntry,
@@ -36,6 +37,7 @@ from service.db import (
 )
 from service.errors import DomainError, Forbidden, NotFound
 from service.i18n import translated
+from service.orgs import access
 from service.orgs import services as orgs
 from service.orgs.schemas import WORKER_GROUPS, Actor
 from service.reminders import services as outbox
@@ -513,8 +515,8 @@ async def close(actor: Actor, activity_id: int) -> ActivityOut:
     return await get_activity(actor, activity_id)
 
 
-async def cancel(actor: Actor, activity_id: int, reason: str) -> ActivityOut:
-    await _owned_row(actor, activity_id)
+def check_cancel_reason(reason: str) -> str:
+    """The reason everyone registered will read: required, plain text, at most 500."""
     reason = plain_text(reason, field="reason")
     if not reason:
         raise DomainError("validation_error", "Say why the activity is cancelled.", field="reason")
@@ -525,6 +527,12 @@ async def cancel(actor: Actor, activity_id: int, reason: str) -> ActivityOut:
             field="reason",
             limit=500,
         )
+    return reason
+
+
+async def cancel(actor: Actor, activity_id: int, reason: str) -> ActivityOut:
+    await _owned_row(actor, activity_id)
+    reason = check_cancel_reason(reason)
     async with write_transaction():
         cancelled = (
             await Activity.update(
@@ -1221,6 +1229,30 @@ async def roster(actor: Actor, activity_id: int) -> list[RosterEntry]:
     ]
 
 
+async def my_places(actor: Actor, activity_ids: Sequence[int]) -> dict[int, MyPlace]:
+    """The member's standing places among these activities (for marking a list): one
+    read, plus one indexed count per waitlisted place."""
+    if actor.member_id is None or not activity_ids:
+        return {}
+    rows = (
+        await Registration.select(
+            Registration.activity, Registration.status, Registration.queue_no
+        )
+        .where(
+            (Registration.member == actor.member_id)
+            & Registration.activity.is_in(list(activity_ids))
+            & Registration.status.is_in(["confirmed", "waitlisted"])
+        )
+        .run()
+    )
+    return {
+        row["activity"]: MyPlace(
+            status=row["status"], waitlist_position=await _waitlist_position(row)
+        )
+        for row in rows
+    }
+
+
 async def my_registrations(actor: Actor) -> list[MyRegistrationOut]:
     rows = (
         await Registration.select()
@@ -1324,6 +1356,19 @@ async def door_activity(activity_id: int) -> DoorActivity:
     if not rows:
         raise NotFound("There is no such activity.")
     return door_activity_of(rows[0])
+
+
+async def activity_owner_path(activity_id: int) -> str | None:
+    """The path of the node that owns an activity (None: no such activity); an activity
+    is a scope people are assigned to (door staff)."""
+    rows = await Activity.raw(
+        "SELECT o.path FROM activity a JOIN org_node o ON o.id = a.owner WHERE a.id = {}",
+        activity_id,
+    ).run()
+    return rows[0]["path"] if rows else None
+
+
+access.register_scope_kind("activity", activity_owner_path)
 
 
 def door_activity_of(row: dict[str, Any]) -> DoorActivity:

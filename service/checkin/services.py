@@ -1,11 +1,12 @@
-"""Check-in: one function decides every scan at the door. Cheap checks first (parse,
-signature, activity), then the registration, then lock, decide and record. Every answer
-has a stable result code and is idempotent by the scanner's client id, so an offline
-scanner can resend its queue safely."""
+"""Check-in: the door is the first scan point type of service/scans. Cheap checks first
+(parse, signature, client id, scan time), then one read of the door and the ticket, then
+decide and record. Every answer has a stable result code and is idempotent by the
+scanner's client id (the shared client-id log), so an offline scanner can resend its
+queue safely; its queue is settled by the shared batch runner, and undo is audited in
+the shared undo audit."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -24,24 +25,24 @@ from service.checkin.schemas import (
     RosterOut,
     RosterTicket,
 )
-from service.checkin.tables import AuditEntry, CheckinSettings, DoorStaff, Scan
-from service.db import is_postgres, is_unique_violation, lock_key, run_sql, write_transaction
+from service.checkin.tables import CheckinSettings, Scan
+from service.db import is_postgres, lock_key, run_sql, write_transaction
 from service.errors import DomainError, Forbidden, NotFound
+from service.orgs import access
 from service.orgs import services as orgs
 from service.orgs.schemas import Actor
+from service.scans import points
+from service.scans import services as scanning
+from service.scans.points import ScanContext
 from service.text import plain_text
 from service.tickets import services as tickets
 from service.tickets import tokens
 from service.tickets.tokens import TicketToken
 
 OPENS_BEFORE_START = timedelta(minutes=60)
-# An offline scanner's clock is trusted for ordering, within reason.
-MAX_CLOCK_PAST = timedelta(hours=24)
-MAX_CLOCK_FUTURE = timedelta(minutes=2)
 # Roster changes are fetched with this much overlap, so a change committed while the last
 # answer was being read is not missed (the scanner merges by ticket id).
 ROSTER_OVERLAP = timedelta(seconds=10)
-CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 GATE_MAX = 40
 MAX_GATES = 20
 
@@ -85,24 +86,26 @@ def _door_from(activity: DoorActivity, settings: dict[str, Any] | None) -> Door:
     )
 
 
-def _reaches(actor: Actor, activity: DoorActivity) -> bool:
-    return actor.has("organiser", "admin") and actor.reaches(activity.owner_path)
+# Door staff: people assigned to one activity scan at its door (organisers of its subtree
+# need no assignment). Registered before SCAN_READ, which quotes the rule's SQL form.
+DOOR_STAFF = access.AssignedRole(
+    code="door_staff",
+    scope_kind="activity",
+    grants=frozenset({"scan"}),
+    holders=frozenset({"staff", "organiser", "admin"}),
+    managed_by="manage_door",
+)
+access.register_assigned_role(DOOR_STAFF)
 
 
-def _may_staff(actor: Actor) -> bool:
-    return actor.member_id is not None and actor.has("staff", "organiser", "admin")
+def _scope(activity: DoorActivity) -> access.Scope:
+    return access.Scope("activity", activity.id, activity.owner_path)
 
 
 async def _may_scan(actor: Actor, activity: DoorActivity) -> bool:
-    if _reaches(actor, activity):
-        return True
-    if not _may_staff(actor):
-        return False
-    return bool(
-        await DoorStaff.exists()
-        .where((DoorStaff.activity_id == activity.id) & (DoorStaff.member_id == actor.member_id))
-        .run()
-    )
+    """Organisers of the activity's subtree, and staff assigned to its door (the rule and
+    its SQL form in SCAN_READ: service/orgs/access.py)."""
+    return await access.may(actor, "scan", _scope(activity))
 
 
 def _may_check_in(actor: Actor) -> None:
@@ -126,17 +129,19 @@ async def door(actor: Actor, activity_id: int) -> Door:
 # --- the one read of a scan ---------------------------------------------------------------
 
 # Everything a scan is decided on, in one statement: the activity and its door settings,
-# whether the scanner is on its door staff, and the ticket's registration, holder and
-# reissue counter. It reads the activities', orgs' and tickets' tables itself, where
-# ARCHITECTURE.md has rooms ask each other's services: at the door every statement costs
-# more CPU than its query (QUALITY.md B3, tests/bench/profile_door.py), and the four
-# look-ups it replaces were the larger part of a verdict. Nothing of it is cached, so a
+# whether the scanner may scan there (access.may_sql, the SQL form of access.may), and
+# the ticket's registration, holder and reissue counter. It reads the activities', orgs'
+# and tickets' tables itself, where ARCHITECTURE.md has rooms ask each other's services:
+# at the door every statement costs more CPU than its query (QUALITY.md B3,
+# tests/bench/profile_door.py), and the four look-ups it replaces were the larger part of
+# a verdict. Nothing of it is cached, so a
 # cancellation, a revocation or a closed door counts from the very next scan.
 SCAN_READ = (
     "SELECT a.id, a.kind, a.title, a.status, a.starts_at, a.ends_at, a.venue_name, "
-    "a.capacity, a.taken, o.path AS owner_path, s.opens_at, s.closes_at, s.walk_ins_over_capacity, "
-    "s.gates, EXISTS (SELECT 1 FROM checkin_staff d WHERE d.activity_id = a.id "
-    "AND d.member_id = {}) AS on_staff, r.id AS registration_id, "
+    "a.capacity, a.taken, o.path AS owner_path, s.opens_at, s.closes_at, "
+    "s.walk_ins_over_capacity, s.gates, "
+    + access.may_sql("scan", "activity", owner_path="o.path", scope_id="a.id")
+    + " AS may_scan, r.id AS registration_id, "
     "r.activity AS registration_activity, r.member AS registration_member, "
     "r.status AS registration_status, r.updated_at AS registration_updated_at, "
     "m.name AS holder_name, m.phone AS holder_phone, t.reissue "
@@ -158,9 +163,10 @@ class _Ticket:
 
 
 async def _scan_read(
-    activity_id: int, ticket_id: int | None, member_id: int | None
+    activity_id: int, ticket_id: int | None, scanner: Actor | None
 ) -> dict[str, Any] | None:
-    rows = await run_sql(SCAN_READ, member_id, ticket_id, activity_id)
+    scanner_params = access.may_sql_params(scanner, "scan", "activity")
+    rows = await run_sql(SCAN_READ, *scanner_params, ticket_id, activity_id)
     return rows[0] if rows else None
 
 
@@ -198,21 +204,16 @@ async def scannable_activities(actor: Actor) -> list[DoorActivity]:
         return []
     assigned: list[int] = []
     if actor.member_id is not None:
-        assigned = [
-            row["activity_id"]
-            for row in await DoorStaff.select(DoorStaff.activity_id)
-            .where(DoorStaff.member_id == actor.member_id)
-            .run()
-        ]
+        assigned = await orgs.assigned_scope_ids(actor.member_id, DOOR_STAFF.code)
     subtree = actor.node_path if actor.has("organiser", "admin") else None
     return await activities.door_activities(assigned, subtree, ending_after=clock.now())
 
 
 async def _organised_door(actor: Actor, activity_id: int) -> Door:
-    if not actor.has("organiser", "admin"):
+    if not actor.has(*access.SUBTREE_ROLES):
         raise Forbidden()
     activity = await activities.door_activity(activity_id)
-    if not actor.reaches(activity.owner_path):
+    if not await access.may(actor, "manage_door", _scope(activity)):
         raise NotFound("There is no such activity.")
     return _door_from(activity, await _settings_row(activity_id))
 
@@ -222,28 +223,6 @@ def _gate(found: Door, gate: str) -> str:
     if found.gates and gate not in found.gates:
         raise DomainError("validation_error", "Choose a gate from the list.", field="gate")
     return gate
-
-
-def _client_id(client_id: str | None) -> str | None:
-    if client_id is None or client_id == "":
-        return None
-    if not CLIENT_ID.match(client_id):
-        raise DomainError(
-            "validation_error",
-            "client_id must be 8 to 64 letters, digits or - _ . :",
-            field="client_id",
-        )
-    return client_id
-
-
-def _scan_time(scanned_at: datetime | None, now: datetime) -> datetime:
-    if scanned_at is None:
-        return now
-    if scanned_at.tzinfo is None:
-        raise DomainError(
-            "validation_error", "Give scanned_at with its time zone.", field="scanned_at"
-        )
-    return min(max(scanned_at, now - MAX_CLOCK_PAST), now + MAX_CLOCK_FUTURE)
 
 
 # --- deciding a scan ----------------------------------------------------------------------
@@ -351,6 +330,10 @@ def _scan_row(
     )
 
 
+# The door's code among scan point types: stored in the shared client-id log and undo
+# audit, and quoted by the statements below that write the log row themselves.
+DOOR = "door"
+
 # Raw SQL for the scan log: a verdict is written on every scan at the door.
 INSERT_SCAN = (
     "INSERT INTO checkin_scan (activity_id, registration_id, result, gate, scanner_id, "
@@ -364,16 +347,29 @@ INSERT_ADMISSION = (
     "ON CONFLICT (registration_id) WHERE result = 'admitted' AND undone_at IS NULL "
     "DO NOTHING RETURNING id"
 )
+# PostgreSQL: a verdict and its client id's row of the shared log, in one statement.
+# Constants only are formatted in (the log's columns, the door's code): no input.
+INSERT_SCAN_LOGGED_PG = (
+    "WITH scan AS (INSERT INTO checkin_scan (activity_id, registration_id, result, gate, "  # noqa: S608
+    "scanner_id, scanner_name, client_id, scanned_at, recorded_at, walk_in, first_scan_id) "
+    "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) "
+    "RETURNING id, activity_id, client_id, scanner_id, recorded_at), "
+    f"logged AS (INSERT INTO scan_client_log ({scanning.CLIENT_LOG_COLUMNS}) "
+    f"SELECT '{DOOR}', activity_id, client_id, scanner_id, id, recorded_at FROM scan) "
+    "SELECT id FROM scan"
+)
 STANDING_ADMISSION = (
     "SELECT id, scanned_at, scanner_name, gate FROM checkin_scan "
     "WHERE registration_id = {} AND result = 'admitted' AND undone_at IS NULL"
 )
 # PostgreSQL: a live scan's admission, or else its duplicate of the standing admission,
-# in one statement (one round trip, no BEGIN/COMMIT). Its parts share one snapshot: when
-# the admission that refused this one committed after it was taken, `standing` finds
-# nothing, neither row is written, and the caller decides under the ticket's lock.
+# with its client id's row of the shared log, in one statement (one round trip, no
+# BEGIN/COMMIT). Its parts share one snapshot: when the admission that refused this one
+# committed after it was taken, `standing` finds nothing, no row is written, and the
+# caller decides under the ticket's lock. A client id sent before fails the whole
+# statement on a unique index (the scan log's or the client-id log's): nothing stays.
 LIVE_ADMISSION_PG = (
-    "WITH scan (activity_id, registration_id, result, gate, scanner_id, scanner_name, "
+    "WITH scan (activity_id, registration_id, result, gate, scanner_id, scanner_name, "  # noqa: S608
     "client_id, scanned_at, recorded_at, walk_in, first_scan_id) AS (VALUES ({}::integer, "
     "{}::integer, {}::varchar, {}::varchar, {}::integer, {}::varchar, {}::varchar, "
     "{}::timestamptz, {}::timestamptz, {}::boolean, {}::integer)), "
@@ -391,7 +387,12 @@ LIVE_ADMISSION_PG = (
     "scanner_id, scanner_name, client_id, scanned_at, recorded_at, walk_in, first_scan_id) "
     "SELECT scan.activity_id, scan.registration_id, 'already_checked_in', scan.gate, "
     "scan.scanner_id, scan.scanner_name, scan.client_id, scan.scanned_at, scan.recorded_at, "
-    "scan.walk_in, standing.id FROM scan JOIN standing ON true RETURNING id) "
+    "scan.walk_in, standing.id FROM scan JOIN standing ON true RETURNING id), "
+    f"logged AS (INSERT INTO scan_client_log ({scanning.CLIENT_LOG_COLUMNS}) "
+    f"SELECT '{DOOR}', scan.activity_id, scan.client_id, scan.scanner_id, "
+    "COALESCE((SELECT id FROM admission), (SELECT id FROM duplicate)), scan.recorded_at "
+    "FROM scan WHERE scan.client_id IS NOT NULL "
+    "AND (EXISTS (SELECT 1 FROM admission) OR EXISTS (SELECT 1 FROM duplicate))) "
     "SELECT (SELECT id FROM admission) AS admitted_id, "
     "(SELECT id FROM duplicate) AS duplicate_id, standing.id AS first_id, "
     "standing.scanned_at, standing.scanner_name, standing.gate "
@@ -415,8 +416,24 @@ def _values(scan: _NewScan) -> tuple[Any, ...]:
     )
 
 
+async def _log(scan: _NewScan, scan_id: int) -> None:
+    """The scan's client id in the shared log (inside the scan's transaction)."""
+    await scanning.log_client_id(
+        DOOR, scan.activity_id, scan.client_id, scan.scanner_id, scan_id, scan.recorded_at
+    )
+
+
 async def _insert(scan: _NewScan) -> int:
-    rows = await run_sql(INSERT_SCAN, *_values(scan))
+    """Record a verdict, and its client id in the shared log (one statement on
+    PostgreSQL; one statement without a client id)."""
+    if scan.client_id is None:
+        rows = await run_sql(INSERT_SCAN, *_values(scan))
+    elif is_postgres():
+        rows = await run_sql(INSERT_SCAN_LOGGED_PG, *_values(scan))
+    else:
+        async with write_transaction():
+            rows = await run_sql(INSERT_SCAN, *_values(scan))
+            await _log(scan, int(rows[0]["id"]))
     return int(rows[0]["id"])
 
 
@@ -424,6 +441,8 @@ async def _insert_admission(scan: _NewScan) -> int | None:
     """Record an admission unless one stands already (then None)."""
     async with write_transaction():
         rows = await run_sql(INSERT_ADMISSION, *_values(replace(scan, result="admitted")))
+        if rows:
+            await _log(scan, int(rows[0]["id"]))
     return int(rows[0]["id"]) if rows else None
 
 
@@ -569,82 +588,164 @@ async def _answer_row(row: dict[str, Any]) -> CheckinOut:
     return out
 
 
-async def _replay(actor: Actor, found: Door, client_id: str) -> CheckinOut | None:
-    row = await Scan.select().where(Scan.client_id == client_id).first().run()
-    if row is None:
-        return None
-    if row["activity_id"] != found.activity.id or row["scanner_id"] != actor.member_id:
-        raise DomainError(
-            "conflict", "This client_id was already used for another scan.", field="client_id"
-        )
-    return await _answer_row(row)
+# --- the door as a scan point type ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _DoorScan:
+    """What a scanner sent to a door: the verified code (None: not a good one), the gate,
+    and the door when a batch has read it already (its tickets are read one by one)."""
+
+    token: TicketToken | None
+    gate: str
+    door: Door | None = None
+
+
+@dataclass(frozen=True)
+class _DoorReading:
+    """The one read of a scan at a door. `ticket` is None for a look-up or a walk-in,
+    whose registration is known without a code."""
+
+    door: Door
+    token: TicketToken | None
+    ticket: _Ticket | None
+    gate: str
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """A verdict code, or "admit" when only the admission record remains to be decided."""
+
+    result: str
+    registration: DoorRegistration | None
+    walk_in: bool = False
+
+
+class DoorPoint:
+    """An activity's door (point id: the activity id). Its "not open" is a verdict kept in
+    the scan log, as it always was, so the mechanism's point_closed is never answered:
+    a door is a point that exists while its activity does."""
+
+    code = DOOR
+    duplicate_results = frozenset({"already_checked_in"})
+    # Its hot path writes the client-id log row inside its one statement.
+    logs_client_ids = True
+
+    async def read(self, scan: ScanContext, payload: _DoorScan) -> _DoorReading:
+        actor: Actor = scan.actor
+        found = payload.door
+        if found is None:
+            ticket_id = _ticket_id(scan.point_id, payload.token)
+            row = await _scan_read(scan.point_id, ticket_id, actor)
+            if row is None:
+                raise NotFound("There is no such activity.")
+            found = _door_of(row)
+            if not row["may_scan"]:
+                raise _not_on_staff()
+            ticket = _ticket_of(row)
+        else:
+            # Read when its turn comes: an earlier scan of the batch may change it.
+            ticket_id = _ticket_id(found.activity.id, payload.token)
+            ticket = _ticket_of(
+                await _scan_read(found.activity.id, ticket_id, None) if ticket_id else None
+            )
+        return _DoorReading(found, payload.token, ticket, _gate(found, payload.gate))
+
+    def is_open(self, reading: _DoorReading) -> bool:
+        return True
+
+    def decide(self, scan: ScanContext, reading: _DoorReading) -> _Verdict:
+        assert reading.ticket is not None
+        verdict, registration = _judge_ticket(reading.door, reading.token, reading.ticket, scan.at)
+        return _Verdict(verdict, registration)
+
+    async def record(
+        self, scan: ScanContext, reading: _DoorReading, verdict: _Verdict
+    ) -> tuple[int, CheckinOut]:
+        return await _decided(scan, reading, verdict)
+
+    async def answer(self, scan: ScanContext, record_id: int) -> CheckinOut:
+        return await _answer(record_id)
+
+    def result_of(self, answer: CheckinOut) -> str:
+        return answer.result
+
+
+DOOR_POINT = points.register(DoorPoint())
+
+
+def _scan_context(
+    actor: Actor,
+    activity_id: int,
+    client_id: str | None,
+    scanned_at: datetime | None = None,
+    *,
+    offline: bool = False,
+) -> ScanContext:
+    return scanning.context(
+        DOOR,
+        activity_id,
+        actor,
+        scanner_id=actor.member_id,
+        scanner_name=actor.name,
+        client_id=client_id,
+        scanned_at=scanned_at,
+        offline=offline,
+    )
 
 
 async def _decided(
-    actor: Actor,
-    found: Door,
-    verdict: str,
-    registration: DoorRegistration | None,
-    *,
-    client_id: str | None,
-    at: datetime,
-    gate: str,
-    walk_in: bool = False,
-    offline: bool = False,
-) -> CheckinOut:
+    scan: ScanContext, reading: _DoorReading, verdict: _Verdict
+) -> tuple[int, CheckinOut]:
     """Record a verdict in the scan log (or the admission) and answer with it (built
     from what is known, so a verdict costs no read after its write)."""
+    actor: Actor = scan.actor
+    found, registration, result = reading.door, verdict.registration, verdict.result
     first: dict[str, Any] | None = None
-    try:
-        if verdict == "admit":
-            assert registration is not None
-            scan_id, first = await _admit(
+    if result == "admit":
+        assert registration is not None
+        scan_id, first = await _admit(
+            actor,
+            found,
+            registration.id,
+            client_id=scan.client_id,
+            at=scan.at,
+            gate=reading.gate,
+            walk_in=verdict.walk_in,
+            offline=scan.offline,
+        )
+        result = "admitted" if first is None else "already_checked_in"
+    else:
+        scan_id = await _insert(
+            _scan_row(
                 actor,
                 found,
-                registration.id,
-                client_id=client_id,
-                at=at,
-                gate=gate,
-                walk_in=walk_in,
-                offline=offline,
+                result,
+                registration_id=registration.id if registration else None,
+                client_id=scan.client_id,
+                at=scan.at,
+                gate=reading.gate,
             )
-            verdict = "admitted" if first is None else "already_checked_in"
-        else:
-            # One statement, atomic by itself: no transaction around it.
-            scan_id = await _insert(
-                _scan_row(
-                    actor,
-                    found,
-                    verdict,
-                    registration_id=registration.id if registration else None,
-                    client_id=client_id,
-                    at=at,
-                    gate=gate,
-                )
-            )
-    except Exception as error:
-        # The same client id sent twice at once: the first one's answer is the answer.
-        if client_id is None or not is_unique_violation(error):
-            raise
-        replayed = await _replay(actor, found, client_id)
-        if replayed is None:
-            raise
-        return replayed
+        )
     out = CheckinOut(
-        result=verdict,
+        result=result,
         registration_id=registration.id if registration else None,
         attendee=_attendee(registration),
         scan_id=scan_id,
-        client_id=client_id,
-        walk_in=walk_in and verdict == "admitted",
+        client_id=scan.client_id,
+        walk_in=verdict.walk_in and result == "admitted",
     )
-    if verdict == "admitted":
-        out.first_checked_in_at, out.first_scanner, out.first_gate = at, actor.name[:50], gate
+    if result == "admitted":
+        out.first_checked_in_at, out.first_scanner, out.first_gate = (
+            scan.at,
+            actor.name[:50],
+            reading.gate,
+        )
     elif first is not None:
         out.first_checked_in_at = first["scanned_at"]
         out.first_scanner = first["scanner_name"]
         out.first_gate = first["gate"]
-    return out
+    return scan_id, out
 
 
 async def check_in(
@@ -661,92 +762,36 @@ async def check_in(
 
     Two statements in all: the signature is checked without the database, one read
     brings the door, the scanner's place on its staff and the ticket (SCAN_READ), and one
-    write records the verdict (LIVE_ADMISSION_PG on PostgreSQL)."""
+    write records the verdict with its client id (LIVE_ADMISSION_PG on PostgreSQL)."""
     _may_check_in(actor)
     token = _token(code)
-    row = await _scan_read(activity_id, _ticket_id(activity_id, token), actor.member_id)
-    if row is None:
-        raise NotFound("There is no such activity.")
-    found = _door_of(row)
-    if not _reaches(actor, found.activity) and not (_may_staff(actor) and row["on_staff"]):
-        raise _not_on_staff()
-    return await _check_in_at(
-        actor, found, token, _ticket_of(row), client_id=client_id, scanned_at=scanned_at, gate=gate
-    )
-
-
-async def _check_in_at(
-    actor: Actor,
-    found: Door,
-    token: TicketToken | None,
-    ticket: _Ticket | None,
-    *,
-    client_id: str | None,
-    scanned_at: datetime | None,
-    gate: str,
-    offline: bool = False,
-) -> CheckinOut:
-    """Decide a verified code (None: not a good one) at a door; `ticket` is what was read
-    of it already, or None to read it now."""
-    gate = _gate(found, gate)
-    # No look-up of the client id first: a repeated one is refused by its unique index
-    # when the scan is recorded, and then answered with the first scan's answer.
-    client_id = _client_id(client_id)
-    at = _scan_time(scanned_at, clock.now())
-    if ticket is None:
-        ticket_id = _ticket_id(found.activity.id, token)
-        ticket = _ticket_of(
-            await _scan_read(found.activity.id, ticket_id, None) if ticket_id else None
-        )
-    verdict, registration = _judge_ticket(found, token, ticket, at)
-    return await _decided(
-        actor,
-        found,
-        verdict,
-        registration,
-        client_id=client_id,
-        at=at,
-        gate=gate,
-        offline=offline,
-    )
+    scan = _scan_context(actor, activity_id, client_id, scanned_at)
+    return await scanning.decide(scan, _DoorScan(token, gate))
 
 
 async def check_in_batch(
     actor: Actor, activity_id: int, scans: Sequence[BatchScan], *, gate: str = ""
 ) -> list[CheckinOut]:
-    """An offline scanner's queue: decided oldest first (so the earliest scan of a ticket
-    wins), answered in the order sent."""
-    if len(scans) > MAX_BATCH:
-        raise DomainError(
-            "validation_error",
-            "Send at most %(limit)s scans at a time.",
-            field="scans",
-            limit=MAX_BATCH,
+    """An offline scanner's queue, settled by the shared batch runner: decided oldest
+    first (so the earliest scan of a ticket wins), answered in the order sent."""
+
+    async def decide_one(found: Door, queued: BatchScan) -> CheckinOut:
+        scan = _scan_context(
+            actor, found.activity.id, queued.client_id, queued.scanned_at, offline=True
         )
-    found = await door(actor, activity_id)
-    for scan in scans:
-        if not scan.client_id:
-            raise DomainError(
-                "validation_error", "Every queued scan needs its client_id.", field="client_id"
-            )
-    order = sorted(
-        range(len(scans)),
-        key=lambda i: scans[i].scanned_at.timestamp() if scans[i].scanned_at else 0.0,
+        sent_gate = gate if queued.gate is None else queued.gate
+        return await scanning.decide(scan, _DoorScan(_token(queued.code), sent_gate, found))
+
+    settled = await scanning.run_batch(
+        DOOR,
+        scans,
+        open_point=lambda: door(actor, activity_id),
+        decide_one=decide_one,
+        scanned_at=lambda queued: queued.scanned_at,
+        client_id=lambda queued: queued.client_id,
+        limit=MAX_BATCH,
     )
-    answers: dict[int, CheckinOut] = {}
-    for index in order:
-        scan = scans[index]
-        answers[index] = await _check_in_at(
-            actor,
-            found,
-            _token(scan.code),
-            None,  # read when its turn comes: an earlier scan of the batch may change it
-            client_id=scan.client_id,
-            scanned_at=scan.scanned_at,
-            gate=gate if scan.gate is None else scan.gate,
-            offline=True,
-        )
-    return [answers[index] for index in range(len(scans))]
+    return settled.answers
 
 
 async def admit_registration(
@@ -760,16 +805,15 @@ async def admit_registration(
     """Manual look-up at the door: admit by registration, without a code."""
     found = await door(actor, activity_id)
     gate = _gate(found, gate)
-    client_id = _client_id(client_id)
-    if client_id and (replayed := await _replay(actor, found, client_id)):
+    scan = _scan_context(actor, activity_id, client_id)
+    if replayed := await scanning.replay(DOOR_POINT, scan):
         return replayed
     registration = await activities.door_registration(registration_id)
     if registration is None or registration.activity_id != activity_id:
         raise NotFound("There is no such registration.")
-    at = clock.now()
-    verdict = _judge_registration(found, registration, at)
-    return await _decided(
-        actor, found, verdict, registration, client_id=client_id, at=at, gate=gate
+    verdict = _judge_registration(found, registration, scan.at)
+    return await scanning.record(
+        DOOR_POINT, scan, _DoorReading(found, None, None, gate), _Verdict(verdict, registration)
     )
 
 
@@ -786,13 +830,12 @@ async def walk_in(
     know yet becomes a member of the activity's organisation (a name is then needed)."""
     found = await door(actor, activity_id)
     gate = _gate(found, gate)
-    client_id = _client_id(client_id)
-    if client_id and (replayed := await _replay(actor, found, client_id)):
+    scan = _scan_context(actor, activity_id, client_id)
+    if replayed := await scanning.replay(DOOR_POINT, scan):
         return replayed
     if found.activity.status != "published" and found.activity.status != "closed":
         raise DomainError("not_open", "Check-in is not open now.")
-    at = clock.now()
-    if not found.opens_at <= at <= found.closes_at:
+    if not found.opens_at <= scan.at <= found.closes_at:
         raise DomainError("not_open", "Check-in is not open now.")
     phone = orgs.normalise_phone(phone)
     try:
@@ -806,15 +849,11 @@ async def walk_in(
             raise
         registration_id, before = await _place_walk_in(found, phone, name)
     registration = await activities.door_registration(registration_id)
-    return await _decided(
-        actor,
-        found,
-        "admit",
-        registration,
-        client_id=client_id,
-        at=at,
-        gate=gate,
-        walk_in=before != "confirmed",
+    return await scanning.record(
+        DOOR_POINT,
+        scan,
+        _DoorReading(found, None, None, gate),
+        _Verdict("admit", registration, walk_in=before != "confirmed"),
     )
 
 
@@ -857,17 +896,15 @@ async def undo(actor: Actor, scan_id: int, reason: str) -> CheckinOut:
         )
         if not undone:
             raise DomainError("invalid_status", "Only an admission that stands can be undone.")
-        await AuditEntry.insert(
-            AuditEntry(
-                activity_id=row["activity_id"],
-                scan_id=scan_id,
-                action="undo_admission",
-                actor_id=actor.member_id,
-                actor_name=actor.name[:50],
-                reason=reason,
-                created_at=clock.now(),
-            )
-        ).run()
+        await scanning.audit_undo(
+            DOOR,
+            row["activity_id"],
+            scan_id,
+            action="undo_admission",
+            actor_id=actor.member_id,
+            actor_name=actor.name,
+            reason=reason,
+        )
     return await _answer(scan_id)
 
 
@@ -1063,46 +1100,19 @@ async def update_settings(actor: Actor, activity_id: int, data: DoorSettingsIn) 
 async def door_staff(actor: Actor, activity_id: int) -> list[dict[str, Any]]:
     """The staff assigned to an activity's door: member id, name, masked phone."""
     await _organised_door(actor, activity_id)
-    ids = [
-        row["member_id"]
-        for row in await DoorStaff.select(DoorStaff.member_id)
-        .where(DoorStaff.activity_id == activity_id)
-        .order_by(DoorStaff.id)
-        .run()
-    ]
-    return await orgs.member_cards(ids)
+    return await orgs.assignees(DOOR_STAFF.code, activity_id)
 
 
 async def assign_staff(actor: Actor, activity_id: int, phone: str) -> list[dict[str, Any]]:
     """Give a staff member the door of this activity (they need the staff role)."""
     await _organised_door(actor, activity_id)
-    member_id = await orgs.member_id_for_phone(orgs.normalise_phone(phone))
-    staff = await orgs.actor_for_member(member_id) if member_id else None
-    if staff is None or not staff.has("staff", "organiser", "admin"):
-        raise DomainError(
-            "validation_error",
-            "No staff member has this phone number. An admin can give them the staff role.",
-            field="phone",
-        )
-    async with write_transaction():
-        already = (
-            await DoorStaff.exists()
-            .where((DoorStaff.activity_id == activity_id) & (DoorStaff.member_id == member_id))
-            .run()
-        )
-        if not already:
-            await DoorStaff.insert(DoorStaff(activity_id=activity_id, member_id=member_id)).run()
+    await orgs.assign(actor, DOOR_STAFF.code, activity_id, phone)
     return await door_staff(actor, activity_id)
 
 
 async def remove_staff(actor: Actor, activity_id: int, member_id: int) -> list[dict[str, Any]]:
     await _organised_door(actor, activity_id)
-    async with write_transaction():
-        await (
-            DoorStaff.delete()
-            .where((DoorStaff.activity_id == activity_id) & (DoorStaff.member_id == member_id))
-            .run()
-        )
+    await orgs.unassign(actor, DOOR_STAFF.code, activity_id, member_id)
     return await door_staff(actor, activity_id)
 
 

@@ -14,6 +14,9 @@ class Scan(Table, tablename="checkin_scan"):
     gate = Varchar(length=40, default="")
     scanner_id = Integer(null=True, default=None)  # member id of the staff who scanned
     scanner_name = Varchar(length=50, default="")
+    # The scanner's id for the scan, shown on the roster. Replays are answered from the
+    # shared client-id log (service/scans); this column's unique constraint stays from
+    # the first migration (SQLite cannot drop it without rebuilding the table).
     client_id = Varchar(length=64, null=True, default=None, unique=True)
     scanned_at = Timestamptz()  # on the scanner's clock (offline scans), clamped
     recorded_at = Timestamptz(default=TimestamptzNow(), index=True)
@@ -32,20 +35,3 @@ class CheckinSettings(Table, tablename="checkin_settings"):
     gates = Text(default="")  # one gate name a line; empty: a single unnamed entrance
 
 
-class DoorStaff(Table, tablename="checkin_staff"):
-    """Staff assigned to scan at one activity (organisers of its subtree need no row)."""
-
-    activity_id = Integer(index=True)
-    member_id = Integer(index=True)
-
-
-class AuditEntry(Table, tablename="checkin_audit"):
-    """Who undid which admission, when and why."""
-
-    activity_id = Integer(index=True)
-    scan_id = Integer()
-    action = Varchar(length=24)
-    actor_id = Integer(null=True, default=None)
-    actor_name = Varchar(length=50, default="")
-    reason = Text(default="")
-    created_at = Timestamptz(default=TimestamptzNow())

@@ -2,10 +2,10 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from service.orgs.tables import Member, Node
+from service.orgs.tables import Assignment, Member, Node
 
 APP_CONFIG = AppConfig(
     app_name="orgs",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[Node, Member],
+    table_classes=[Node, Member, Assignment],
 )

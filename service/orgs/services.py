@@ -12,9 +12,11 @@ import msgspec
 from piccolo.columns import Varchar
 from piccolo.columns.combination import Combinable
 
+from service import clock
 from service.db import engine, is_unique_violation, write_transaction
 from service.errors import DomainError, Forbidden, NotFound
 from service.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from service.orgs import access
 from service.orgs.schemas import (
     NODE_KINDS,
     ROLES,
@@ -26,7 +28,7 @@ from service.orgs.schemas import (
     NodeIn,
     NodeOut,
 )
-from service.orgs.tables import Member, Node
+from service.orgs.tables import Assignment, Member, Node
 from service.text import plain_text
 
 PHONE_PATTERN = re.compile(r"^1[3-9][0-9]{9}$")
@@ -526,3 +528,129 @@ async def import_members(rows: Sequence[tuple[int, dict[str, str]]]) -> ImportRe
                 await Member.update(values).where(Member.id == existing).run()
                 updated += 1
     return ImportResult(created=created, updated=updated, errors=[])
+
+
+# --- scoped assignments -----------------------------------------------------------------
+
+
+def _assigned_role(role: str) -> access.AssignedRole:
+    found = access.assigned_role(role)
+    if found is None:
+        raise DomainError("unknown_role", "There is no such assignment role.", field="role")
+    return found
+
+
+async def _assignable_scope(actor: Actor, role: str, scope_id: int) -> access.Scope:
+    """The scope of an assignment change, once the actor may make it there: forbidden for
+    someone no global role lets assign, unknown_scope for a scope that does not exist,
+    out_of_reach for one owned outside the actor's subtree."""
+    assigned = _assigned_role(role)
+    if not actor.has(*access.SUBTREE_ROLES):
+        raise Forbidden()
+    owner_path = await access.scope_owner_path(assigned.scope_kind, scope_id)
+    if owner_path is None:
+        raise DomainError("unknown_scope", "There is nothing here to assign people to.")
+    scope = access.Scope(assigned.scope_kind, scope_id, owner_path)
+    if not await access.may(actor, assigned.managed_by, scope):
+        raise DomainError(
+            "out_of_reach", "You can only assign people within your own organisations."
+        )
+    return scope
+
+
+async def assign(actor: Actor, role: str, scope_id: int, phone: str) -> int:
+    """Give the member with this phone a role at one scope (its kind is the role's): the
+    member's id. Nothing is written when any check fails."""
+    assigned = _assigned_role(role)
+    scope = await _assignable_scope(actor, role, scope_id)
+    member_id = await member_id_for_phone(normalise_phone(phone))
+    if member_id is None:
+        raise DomainError("unknown_member", "No member has this phone number.", field="phone")
+    member = await actor_for_member(member_id)
+    if member is None or not member.has(*assigned.holders):
+        raise DomainError(
+            "not_assignable",
+            "No staff member has this phone number. An admin can give them the staff role.",
+            field="phone",
+        )
+    duplicate = DomainError(
+        "duplicate_assignment", "This person is already assigned here.", field="phone"
+    )
+    try:
+        async with write_transaction():
+            if (
+                await Assignment.exists()
+                .where(
+                    (Assignment.scope_kind == scope.kind)
+                    & (Assignment.scope_id == scope.id)
+                    & (Assignment.role == role)
+                    & (Assignment.member_id == member_id)
+                )
+                .run()
+            ):
+                raise duplicate
+            await Assignment.insert(
+                Assignment(
+                    member_id=member_id,
+                    role=role,
+                    scope_kind=scope.kind,
+                    scope_id=scope.id,
+                    assigned_by=actor.member_id,
+                    assigned_at=clock.now(),
+                )
+            ).run()
+    except Exception as error:
+        # Two organisers adding the same person at once: the unique index refuses one.
+        if is_unique_violation(error):
+            raise duplicate from error
+        raise
+    return member_id
+
+
+async def unassign(actor: Actor, role: str, scope_id: int, member_id: int) -> None:
+    """Take a role at one scope back from a member (nothing happens if they had none)."""
+    scope = await _assignable_scope(actor, role, scope_id)
+    async with write_transaction():
+        await (
+            Assignment.delete()
+            .where(
+                (Assignment.scope_kind == scope.kind)
+                & (Assignment.scope_id == scope.id)
+                & (Assignment.role == role)
+                & (Assignment.member_id == member_id)
+            )
+            .run()
+        )
+
+
+async def assignees(role: str, scope_id: int) -> list[dict[str, Any]]:
+    """Who holds a role at one scope, in the order they were assigned: id, name, masked
+    phone. The caller has checked that its actor may see them."""
+    assigned = _assigned_role(role)
+    rows = (
+        await Assignment.select(Assignment.member_id)
+        .where(
+            (Assignment.scope_kind == assigned.scope_kind)
+            & (Assignment.scope_id == scope_id)
+            & (Assignment.role == role)
+        )
+        .order_by(Assignment.id)
+        .run()
+    )
+    return await member_cards([row["member_id"] for row in rows])
+
+
+async def assigned_scope_ids(member_id: int, role: str) -> list[int]:
+    """The scopes at which a member holds a role (an activity's id for door staff)."""
+    assigned = _assigned_role(role)
+    rows = (
+        await Assignment.select(Assignment.scope_id)
+        .where(
+            (Assignment.member_id == member_id)
+            & (Assignment.role == role)
+            & (Assignment.scope_kind == assigned.scope_kind)
+        )
+        .order_by(Assignment.id)
+        .run()
+    )
+    return [row["scope_id"] for row in rows]

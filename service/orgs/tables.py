@@ -25,3 +25,16 @@ class Member(Table, tablename="org_member"):
     roles = Varchar(length=64, default="worker")
     language = Varchar(length=8, default="zh-CN")
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Assignment(Table, tablename="org_assignment"):
+    """One member given one role at one scope (door staff of an activity; a booth's or a
+    delivery team's staff next), by whom and when. Unique per (scope, role, member): a
+    unique index of the migration, whose column order also serves "who is assigned here"."""
+
+    member_id = Integer(index=True)
+    role = Varchar(length=32)
+    scope_kind = Varchar(length=32)
+    scope_id = Integer()
+    assigned_by = Integer(null=True, default=None)  # member id; None for the system or a copy
+    assigned_at = Timestamptz(default=TimestamptzNow())

@@ -214,10 +214,13 @@ class ReportPages(Controller):
             )
         except DomainError as error:
             return await self._summary_page(request, actor, values, None, error)
+        default_range = not values["from"] and not values["to"]
         values["node"] = values["node"] or report.node_code
         values["from"] = values["from"] or _local_day(report.date_from)
         values["to"] = values["to"] or _local_day(report.date_to, end=True)
-        return await self._summary_page(request, actor, values, report, None)
+        return await self._summary_page(
+            request, actor, values, report, None, default_range=default_range
+        )
 
     async def _summary_page(
         self,
@@ -226,8 +229,10 @@ class ReportPages(Controller):
         values: dict[str, str],
         report: SummaryReport | None,
         error: DomainError | None,
+        *,
+        default_range: bool = False,
     ) -> Template:
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"default_range": default_range}
         status_code = 200
         if error is not None:
             # Every bad filter is shown beside its field with a 400, a node outside the

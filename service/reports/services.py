@@ -44,7 +44,10 @@ from service.text import plain_text
 
 BUCKET_SECONDS = 15 * 60
 MAX_RANGE = timedelta(days=5 * 366)
-DEFAULT_RANGE = timedelta(days=365)
+# With no dates, a summary covers the last 90 days and the next 30: what was held lately
+# and what is coming, so it opens on activities rather than on a range of zeros.
+DEFAULT_PAST = timedelta(days=90)
+DEFAULT_AHEAD = timedelta(days=30)
 TOP_NODES = 5
 HISTORY_LIMIT = 500
 
@@ -296,8 +299,8 @@ def _rolled_up(per_node: dict[int, list[int]], tree: list[NodeOut]) -> list[Node
 
 
 def _range(date_from: datetime | None, date_to: datetime | None) -> tuple[datetime, datetime]:
-    to = date_to or clock.now()
-    start = date_from or to - DEFAULT_RANGE
+    to = date_to or clock.now() + DEFAULT_AHEAD
+    start = date_from or to - DEFAULT_AHEAD - DEFAULT_PAST
     for moment, field in ((start, "from"), (to, "to")):
         if moment.tzinfo is None:
             raise DomainError("validation_error", "Give dates with their time zone.", field=field)

@@ -1,5 +1,6 @@
 """Tickets: the signed code of a confirmed registration, its reissue counter and the
-revocation list. Signing and parsing live in tokens.py; nothing here speaks HTTP."""
+revocation list. The ticket code is in tokens.py (on service/signing.py); nothing here
+speaks HTTP."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import qrcode
 import qrcode.image.svg
 from qrcode.constants import ERROR_CORRECT_M
 
-from service import clock
+from service import clock, signing
 from service.db import run_sql
 from service.tickets import tokens
 from service.tickets.schemas import RevocationOut, RevocationsOut, TicketKey, TicketKeysOut
@@ -112,13 +113,13 @@ def keys() -> TicketKeysOut:
     return TicketKeysOut(
         keys=[
             TicketKey(
-                key_id=tokens.key_id_of(public),
+                key_id=signing.key_id_of(public),
                 alg="Ed25519",
-                public_key=base64.urlsafe_b64encode(tokens.public_bytes(public))
+                public_key=base64.urlsafe_b64encode(signing.public_bytes(public))
                 .decode("ascii")
                 .rstrip("="),
             )
-            for public in tokens.public_keys()
+            for public in signing.public_keys()
         ]
     )
 

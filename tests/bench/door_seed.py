@@ -23,7 +23,7 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-from service import clock, db
+from service import clock, db, signing
 from service.activities import services as activities
 from service.activities.schemas import ActivityIn
 from service.activities.tables import Activity, Registration
@@ -109,7 +109,7 @@ async def seed(tickets: int, count: int) -> dict[str, object]:
     return {
         "organiser_token": seeded["organiser_token"],
         "gates": GATES,
-        "public_key": tokens.public_bytes(tokens.public_keys()[-1]).hex(),
+        "public_key": signing.public_bytes(signing.public_keys()[-1]).hex(),
         "activities": doors,
     }
 

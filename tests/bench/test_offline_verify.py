@@ -3,7 +3,7 @@
 (WebCrypto, and the vendored noble-ed25519 fallback) plus the roster, revocation and
 "admitted here" look-ups, in Debian's chromium at phone size.
 
-Setup: 300 ticket codes signed by the service's key (service/tickets/tokens.py) for one
+Setup: 300 ticket codes signed by the service's key (service/signing.py) for one
 activity, a roster of 5,000 tickets and 200 revocations, as the scanner downloads them.
 The page and its static files are served to chromium by Playwright routes (no server:
 nothing else is measured). Measured per engine: ms per decision, one at a time (median
@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 
+from service import signing
 from service.tickets import services as tickets
 from service.tickets import tokens
 from tests.browser.camera import HEIGHT, WIDTH, luma_plane
@@ -54,7 +55,7 @@ HARNESS = (Path(__file__).resolve().parent / "offline_verify.html").read_text(en
 
 def signed_codes() -> tuple[list[str], str]:
     codes = [tokens.ticket_code(ticket_id, ACTIVITY, 0) for ticket_id in range(1, SCANS + 1)]
-    raw = bytearray(tokens._decode(codes[0]))  # one flipped signature bit: a forgery
+    raw = bytearray(signing._decode(codes[0]))  # one flipped signature bit: a forgery
     raw[-1] ^= 0x01
     forged = base64.b32encode(bytes(raw)).decode("ascii").rstrip("=")
     return codes, forged

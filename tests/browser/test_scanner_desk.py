@@ -10,7 +10,8 @@ import pytest
 from playwright.async_api import expect
 
 from service.activities.tables import Registration
-from service.checkin.tables import AuditEntry, Scan
+from service.checkin.tables import Scan
+from service.scans.tables import UndoAudit
 from tests.browser.test_scanner_camera import open_door, ticket
 from tests.browser.test_signin_phone import sign_in, snap, zh
 from tests.conftest import ENGINE, Org
@@ -81,7 +82,7 @@ async def test_look_up_by_last_four_digits_admit_then_undo(phone_page: Any, org:
     await expect(undo).to_be_hidden()
     (admission,) = await standing_admissions(activity_id)
     assert admission["undone_at"] is not None
-    audit = await AuditEntry.select().where(AuditEntry.activity_id == activity_id).run()
+    audit = await UndoAudit.select().where(UndoAudit.point_id == activity_id).run()
     assert [(row["action"], row["actor_name"]) for row in audit] == [
         ("undo_admission", "甲工作人员")
     ]

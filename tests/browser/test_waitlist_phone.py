@@ -65,7 +65,12 @@ async def test_second_worker_waits_and_is_promoted_when_the_first_cancels(
     )
     await snap(second_page, "signup-waitlisted-360")
 
-    await first_page.get_by_role("button", name=zh("Cancel my place")).click()
+    await first_page.get_by_role("link", name=zh("Cancel my place")).click()
+    # It asks first, and says where the place goes.
+    await expect(first_page.locator("h1")).to_have_text(zh("Cancel this place?"))
+    await snap(first_page, "cancel-confirm-360")
+    await first_page.get_by_role("button", name=zh("Yes, cancel the place")).click()
+    await expect(first_page.locator(".bad")).to_contain_text(zh("Cancelled"))
     # The freed place went straight to the person waiting: the activity is full again.
     await expect(first_page.get_by_role("button", name=zh("Join the waitlist"))).to_be_visible()
 

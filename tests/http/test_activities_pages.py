@@ -36,8 +36,15 @@ def said(message: str, **params: Any) -> str:
     return str(escape(zh(message, **params)))
 
 
+def cancel_link(html: str) -> str:
+    """The "cancel my place" link on an activity page (it leads to a confirmation)."""
+    match = re.search(r'href="(/registrations/\d+/cancel)"', html)
+    assert match, html
+    return match.group(1)
+
+
 def cancel_action(html: str) -> str:
-    """The "cancel my place" form's target on an activity page."""
+    """The confirmation page's form target."""
     match = re.search(r'action="(/registrations/\d+/cancel)"', html)
     assert match, html
     return match.group(1)
@@ -75,6 +82,33 @@ async def test_worker_sees_published_activities_in_chinese(
     assert said("%(left)s of %(total)s places left", left=5, total=5) in home.text
     assert "还没发布的草稿" not in home.text
     assert "乙工会的读书会" not in home.text
+
+
+async def test_the_list_marks_where_i_stand_and_my_activities_show_kind_and_place(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    full = await new_published(org, title="一个名额的招聘会", capacity=1)
+    mine = await new_published(org, title="读书分享会", kind="reading_session")
+    await new_published(org, title="没报名的招聘会")
+    (other,) = await workers(1)
+    await activities.register(other.actor, full)
+    await activities.register(org.worker_a1, full)  # waitlisted, place 1
+    await activities.register(org.worker_a1, mine)  # confirmed
+
+    home = (await sign_in(client, org.phones["worker_a1"])).text
+    cards = {
+        title: card
+        for card in home.split('<li class="activity">')[1:]
+        for title in ("一个名额的招聘会", "读书分享会", "没报名的招聘会")
+        if title in card
+    }
+    assert said("Waitlist place %(n)s", n=1) in cards["一个名额的招聘会"]
+    assert said("You are confirmed.") in cards["读书分享会"]
+    assert 'class="mine' not in cards["没报名的招聘会"]
+
+    listing = (await client.get("/me/activities")).text
+    assert said("Reading-sharing session") in listing and said("Job fair") in listing
+    assert "县人力资源市场" in listing  # the place, beside the time
 
 
 async def test_an_empty_list_says_so(client: httpx.AsyncClient, org: Org) -> None:
@@ -187,10 +221,13 @@ async def test_waitlist_position_then_promotion_when_the_first_cancels(
         assert said("You are confirmed.") not in waiting.text
 
         mine = await client.get(page_url)
-        cancelled = await post_form(client, cancel_action(mine.text), {})
+        confirm = await client.get(cancel_link(mine.text))
+        assert said("Cancel this place?") in confirm.text
+        cancelled = await post_form(client, cancel_action(confirm.text), {"confirm": "yes"})
         assert cancelled.status_code in {302, 303}
-        assert cancelled.headers["location"] == page_url
-        first_after = await client.get(page_url)
+        assert cancelled.headers["location"] == page_url + "?cancelled=1"
+        first_after = await client.get(cancelled.headers["location"])
+        assert said("Cancelled") in first_after.text
         assert said("You are confirmed.") not in first_after.text
         assert f'action="/activities/{activity_id}/signup"' in first_after.text
 
@@ -397,7 +434,15 @@ async def test_cancel_needs_a_reason_and_tells_it(
     assert field_error(no_reason.text, "reason") == said("Say why the activity is cancelled.")
     assert (await activities.get_activity(org.organiser_a, activity_id)).status == "published"
 
-    cancelled = await post_form(client, f"{manage_url}/cancel", {"reason": "台风预警，改期举行"})
+    asked = await post_form(client, f"{manage_url}/cancel", {"reason": "台风预警，改期举行"})
+    assert asked.status_code == 200  # asks first: nothing is cancelled yet
+    assert said("Cancel the activity?") in asked.text
+    assert said("%(num)s person will be told, with this reason:", num=1) in asked.text
+    assert "台风预警，改期举行" in asked.text
+    assert (await activities.get_activity(org.organiser_a, activity_id)).status == "published"
+    cancelled = await post_form(
+        client, f"{manage_url}/cancel", {"reason": "台风预警，改期举行", "confirm": "yes"}
+    )
     assert cancelled.status_code == 302
     page = await client.get(manage_url)
     assert said("Cancelled") in page.text
@@ -408,6 +453,9 @@ async def test_cancel_needs_a_reason_and_tells_it(
         await sign_in(worker, org.phones["worker_a1"])
         seen = await worker.get(f"/activities/{activity_id}")
         assert said("This activity has been cancelled.") in seen.text
+        # Nothing left to cancel, and no places counted on a cancelled activity.
+        assert "/cancel" not in seen.text
+        assert said("Places") not in seen.text
         assert "台风预警，改期举行" in seen.text
 
 
@@ -510,8 +558,13 @@ async def test_organiser_removes_someone_from_the_roster(
     other = (await workers(1))[0]
     waiting, _ = await activities.register(other.actor, activity_id)
     await sign_in(client, org.phones["organiser_a"])
-    response = await post_form(client, f"/registrations/{first.id}/cancel", {"back": "manage"})
-    assert response.headers["location"] == f"/organise/activities/{activity_id}"
+    one_tap = await post_form(client, f"/registrations/{first.id}/cancel", {"back": "manage"})
+    assert one_tap.status_code == 200  # a post without confirmation only asks
+    assert (await activities.get_registration(other.actor, waiting.id)).status == "waitlisted"
+    response = await post_form(
+        client, f"/registrations/{first.id}/cancel", {"back": "manage", "confirm": "yes"}
+    )
+    assert response.headers["location"] == f"/organise/activities/{activity_id}?removed=1"
     assert (await activities.get_registration(other.actor, waiting.id)).status == "confirmed"
 
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from service import clock
+from service import clock, signing
 from service.activities.tables import Activity, Registration
 from service.checkin import services as checkin
 from service.checkin.schemas import DoorSettingsIn
@@ -347,7 +347,7 @@ async def test_the_published_keys_verify_a_ticket_code(client: httpx.AsyncClient
     keys = response.json()["keys"]
     assert keys and all(key["alg"] == "Ed25519" for key in keys)
     data = raw(code)
-    body, signature = data[: -tokens.SIGNATURE_BYTES], data[-tokens.SIGNATURE_BYTES :]
+    body, signature = data[: -signing.SIGNATURE_BYTES], data[-signing.SIGNATURE_BYTES :]
     verified = 0
     for key in keys:
         public = base64.urlsafe_b64decode(key["public_key"] + "=" * (-len(key["public_key"]) % 4))
@@ -358,7 +358,7 @@ async def test_the_published_keys_verify_a_ticket_code(client: httpx.AsyncClient
         verified += 1
     assert verified == 1
     # No private material in the answer.
-    private_hex = next(tokens._keys_folder().glob("*.key")).read_text().strip()
+    private_hex = next(signing.keys_folder().glob("*.key")).read_text().strip()
     assert private_hex not in response.text
     assert base64.urlsafe_b64encode(bytes.fromhex(private_hex)).decode().rstrip("=") not in (
         response.text
@@ -470,7 +470,7 @@ def _flip(code: str) -> str:
 
 def _stranger(code: str) -> str:
     data = raw(code)
-    body = data[: -tokens.SIGNATURE_BYTES]
+    body = data[: -signing.SIGNATURE_BYTES]
     return b32(body + Ed25519PrivateKey.generate().sign(body))
 
 
@@ -500,6 +500,12 @@ BAD_CODES: dict[str, tuple[str, Any]] = {
     "ticket id of another activity, signed": (
         "invalid",
         lambda s: tokens.ticket_code(s["elsewhere_id"], s["activity"], 0),
+    ),
+    "a genuine code of another type with this ticket's ids": (
+        "invalid",
+        lambda s: signing.sign(
+            "test_poster", site_id=s["mine_id"], campaign_id=s["activity"], version=0
+        ),
     ),
     "another activity's ticket": ("wrong_activity", lambda s: s["elsewhere"]),
     "cancelled": ("cancelled", lambda s: s["cancelled"]),
@@ -547,7 +553,7 @@ async def _scene(client: httpx.AsyncClient, org: Org) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("name", "expected"), [(n, e) for n, (e, _) in BAD_CODES.items()])
 async def test_a_bad_code_gets_a_clear_verdict_and_writes_only_the_scan_log(
-    client: httpx.AsyncClient, org: Org, name: str, expected: str
+    client: httpx.AsyncClient, org: Org, name: str, expected: str, poster: signing.CodeType
 ) -> None:
     scene = await _scene(client, org)
     code = BAD_CODES[name][1](scene)

@@ -98,3 +98,48 @@ async def test_only_the_activity_s_organisers_reach_its_door_setup(
             assert (
                 await someone.get(f"/organise/activities/{activity_id}/door")
             ).status_code == status
+
+
+async def test_staff_added_on_the_page_may_scan_there_and_nowhere_else(
+    app: object, client: httpx.AsyncClient, org: Org
+) -> None:
+    activity_id = await new_published(org)
+    other_id = await new_published(org)
+    await sign_in(client, org.phones["organiser_a"])
+    await client.get(f"/organise/activities/{activity_id}/door")
+    added = await post_form(
+        client, f"/organise/activities/{activity_id}/door/staff", {"phone": org.phones["staff_a"]}
+    )
+    assert added.status_code in (302, 303)
+    # The same person again: refused beside the phone field, still listed once.
+    again = await post_form(
+        client, f"/organise/activities/{activity_id}/door/staff", {"phone": org.phones["staff_a"]}
+    )
+    assert again.status_code == 400
+    assert field_error(again.text, "phone") == zh("This person is already assigned here.")
+    assert again.text.count("138****0004") == 1
+    # An unknown phone: refused beside the field.
+    unknown = await post_form(
+        client, f"/organise/activities/{activity_id}/door/staff", {"phone": "13999999999"}
+    )
+    assert unknown.status_code == 400
+    assert field_error(unknown.text, "phone") == zh("No member has this phone number.")
+    async with browser(app, "203.0.113.61") as staff:
+        await sign_in(staff, org.phones["staff_a"])
+        doors = await staff.get("/door")
+        assert f'href="/door/{activity_id}"' in doors.text
+        assert f'href="/door/{other_id}"' not in doors.text
+        assert (await staff.get(f"/door/{activity_id}")).status_code == 200
+        assert (await staff.get(f"/door/{other_id}")).status_code == 403
+
+
+async def test_another_node_s_organiser_cannot_add_door_staff(
+    app: object, client: httpx.AsyncClient, org: Org
+) -> None:
+    activity_id = await new_published(org)
+    await sign_in(client, org.phones["organiser_b"])
+    refused = await post_form(
+        client, f"/organise/activities/{activity_id}/door/staff", {"phone": org.phones["staff_a"]}
+    )
+    assert refused.status_code == 404
+    assert await checkin.door_staff(org.organiser_a, activity_id) == []

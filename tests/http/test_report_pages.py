@@ -156,16 +156,17 @@ async def test_activity_report_shows_the_api_numbers_in_chinese(
         "cancelled": 1,
         "checked_in": 4,
         "walk_ins": 1,
-        "no_shows": 2,
     }
     for name, value in expected.items():
         assert api[name] == value, name
         assert shown[name] == str(api[name]), name
-    assert api["no_show_rate"] == pytest.approx(2 / 6, abs=1e-4)
-    assert shown["no_show_rate"] == percent(api["no_show_rate"]) == "33.3%"
-    # The activity has not ended: no-shows may still come.
+    # The activity has not ended: no-shows may still come, so the page shows neither a
+    # count nor a rate (the API's figures carry provisional=true).
     assert api["provisional"] is True
-    assert said("No-shows are provisional until the activity ends.") in html
+    assert api["no_shows"] == 2
+    assert shown["no_shows"] == shown["no_show_rate"] == said("Not yet")
+    assert "%" not in shown["no_show_rate"]
+    assert said("No-shows are counted once the activity ends.") in html
     assert said("Held without scanning: attendance unknown, not zero.") not in html
 
     gates = {gate: int(n) for gate, n in table_rows(html, "gates-table")}
@@ -209,8 +210,8 @@ async def test_activity_report_in_english(client: httpx.AsyncClient, org: Org) -
     assert '<html lang="en">' in html
     for text in ("Check-ins by gate", "By worker group", "Arrival curve", "No-show rate"):
         assert said_en(text) in html
-    assert said_en("No-shows are provisional until the activity ends.") in html
-    assert figures(html)["no_show_rate"] == "33.3%"
+    assert said_en("No-shows are counted once the activity ends.") in html
+    assert figures(html)["no_show_rate"] == said_en("Not yet")
 
 
 async def test_the_manage_page_links_to_the_report(client: httpx.AsyncClient, org: Org) -> None:
@@ -254,7 +255,7 @@ async def test_live_block_polls_while_on_and_returns_only_itself(
         reports.clear_live_cache()
         fresh = await client.get(live_url, headers=headers)
         assert figures(fresh.text)["checked_in"] == "5"
-        assert figures(fresh.text)["no_shows"] == "1"
+        assert figures(fresh.text)["no_shows"] == said("Not yet")  # it is still on
 
     # Without htmx, the live address is the report page.
     plain = await client.get(live_url)
@@ -276,7 +277,7 @@ async def test_after_the_end_the_report_is_final_and_stops_polling(
         )
     assert api["provisional"] is False
     assert "hx-trigger" not in html and "hx-trigger" not in block.text
-    assert said("No-shows are provisional until the activity ends.") not in html
+    assert said("No-shows are counted once the activity ends.") not in html
     assert figures(html)["no_shows"] == "2" == str(api["no_shows"])
     assert figures(block.text)["no_show_rate"] == "33.3%"
 
@@ -515,3 +516,25 @@ def test_charts_are_labelled_images_with_escaped_text() -> None:
     assert line.count("<circle") == 2
     empty = charts.columns("a", "arrivals", [], empty="none <yet>")
     assert empty == '<p class="chart-empty">none &lt;yet&gt;</p>'
+
+
+async def test_summary_opens_on_a_range_with_activities_and_says_so(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    """With no dates the summary covers the last 90 days and the next 30: an activity
+    held a week ago counts, where a range ending today would have read zero for a new
+    union whose activities are all recent."""
+    await scenario(org)
+    await sign_in(client, org.phones["organiser_a"])
+    with clock.frozen_at(END + timedelta(days=7)):
+        html = (await client.get("/organise/reports")).text
+        chosen = (await client.get("/organise/reports", params=summary_query())).text
+    assert (
+        said("Showing the last 90 days and the next 30 days. Choose dates to see another range.")
+        in html
+    )
+    assert figures(html)["activities_held"] == "1"
+    assert (
+        said("Showing the last 90 days and the next 30 days. Choose dates to see another range.")
+        not in chosen
+    )

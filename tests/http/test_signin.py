@@ -568,3 +568,20 @@ async def test_safe_next_is_followed(client: httpx.AsyncClient, org: Org) -> Non
     code = await request_code(client, phone)
     response = await verify(client, phone, code, next_url="/profile")
     assert response.headers["location"] == "/profile"
+
+
+async def test_signup_preselects_nothing_and_a_worker_must_choose(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    code = await request_code(client, NEW_PHONE)
+    await verify(client, NEW_PHONE, code)
+    form = (await client.get("/signup")).text
+    # Both lists open on "choose", not on the first organisation or occupation.
+    assert form.count('<option value="" selected disabled>') == 2
+    no_node = await post_form(client, "/signup", {"name": "新人", "node": "", "group": "courier"})
+    assert no_node.status_code == 400
+    assert field_error(no_node.text, "node") == zh("Choose your union or workplace.")
+    no_group = await post_form(client, "/signup", {"name": "新人", "node": "ent-a1"})
+    assert no_group.status_code == 400
+    assert field_error(no_group.text, "group") == zh("Choose the work you do.")
+    assert await count(Member, Member.phone == NEW_PHONE) == 0

@@ -743,10 +743,11 @@ async def test_summary_range_edges(org: Org) -> None:
         june = datetime(2026, 6, 1, tzinfo=SHANGHAI)
         assert await held(june, june + 30 * day) == 2  # A2, A3
         assert await held(utc(6, 1, 0), utc(7, 1, 0)) == 1  # A3
-        # The default range is the year up to now: A7 in April counts, and m2 repeats.
+        # The default range is the last 90 days and the next 30: A7 in April counts, and m2
+        # repeats.
         default = await reports.summary(org.organiser_a)
-    assert default.date_to == REPORT
-    assert default.date_from == REPORT - 365 * day
+    assert default.date_to == REPORT + 30 * day
+    assert default.date_from == REPORT - 90 * day
     assert default.activities_held == 4  # A7, A1, A2, A3
     assert default.repeat_attendees == 2  # m1 (A1, A3), m2 (A7, A1)
     assert default.no_shows == 3  # A7: m3; A1: m4, m6

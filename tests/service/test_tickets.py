@@ -1,5 +1,5 @@
-"""The ticket code (service/tickets/tokens.py): property tests of the encoder and parser,
-strangers' keys, key rotation and the size of the QR.
+"""The ticket code (service/tickets/tokens.py, signed by service/signing.py): property tests
+of the encoder and parser, strangers' keys, key rotation and the size of the QR.
 
 A code that is not exactly one of ours must be refused with BadToken, never with another
 exception (the door answers "invalid", not a 500), and never read as a different ticket.
@@ -17,10 +17,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from service import signing
 from service.tickets import tokens
 from service.tickets.services import qr_svg, qr_version
 
-IDS = st.integers(min_value=0, max_value=tokens.MAX_ID)
+IDS = st.integers(min_value=0, max_value=signing.MAX_ID)
 # The reissue counter grows by one per cancel or reissue: two varint bytes (16,383
 # reissues) is far beyond any real ticket, and is what the QR size promise covers.
 REALISTIC_REISSUE = 2**14 - 1
@@ -48,8 +49,8 @@ def encode(data: bytes) -> str:
 
 def forged(private: Ed25519PrivateKey, key_id: int, *ids: int) -> str:
     """A code laid out exactly like ours, signed by `private` under `key_id`."""
-    body = bytes([tokens.FORMAT_VERSION << 4 | tokens.TICKET, key_id])
-    body += b"".join(tokens._varint(value) for value in ids)
+    body = bytes([signing.FORMAT_VERSION << 4 | tokens.TICKET.tag, key_id])
+    body += b"".join(signing._varint(value) for value in ids)
     return encode(body + private.sign(body))
 
 
@@ -68,7 +69,7 @@ def refused_or_same(code: str, original: tuple[int, int, int]) -> None:
 @PROPERTY
 @given(ticket_id=IDS, activity_id=IDS, reissue=IDS)
 @example(ticket_id=0, activity_id=0, reissue=0)
-@example(ticket_id=tokens.MAX_ID, activity_id=tokens.MAX_ID, reissue=tokens.MAX_ID)
+@example(ticket_id=signing.MAX_ID, activity_id=signing.MAX_ID, reissue=signing.MAX_ID)
 @example(ticket_id=127, activity_id=128, reissue=2**21)  # varint byte boundaries
 def test_every_ticket_in_range_round_trips(ticket_id: int, activity_id: int, reissue: int) -> None:
     code = tokens.ticket_code(ticket_id, activity_id, reissue)
@@ -77,12 +78,12 @@ def test_every_ticket_in_range_round_trips(ticket_id: int, activity_id: int, rei
     if reissue <= REALISTIC_REISSUE:
         assert len(code) <= QR_7M_ALPHANUMERIC
     assert fields(tokens.verify_ticket(code)) == (ticket_id, activity_id, reissue)
-    parsed = tokens.parse(code)
-    assert parsed.type == tokens.TICKET
+    parsed = signing.parse(code)
+    assert parsed.type == tokens.TICKET.name == "ticket"
     assert parsed.fields == {"ticket_id": ticket_id, "activity_id": activity_id, "reissue": reissue}
 
 
-@pytest.mark.parametrize("value", [-1, tokens.MAX_ID + 1, 2**64])
+@pytest.mark.parametrize("value", [-1, signing.MAX_ID + 1, 2**64])
 def test_ids_out_of_range_are_not_signed(value: int) -> None:
     with pytest.raises(ValueError):
         tokens.ticket_code(value, 1, 0)
@@ -210,17 +211,20 @@ def test_any_bytes_in_base32_are_refused(blob: bytes) -> None:
 def test_a_non_canonical_varint_is_refused_even_when_signed() -> None:
     """One ticket, one spelling: 5 written as two bytes (0x85 0x00) is not a code we make,
     even with a valid signature from our own key."""
-    private = tokens._keyring()[0]
-    key_id = tokens.key_id_of(private.public_key())
-    body = bytes([tokens.FORMAT_VERSION << 4 | tokens.TICKET, key_id, 0x85, 0x00, 1, 0])
+    private = signing._keyring()[0]
+    key_id = signing.key_id_of(private.public_key())
+    body = bytes([signing.FORMAT_VERSION << 4 | tokens.TICKET.tag, key_id, 0x85, 0x00, 1, 0])
     with pytest.raises(tokens.BadToken):
         tokens.verify_ticket(encode(body + private.sign(body)))
 
 
 def test_another_version_or_type_is_refused_even_when_signed() -> None:
-    private = tokens._keyring()[0]
-    key_id = tokens.key_id_of(private.public_key())
-    for header in ((tokens.FORMAT_VERSION + 1) << 4 | tokens.TICKET, tokens.FORMAT_VERSION << 4):
+    private = signing._keyring()[0]
+    key_id = signing.key_id_of(private.public_key())
+    for header in (
+        (signing.FORMAT_VERSION + 1) << 4 | tokens.TICKET.tag,
+        signing.FORMAT_VERSION << 4,
+    ):
         body = bytes([header, key_id, 5, 1, 0])
         with pytest.raises(tokens.BadToken):
             tokens.verify_ticket(encode(body + private.sign(body)))
@@ -239,11 +243,11 @@ def test_a_code_signed_by_an_unknown_key_is_refused(ids: tuple[int, int, int], k
 
 
 def test_the_stranger_forges_our_key_id_and_the_layout_exactly() -> None:
-    ours = tokens._keyring()[0]
-    key_id = tokens.key_id_of(ours.public_key())
+    ours = signing._keyring()[0]
+    key_id = signing.key_id_of(ours.public_key())
     stranger = Ed25519PrivateKey.generate()
     code = forged(stranger, key_id, 7, 8, 0)
-    assert tokens.parse(code).key_id == key_id  # well-formed: only the signature is wrong
+    assert signing.parse(code).key_id == key_id  # well-formed: only the signature is wrong
     with pytest.raises(tokens.BadToken):
         tokens.verify_ticket(code)
     # The same forger with our key really does make a valid code (the forger is faithful).
@@ -259,16 +263,16 @@ def rotation() -> Iterator[list[str]]:
     session's first key again."""
     created: list[str] = []
     yield created
-    folder = tokens._keys_folder()
+    folder = signing.keys_folder()
     for name in created:
         (folder / name).unlink(missing_ok=True)
-    tokens.reset_keyring()
+    signing.reset_keyring()
 
 
 def verifies_with(code: str, public: Ed25519PublicKey) -> bool:
     data = raw(code)
     try:
-        public.verify(data[-tokens.SIGNATURE_BYTES :], data[: -tokens.SIGNATURE_BYTES])
+        public.verify(data[-signing.SIGNATURE_BYTES :], data[: -signing.SIGNATURE_BYTES])
     except InvalidSignature:
         return False
     return True
@@ -277,33 +281,33 @@ def verifies_with(code: str, public: Ed25519PublicKey) -> bool:
 def test_rotation_keeps_old_codes_and_signs_new_ones_with_the_new_key(
     rotation: list[str],
 ) -> None:
-    tokens.reset_keyring()
-    first_public = tokens.public_keys()[-1]
+    signing.reset_keyring()
+    first_public = signing.public_keys()[-1]
     old = tokens.ticket_code(11, 22, 0)
     assert verifies_with(old, first_public)
 
-    second = tokens.create_signing_key()
+    second = signing.create_signing_key()
     rotation.append(second.name)
-    tokens.reset_keyring()
-    keys = tokens.public_keys()
+    signing.reset_keyring()
+    keys = signing.public_keys()
     assert len(keys) >= 2
     second_public = keys[-1]
-    assert tokens.public_bytes(second_public) != tokens.public_bytes(first_public)
+    assert signing.public_bytes(second_public) != signing.public_bytes(first_public)
 
     new = tokens.ticket_code(11, 22, 1)
-    assert tokens.parse(new).key_id == tokens.key_id_of(second_public)
+    assert signing.parse(new).key_id == signing.key_id_of(second_public)
     assert verifies_with(new, second_public) and not verifies_with(new, first_public)
     assert fields(tokens.verify_ticket(old)) == (11, 22, 0)
     assert fields(tokens.verify_ticket(new)) == (11, 22, 1)
 
     # A third key, then the second one's file removed: its codes stop verifying, the
     # first key's and the third key's still do.
-    third = tokens.create_signing_key()
+    third = signing.create_signing_key()
     rotation.append(third.name)
-    tokens.reset_keyring()
+    signing.reset_keyring()
     newest = tokens.ticket_code(11, 22, 2)
-    (tokens._keys_folder() / second.name).unlink()
-    tokens.reset_keyring()
+    (signing.keys_folder() / second.name).unlink()
+    signing.reset_keyring()
     with pytest.raises(tokens.BadToken):
         tokens.verify_ticket(new)
     assert fields(tokens.verify_ticket(old)) == (11, 22, 0)
@@ -311,7 +315,7 @@ def test_rotation_keeps_old_codes_and_signs_new_ones_with_the_new_key(
 
 
 def test_signing_key_file_is_private() -> None:
-    files = list(tokens._keys_folder().glob("*.key"))
+    files = list(signing.keys_folder().glob("*.key"))
     assert files
     for path in files:
         assert path.stat().st_mode & 0o077 == 0, path
@@ -324,8 +328,8 @@ def test_signing_key_file_is_private() -> None:
 @pytest.mark.parametrize(
     "ids",
     [
-        (tokens.MAX_ID, tokens.MAX_ID, REALISTIC_REISSUE),
-        (tokens.MAX_ID, tokens.MAX_ID, 0),
+        (signing.MAX_ID, signing.MAX_ID, REALISTIC_REISSUE),
+        (signing.MAX_ID, signing.MAX_ID, 0),
         (0, 0, 0),
     ],
 )

@@ -1,14 +1,21 @@
 // Offline verdicts at the door: parse a ticket code, check its Ed25519 signature with the
 // downloaded public keys, then decide against the downloaded roster, revocations and the
-// admissions this phone made. Mirrors service/tickets/tokens.py and
+// admissions this phone made. Mirrors service/signing.py, service/tickets/tokens.py and
 // service/checkin/services.py (_judge_code, _judge_registration). No DOM, no strings:
 // the scanner page (scanner.js) and the benchmark both import it.
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 const FORMAT_VERSION = 1;
-const TICKET = 1;
 const SIGNATURE_BYTES = 64;
 const MAX_CODE_CHARS = 200;
+
+// The code types this module reads, each as service/signing.py registers it: the tag in
+// the header's low nibble and the varint fields in order. Written as JSON between the
+// markers: tests/service/test_signing.py reads it and ties it to the Python registry.
+// A genuine code of any other type (a site poster) is refused, never read as a ticket.
+export const CODE_TYPES = Object.freeze(/* code-types */ {
+  "ticket": { "tag": 1, "fields": ["ticket_id", "activity_id", "reissue"] }
+} /* end code-types */);
 
 export function base64urlBytes(text) {
   const b64 = text.replace(/-/g, "+").replace(/_/g, "/");
@@ -46,31 +53,45 @@ function readVarint(data, offset) {
   return null;
 }
 
-/** The ticket inside a code, or null when it is not one of ours (no signature check). */
-export function parseTicket(code) {
+/**
+ * The structure of a code of `type` (one of CODE_TYPES), no signature check:
+ * {keyId, tag, fields, body, signature}, or {error} with the stable codes of
+ * service/signing.py: "invalid" (not one of our codes), "wrong_code_type" (a well-formed
+ * code with another type's tag: verifyCode tells that apart from a forgery).
+ */
+export function parseCode(code, type) {
   const text = String(code || "").trim().toUpperCase();
-  if (!text || text.length > MAX_CODE_CHARS || !/^[A-Z0-9]+$/.test(text)) return null;
+  if (!text || text.length > MAX_CODE_CHARS || !/^[A-Z0-9]+$/.test(text)) return { error: "invalid" };
   const raw = base32Bytes(text);
-  if (!raw || raw.length < 2 + SIGNATURE_BYTES) return null;
+  if (!raw || raw.length < 2 + SIGNATURE_BYTES) return { error: "invalid" };
   const header = raw[0];
-  if (header >> 4 !== FORMAT_VERSION || (header & 0x0f) !== TICKET) return null;
-  const fields = [];
+  if (header >> 4 !== FORMAT_VERSION) return { error: "invalid" };
+  // The signature covers every byte before it, whatever the type: split there first.
+  const split = { keyId: raw[1], tag: header & 0x0f, body: raw.subarray(0, raw.length - SIGNATURE_BYTES),
+    signature: raw.subarray(raw.length - SIGNATURE_BYTES) };
+  if (split.tag !== type.tag) return { error: "wrong_code_type", ...split };
+  const fields = {};
   let offset = 2;
-  for (let i = 0; i < 3; i++) {
+  for (const name of type.fields) {
     const read = readVarint(raw, offset);
-    if (!read) return null;
-    fields.push(read[0]);
+    if (!read) return { error: "invalid" };
+    fields[name] = read[0];
     offset = read[1];
   }
-  if (raw.length - offset !== SIGNATURE_BYTES) return null;
-  return {
-    keyId: raw[1],
-    ticketId: fields[0],
-    activityId: fields[1],
-    reissue: fields[2],
-    body: raw.subarray(0, offset),
-    signature: raw.subarray(offset),
-  };
+  if (raw.length - offset !== SIGNATURE_BYTES) return { error: "invalid" };
+  return { ...split, fields };
+}
+
+/**
+ * A genuine code of `type`: {keyId, fields, ...}, or {error}. As on the server, the
+ * signature is checked before the type is named: a forgery reads "invalid" whatever its
+ * tag, a genuine code of another type "wrong_code_type".
+ */
+export async function verifyCode(verifier, code, type) {
+  const parsed = parseCode(code, type);
+  if (parsed.error && !parsed.signature) return parsed;
+  if (!(await verifier.verify(parsed.keyId, parsed.signature, parsed.body))) return { error: "invalid" };
+  return parsed;
 }
 
 /** Public keys as {key_id, public_key (base64url raw)} → verify(keyId, sig, body). WebCrypto
@@ -118,22 +139,21 @@ export async function makeVerifier(keys, nobleUrl, { engine: wanted = "webcrypto
  * Returns {result, ticket} with `ticket` the roster entry when there is one.
  */
 export async function decideOffline(door, code, now = Date.now()) {
-  const token = parseTicket(code);
-  if (!token) return { result: "invalid", ticket: null };
-  if (!(await door.verifier.verify(token.keyId, token.signature, token.body))) {
-    return { result: "invalid", ticket: null };
-  }
-  if (token.activityId !== door.activityId) return { result: "wrong_activity", ticket: null };
-  const ticket = door.roster.get(token.ticketId);
+  const verified = await verifyCode(door.verifier, code, CODE_TYPES.ticket);
+  // Any refused code, a site poster's included, is "invalid" at the door, as on the server.
+  if (verified.error) return { result: "invalid", ticket: null, reason: verified.error };
+  const token = verified.fields;
+  if (token.activity_id !== door.activityId) return { result: "wrong_activity", ticket: null };
+  const ticket = door.roster.get(token.ticket_id);
   if (!ticket) return { result: "invalid", ticket: null };
   if (ticket.status === "cancelled") return { result: "cancelled", ticket };
-  const below = door.revoked.get(token.ticketId) || 0;
+  const below = door.revoked.get(token.ticket_id) || 0;
   if (token.reissue < ticket.reissue || token.reissue < below) return { result: "revoked", ticket };
   if (token.reissue > ticket.reissue) return { result: "invalid", ticket: null };
   if (ticket.status === "waitlisted") return { result: "waitlisted", ticket };
   if (now < door.opensAt || now > door.closesAt) return { result: "not_open", ticket };
   if (ticket.admitted_at) return { result: "already_checked_in", ticket };
-  const mine = door.mine.get(token.ticketId);
+  const mine = door.mine.get(token.ticket_id);
   if (mine) return { result: "already_checked_in", ticket, mine };
-  return { result: "admitted", ticket, ticketId: token.ticketId };
+  return { result: "admitted", ticket, ticketId: token.ticket_id };
 }

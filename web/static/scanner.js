@@ -1,8 +1,10 @@
 // The door scanner: camera (BarcodeDetector, else the vendored jsQR), hardware-scanner
-// field, manual look-up, walk-ins, undo; offline verdicts (door-verify.js) with a queue
-// in IndexedDB that syncs through POST /api/v1/checkins/batch. Every visible string comes
-// from the page's #door-data block (translated there); none is written here.
+// field, manual look-up, walk-ins, undo; offline verdicts (door-verify.js) wait in the
+// shared scan queue (scan-queue.js), which syncs them through POST
+// /api/v1/checkins/batch. Every visible string comes from the page's #door-data block
+// (translated there); none is written here.
 import { decideOffline, makeVerifier } from "./door-verify.js";
+import { getJSON, kvGet, kvPut, postJSON as post, scanQueue, uuid } from "./scan-queue.js";
 
 const DATA = JSON.parse(document.getElementById("door-data").textContent);
 const T = DATA.strings;
@@ -17,50 +19,9 @@ const $ = (selector) => document.querySelector(selector);
 const fill = (text, values) =>
   String(text).replace(/\{(\w+)\}/g, (_m, name) => (name in values ? values[name] : ""));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const uuid = () =>
-  crypto.randomUUID
-    ? crypto.randomUUID()
-    : Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
-
 // Exposed for the tests and the benchmark (timings, no personal data).
 const stats = { frame_to_verdict_ms: [], offline_verify_ms: [], decoder: null, verifier: null };
 window.unionhallDoor = { stats };
-
-// --- IndexedDB: a key-value store and the queue -------------------------------------------
-
-let dbPromise = null;
-function db() {
-  if (!dbPromise) {
-    dbPromise = new Promise((resolve, reject) => {
-      const open = indexedDB.open("unionhall-door", 1);
-      open.onupgradeneeded = () => {
-        open.result.createObjectStore("kv");
-        open.result.createObjectStore("queue", { keyPath: "client_id" });
-      };
-      open.onsuccess = () => resolve(open.result);
-      open.onerror = () => reject(open.error);
-    });
-  }
-  return dbPromise;
-}
-
-async function store(name, mode, action) {
-  const handle = await db();
-  return new Promise((resolve, reject) => {
-    const tx = handle.transaction(name, mode);
-    const request = action(tx.objectStore(name));
-    tx.oncomplete = () => resolve(request ? request.result : undefined);
-    tx.onerror = () => reject(tx.error);
-  });
-}
-const kvGet = (key) => store("kv", "readonly", (s) => s.get(key)).catch(() => undefined);
-const kvPut = (key, value) => store("kv", "readwrite", (s) => s.put(value, key)).catch(() => {});
-const queueAll = async () =>
-  ((await store("queue", "readonly", (s) => s.getAll()).catch(() => [])) || []).filter(
-    (item) => item.activity_id === ACTIVITY,
-  );
-const queuePut = (item) => store("queue", "readwrite", (s) => s.put(item));
-const queueDelete = (clientId) => store("queue", "readwrite", (s) => s.delete(clientId));
 
 // --- what the door holds -----------------------------------------------------------------
 
@@ -76,8 +37,6 @@ const door = {
 let rosterCursor = null;
 let revocationCursor = 0;
 let counts = { admitted: DATA.admitted, confirmed: DATA.confirmed, walk_ins: DATA.walk_ins };
-let offline = !navigator.onLine;
-let waiting = 0;
 let twice = [];
 let lastAdmission = null;
 
@@ -105,32 +64,7 @@ async function loadStored() {
   if (keys) door.verifier = await makeVerifier(keys, DATA.noble);
 }
 
-async function getJSON(url, timeout = 10000) {
-  const response = await fetch(url, {
-    credentials: "same-origin",
-    headers: { accept: "application/json" },
-    signal: AbortSignal.timeout(timeout),
-  });
-  if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  return response.json();
-}
-
-async function postJSON(url, body, timeout = 15000) {
-  const response = await fetch(url, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "content-type": "application/json", accept: "application/json", "x-csrftoken": DATA.csrf },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(timeout),
-  });
-  let json = null;
-  try {
-    json = await response.json();
-  } catch {
-    json = null;
-  }
-  return { ok: response.ok, status: response.status, json };
-}
+const postJSON = (url, body) => post(url, body, DATA.csrf);
 
 async function refreshKeys() {
   const answer = await getJSON("/api/v1/ticket-keys");
@@ -181,15 +115,6 @@ async function refreshCounts() {
 function renderCounts() {
   $("#count").textContent = fill(T.count, counts);
   $("#walk-ins").textContent = counts.walk_ins ? fill(T.walk_ins, { n: counts.walk_ins }) : "";
-}
-
-async function renderBadge() {
-  waiting = (await queueAll()).length;
-  const badge = $("#sync-badge");
-  if (offline) badge.textContent = fill(T.offline_waiting, { n: waiting });
-  else if (waiting) badge.textContent = fill(T.waiting, { n: waiting });
-  badge.hidden = !offline && !waiting;
-  badge.classList.toggle("offline", offline);
 }
 
 function when(iso) {
@@ -333,7 +258,7 @@ async function submitCode(code, source) {
   const scan = { activity_id: ACTIVITY, code, client_id: uuid(), scanned_at: new Date().toISOString(), gate: currentGate() };
   try {
     let answer = null;
-    if (!offline && navigator.onLine) {
+    if (!queue.offline && navigator.onLine) {
       const request = postJSON("/api/v1/checkins", scan).catch(() => null);
       answer = await Promise.race([request, sleep(SLOW_MS).then(() => "slow")]);
       if (answer && answer !== "slow" && answer.status >= 400 && answer.status < 500) {
@@ -346,10 +271,10 @@ async function submitCode(code, source) {
         admittedOnline(answer.json, scan.gate);
         showVerdict(answer.json);
         if (started) stats.frame_to_verdict_ms.push(performance.now() - started);
-        if (waiting) sync();
+        if (queue.waiting) sync();
         return;
       }
-      setOffline(true);
+      queue.setOffline(true);
     }
     await decideHere(scan);
     if (started) stats.frame_to_verdict_ms.push(performance.now() - started);
@@ -360,9 +285,8 @@ async function submitCode(code, source) {
 
 async function decideHere(scan) {
   if (!door.verifier) {
-    await queuePut({ ...scan, local_result: "unknown", name: "" });
+    await queue.add({ ...scan, local_result: "unknown", name: "" });
     showVerdict({ result: "invalid" }, { local: true, message: T.no_offline_data });
-    await renderBadge();
     return;
   }
   const begin = performance.now();
@@ -384,74 +308,43 @@ async function decideHere(scan) {
     renderUndo();
   }
   // Every scan goes to the server's log once back online, not only admissions.
-  await queuePut({ ...scan, local_result: decided.result, name: ticket ? ticket.name : "" });
+  await queue.add({ ...scan, local_result: decided.result, name: ticket ? ticket.name : "" });
   await kvPut(`mine:${ACTIVITY}`, [...door.mine]);
-  await renderBadge();
   showVerdict(answer, { local: true });
-}
-
-function setOffline(value) {
-  if (offline === value) return;
-  offline = value;
-  renderBadge();
 }
 
 // --- syncing -----------------------------------------------------------------------------
 
-let syncing = false;
-
-async function sync() {
-  if (syncing || !navigator.onLine) return;
-  syncing = true;
-  try {
-    const items = await queueAll();
-    if (!items.length) {
-      if (offline) {
-        // Nothing waiting: try the network before saying we are back.
-        await getJSON(`/api/v1/activities/${ACTIVITY}/door`, 5000);
-        setOffline(false);
-      }
-      return;
+const queue = scanQueue({
+  pointType: "door",
+  pointId: ACTIVITY,
+  endpoint: "/api/v1/checkins/batch",
+  csrf: DATA.csrf,
+  badge: document.getElementById("sync-badge"),
+  strings: T,
+  batchBody: (gate, scans) => ({ activity_id: ACTIVITY, gate, scans }),
+  groupOf: (item) => item.gate,
+  probe: () => getJSON(`/api/v1/activities/${ACTIVITY}/door`, 5000),
+  onSettled: settle,
+  onRefused: async (chunk, answer) => {
+    for (const item of chunk) {
+      twice.push(fill(T.refused, { name: item.name || "?", label: (answer.json && answer.json.message) || T.failed }));
     }
-    items.sort((a, b) => a.scanned_at.localeCompare(b.scanned_at));
-    const byGate = new Map();
-    for (const item of items) {
-      if (!byGate.has(item.gate)) byGate.set(item.gate, []);
-      byGate.get(item.gate).push(item);
-    }
-    for (const [gate, group] of byGate) {
-      for (let start = 0; start < group.length; start += 200) {
-        const chunk = group.slice(start, start + 200);
-        const answer = await postJSON("/api/v1/checkins/batch", {
-          activity_id: ACTIVITY,
-          gate,
-          scans: chunk.map(({ code, client_id, scanned_at }) => ({ code, client_id, scanned_at })),
-        });
-        if (answer.status >= 500 || answer.status === 401 || answer.status === 403) throw new Error("later");
-        if (!answer.ok) {
-          // The server refuses the batch itself (e.g. a gate removed): keep nothing stuck.
-          for (const item of chunk) {
-            twice.push(fill(T.refused, { name: item.name || "?", label: (answer.json && answer.json.message) || T.failed }));
-            await queueDelete(item.client_id);
-          }
-          continue;
-        }
-        await settle(chunk, answer.json.results);
-      }
-    }
-    setOffline(false);
+  },
+  afterSync: async () => {
     await refreshRoster();
     await refreshCounts();
-  } catch {
-    setOffline(true);
-  } finally {
-    syncing = false;
-    await saveDoor();
-    renderTwice();
-    await renderBadge();
-  }
+  },
+});
+
+async function sync() {
+  await queue.sync();
+  await saveDoor();
+  renderTwice();
 }
 
+/** A synced chunk's answers: this phone's admissions that lost to an earlier scan, or
+ * were refused, are reported in the "scanned twice" list. */
 async function settle(chunk, results) {
   chunk.forEach((item, index) => {
     const answer = results[index];
@@ -466,7 +359,6 @@ async function settle(chunk, results) {
     if (answer.result === "already_checked_in") addTwice(name, answer);
     else twice.push(fill(T.refused, { name, label: DATA.labels[answer.result] || answer.result }));
   });
-  for (const item of chunk) await queueDelete(item.client_id);
 }
 
 // --- the camera --------------------------------------------------------------------------
@@ -690,15 +582,15 @@ async function undoLast() {
   if (!lastAdmission || !confirm(fill(T.undo_confirm, { name: lastAdmission.name }))) return;
   const errorLine = $("#undo-error");
   if (lastAdmission.offline) {
-    const queued = (await queueAll()).some((item) => item.client_id === lastAdmission.client_id);
+    const queued = (await queue.all()).some((item) => item.client_id === lastAdmission.client_id);
     if (!queued) {
       errorLine.textContent = T.needs_connection;
       return;
     }
-    await queueDelete(lastAdmission.client_id);
+    await queue.remove(lastAdmission.client_id);
     door.mine.delete(lastAdmission.ticket_id);
     await kvPut(`mine:${ACTIVITY}`, [...door.mine]);
-    await renderBadge();
+    await queue.renderBadge();
   } else {
     const answer = await online(`/api/v1/checkins/${lastAdmission.scan_id}/undo`, { reason: T.undo_reason }, errorLine);
     if (!answer) return;
@@ -719,12 +611,12 @@ async function start() {
   renderCounts();
   await loadStored().catch(() => {});
   renderTwice();
-  await renderBadge();
+  await queue.renderBadge();
   try {
     await refreshKeys();
     await refreshRoster();
   } catch {
-    setOffline(true);
+    queue.setOffline(true);
   }
   // The decoder is fetched now, while the network is there.
   try {
@@ -733,16 +625,16 @@ async function start() {
     detect = null;
   }
   window.addEventListener("online", () => sync());
-  window.addEventListener("offline", () => setOffline(true));
+  window.addEventListener("offline", () => queue.setOffline(true));
   // A boosted link may swap this page out: the timers stop with it.
   const every = (ms, work) => {
     const timer = setInterval(() => (document.getElementById("door-data") ? work() : clearInterval(timer)), ms);
   };
   every(SYNC_EVERY_MS, () => {
-    if (offline || waiting) sync();
+    if (queue.offline || queue.waiting) sync();
   });
   every(REFRESH_EVERY_MS, () => {
-    if (!offline && !waiting) Promise.all([refreshRoster(), refreshCounts()]).catch(() => setOffline(true));
+    if (!queue.offline && !queue.waiting) Promise.all([refreshRoster(), refreshCounts()]).catch(() => queue.setOffline(true));
   });
   if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia && detect) await startCamera();
   else {
@@ -750,7 +642,7 @@ async function start() {
     $("#camera-start").hidden = false;
   }
   document.body.dataset.doorReady = "1";
-  if (waiting) sync();
+  if (queue.waiting) sync();
 }
 
 start();

@@ -2,14 +2,15 @@
 // with no signal once opened: a member's tickets and the door scanner. Pages are private
 // to the signed-in member, so only those are kept, and they are dropped at sign-out (the
 // page posts "forget").
-const VERSION = "v4"; // with service/app.py STATIC_VERSION
+const VERSION = "v5"; // with service/app.py STATIC_VERSION
 const STATIC = `static-${VERSION}`;
 const PRIVATE = "private-pages";
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches.open(STATIC).then((cache) =>
-      cache.addAll(["/static/app.css?v=2", "/static/vendor/htmx-2.0.11.min.js"])
+      // The scan queue too: a scanner page must be able to queue scans with no signal.
+      cache.addAll(["/static/app.css?v=2", "/static/vendor/htmx-2.0.11.min.js", "/static/scan-queue.js"])
     ).then(() => self.skipWaiting())
   );
 });
