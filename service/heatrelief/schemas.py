@@ -60,6 +60,7 @@ RESULT_LABELS: dict[str, str] = {
     "wrong_site": "This poster belongs to another site.",
     "wrong_activity": "This poster belongs to another campaign.",
     "invalid_code": "This is not a site poster code.",
+    "wrong_code_type": "This is a ticket or another code, not a site poster.",
     "not_found": "There is no such delivery.",
     "forbidden": "You are not in this delivery's team.",
     "invalid": "Something in this record was not right.",

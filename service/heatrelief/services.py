@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from service import clock, db
+from service import clock, db, signing
 from service.activities import services as activities
 from service.activities.schemas import DoorActivity
 from service.errors import DomainError, Forbidden, NotFound
@@ -248,10 +248,15 @@ async def list_sites(actor: Actor, activity_id: int) -> list[SiteOut]:
     return await _site_rows_out(rows)
 
 
+# A site poster's QR: a typed signed code (service/signing.py), so a phone can check it
+# offline and a forged, altered or foreign code (a ticket) is told apart. The tag is
+# written in every printed poster: never reuse it.
+SITE_POSTER = signing.register_code_type("site_poster", tag=4, fields=("site_id", "activity_id"))
+
+
 def poster_code(site: SiteOut) -> str:
-    """What a site's poster QR holds: the code a team member's phone checks against the
-    delivery's site."""
-    return site.code
+    """What a site's poster QR holds: the site and its campaign, signed."""
+    return signing.sign(SITE_POSTER.name, site_id=site.id, activity_id=site.activity_id)
 
 
 async def posters(
@@ -914,14 +919,23 @@ def _parse_counts(
 
 
 async def _site_check(scan: DeliveryScanIn, delivery: Mapping[str, Any]) -> str | None:
-    """The poster's code against the delivery's site; None when it matches."""
-    code = (scan.site_code or "").strip().upper()
-    site = await Site.select(Site.id, Site.activity_id).where(Site.code == code).first().run()
-    if site is None:
-        return "invalid_code"
-    if site["activity_id"] != delivery["activity_id"]:
+    """The poster's code against the delivery's site; None when it matches. The QR holds
+    the signed code; the short code printed under it may be typed by hand instead."""
+    code = (scan.site_code or "").strip()
+    try:
+        signed = signing.verify(code, SITE_POSTER.name)
+        site_id, activity_id = signed.fields["site_id"], signed.fields["activity_id"]
+    except signing.WrongCodeType:
+        return "wrong_code_type"
+    except signing.BadCode:
+        typed = code.upper()
+        site = await Site.select(Site.id, Site.activity_id).where(Site.code == typed).first()
+        if site is None or len(typed) > 24:
+            return "invalid_code"
+        site_id, activity_id = site["id"], site["activity_id"]
+    if activity_id != delivery["activity_id"]:
         return "wrong_activity"
-    if site["id"] != delivery["site_id"]:
+    if site_id != delivery["site_id"]:
         return "wrong_site"
     return None
 

@@ -531,3 +531,37 @@ async def test_the_demo_campaign_has_every_kind_of_site_and_a_mixed_plan() -> No
     statuses = {row["status"] for row in await Delivery.select(Delivery.status)}
     assert {"delivered", "planned", "failed"} <= statuses
     assert await Stock.count().where(Stock.balance < 0) == 0
+
+
+async def test_poster_codes_are_signed_and_refuse_forgeries_tickets_and_other_sites(
+    org: Org,
+) -> None:
+    from service.tickets import tokens
+
+    activity_id, item_id, team_id, site_id, member = await setup_day(org)
+    delivery_id = await plan(org, activity_id, site_id, team_id)
+    own = (await relief.list_sites(org.organiser_a, activity_id))[0]
+    sibling = await relief.create_site(
+        org.organiser_a, activity_id, SiteIn(name="隔壁", kind="other", node="ent-a1")
+    )
+    foreign = await relief.create_site(
+        org.organiser_a, await campaign(org), SiteIn(name="外场", kind="other", node="ent-a1")
+    )
+    poster = relief.poster_code(own)
+    flipped = poster[:-3] + ("A" if poster[-3] != "A" else "B") + poster[-2:]
+    cases = {
+        "invalid_code": flipped,  # an altered poster
+        "wrong_code_type": tokens.ticket_code(1, activity_id, 0),  # a ticket held up
+        "wrong_site": relief.poster_code(sibling),
+        "wrong_activity": relief.poster_code(foreign),
+    }
+    with clock.frozen_at(NOW):
+        for expected, code in cases.items():
+            answer = await relief.record_delivery(member, scan(delivery_id, {}, site_code=code))
+            assert answer.result == expected, (expected, answer)
+        good = await relief.record_delivery(
+            member, scan(delivery_id, {str(item_id): 1}, site_code=poster, by_hand_reason="")
+        )
+    assert good.result == "delivered"
+    row = await Delivery.select(Delivery.by_hand).where(Delivery.id == delivery_id).first()
+    assert row is not None and row["by_hand"] is False
