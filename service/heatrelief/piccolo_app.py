@@ -12,7 +12,6 @@ from service.heatrelief.tables import (
     Site,
     Stock,
     Team,
-    TeamMember,
 )
 
 APP_CONFIG = AppConfig(
@@ -24,8 +23,7 @@ APP_CONFIG = AppConfig(
         Stock,
         LedgerEntry,
         Team,
-        TeamMember,
-        Delivery,
+            Delivery,
         DeliveryLine,
         DeliveryReach,
         DeliveryScan,

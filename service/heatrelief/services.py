@@ -53,9 +53,9 @@ from service.heatrelief.tables import (
     Site,
     Stock,
     Team,
-    TeamMember,
 )
 from service.i18n import gettext
+from service.orgs import access
 from service.orgs import services as orgs
 from service.orgs.schemas import WORKER_GROUPS, Actor
 
@@ -123,19 +123,43 @@ async def manages(actor: Actor | None, activity_id: int) -> bool:
     return True
 
 
+# A delivery team is a scope (service/orgs/access.py): its members are assignments of
+# this role there, and record its deliveries; organisers of the campaign's subtree may
+# too, without an assignment.
+TEAM_SCOPE = "delivery_team"
+TEAM_MEMBER = access.AssignedRole(
+    code="delivery_team_member",
+    scope_kind=TEAM_SCOPE,
+    grants=frozenset({"deliver"}),
+    holders=frozenset({"worker", "staff", "organiser", "admin"}),
+    managed_by="manage_delivery_team",
+)
+
+
+async def _team_owner_path(team_id: int) -> str | None:
+    team = await Team.select(Team.activity_id).where(Team.id == team_id).first()
+    if team is None:
+        return None
+    try:
+        return (await _campaign(team["activity_id"])).owner_path
+    except DomainError:
+        return None
+
+
+access.register_scope_kind(TEAM_SCOPE, _team_owner_path)
+access.register_assigned_role(TEAM_MEMBER)
+
+
 async def _my_team_ids(actor: Actor) -> set[int]:
     if actor.member_id is None:
         return set()
-    rows = await TeamMember.select(TeamMember.team_id).where(
-        TeamMember.member_id == actor.member_id
-    )
-    return {row["team_id"] for row in rows}
+    return set(await orgs.assigned_scope_ids(actor.member_id, TEAM_MEMBER.code))
 
 
 async def _may_record(actor: Actor, delivery: Mapping[str, Any]) -> bool:
-    if delivery["team_id"] in await _my_team_ids(actor):
-        return True
-    return await manages(actor, delivery["activity_id"])
+    owner_path = (await _campaign(delivery["activity_id"])).owner_path
+    scope = access.Scope(TEAM_SCOPE, delivery["team_id"], owner_path)
+    return await access.may(actor, "deliver", scope)
 
 
 # --- sites --------------------------------------------------------------------------------
@@ -615,8 +639,9 @@ async def ledger(actor: Actor, item_id: int) -> list[LedgerRow]:
 # --- teams --------------------------------------------------------------------------------
 
 
-async def _member_ids_for(phones: Sequence[str]) -> list[int]:
-    ids = []
+async def _member_phones(phones: Sequence[str]) -> list[str]:
+    """The members' phones, checked (a clear message beside the field), once each."""
+    found: dict[int, str] = {}
     for raw in phones:
         try:
             phone = orgs.normalise_phone(raw)
@@ -630,60 +655,55 @@ async def _member_ids_for(phones: Sequence[str]) -> list[int]:
                 field="member_phones",
                 phone=orgs.mask_phone(phone),
             )
-        ids.append(member_id)
-    return list(dict.fromkeys(ids))
+        found.setdefault(member_id, phone)
+    return list(found.values())
+
+
+async def _assign(actor: Actor, team_id: int, phone: str) -> None:
+    try:
+        await orgs.assign(actor, TEAM_MEMBER.code, team_id, phone)
+    except DomainError as error:
+        if error.code == "duplicate_assignment":
+            return  # already in the team: adding again changes nothing
+        raise DomainError(error.code, error.message, field="member_phones") from error
 
 
 async def create_team(actor: Actor, activity_id: int, data: TeamIn) -> TeamOut:
     await _managed_campaign(actor, activity_id)
     name = _clean_text(data.name, "name", "Give the team a name.", required=True)
-    member_ids = await _member_ids_for(data.member_phones)
-    async with db.write_transaction():
+    phones = await _member_phones(data.member_phones)
+    async with db.write_transaction():  # the team and its members, or nothing
         row = await Team.insert(Team(activity_id=activity_id, name=name)).returning(Team.id).run()
         team_id = row[0]["id"]
-        for member_id in member_ids:
-            await TeamMember.insert(TeamMember(team_id=team_id, member_id=member_id)).run()
+        for phone in phones:
+            await _assign(actor, team_id, phone)
     return (await _teams_out([team_id]))[0]
 
 
 async def add_team_member(actor: Actor, team_id: int, phone: str) -> TeamOut:
     team = await _team_row(team_id)
     await _managed_campaign(actor, team["activity_id"])
-    (member_id,) = await _member_ids_for([phone])
-    async with db.write_transaction():
-        exists = await TeamMember.exists().where(
-            (TeamMember.team_id == team_id) & (TeamMember.member_id == member_id)
-        )
-        if not exists:
-            await TeamMember.insert(TeamMember(team_id=team_id, member_id=member_id)).run()
+    (checked,) = await _member_phones([phone])
+    await _assign(actor, team_id, checked)
     return (await _teams_out([team_id]))[0]
 
 
 async def remove_team_member(actor: Actor, team_id: int, member_id: int) -> None:
     team = await _team_row(team_id)
     await _managed_campaign(actor, team["activity_id"])
-    async with db.write_transaction():
-        await TeamMember.delete().where(
-            (TeamMember.team_id == team_id) & (TeamMember.member_id == member_id)
-        )
+    await orgs.unassign(actor, TEAM_MEMBER.code, team_id, member_id)
 
 
 async def _teams_out(team_ids: Sequence[int]) -> list[TeamOut]:
     teams = await Team.select().where(Team.id.is_in(list(team_ids) or [0])).order_by(Team.id)
-    links = await TeamMember.select().where(TeamMember.team_id.is_in(list(team_ids) or [0]))
-    cards = {
-        card["id"]: card
-        for card in await orgs.member_cards(sorted({link["member_id"] for link in links}))
-    }
     return [
         TeamOut(
             id=team["id"],
             activity_id=team["activity_id"],
             name=team["name"],
             members=[
-                TeamMemberOut(**cards[link["member_id"]])
-                for link in links
-                if link["team_id"] == team["id"] and link["member_id"] in cards
+                TeamMemberOut(**card)
+                for card in await orgs.assignees(TEAM_MEMBER.code, team["id"])
             ],
         )
         for team in teams

@@ -82,13 +82,6 @@ class Team(Table, tablename="heatrelief_team"):
     name = Varchar(length=60)
 
 
-class TeamMember(Table, tablename="heatrelief_team_member"):
-    """Who is in a delivery team (to be replaced by the platform's scoped assignments)."""
-
-    team_id = Integer(index=True)
-    member_id = Integer(index=True)
-
-
 class Delivery(Table, tablename="heatrelief_delivery"):
     """One planned visit of a team to a site: planned → out → delivered, or failed."""
 

@@ -468,6 +468,13 @@ async def test_bad_records_get_clear_answers_and_change_nothing(org: Org) -> Non
         )
     assert good.result == "delivered"
     assert await balance(item_id, team_id) == 48
+    # Team membership is a scoped assignment: taken back, the member records nothing more.
+    second = await plan(org, activity_id, sibling.id, team_id)
+    assert member.member_id is not None
+    await relief.remove_team_member(org.organiser_a, team_id, member.member_id)
+    with clock.frozen_at(NOW):
+        gone = await relief.record_delivery(member, scan(second, {str(item_id): 1}))
+    assert gone.result == "forbidden"
     assert await Stock.count().where(Stock.balance < 0) == 0
 
 

@@ -55,13 +55,6 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="TeamMember",
-        tablename="heatrelief_team_member",
-        schema=None,
-        columns=None,
-    )
-
     manager.add_table(class_name="Site", tablename="heatrelief_site", schema=None, columns=None)
 
     manager.add_table(class_name="Item", tablename="heatrelief_item", schema=None, columns=None)
@@ -808,48 +801,6 @@ async def forwards():
             "primary_key": False,
             "unique": False,
             "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="TeamMember",
-        tablename="heatrelief_team_member",
-        column_name="team_id",
-        db_column_name="team_id",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="TeamMember",
-        tablename="heatrelief_team_member",
-        column_name="member_id",
-        db_column_name="member_id",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
             "index_method": IndexMethod.btree,
             "choices": None,
             "db_column_name": None,

@@ -34,10 +34,6 @@ async def forwards() -> MigrationManager:
             "ON heatrelief_stock (item_id, team_id)"
         )
         await engine.run_ddl(
-            "CREATE UNIQUE INDEX heatrelief_team_member_once "
-            "ON heatrelief_team_member (team_id, member_id)"
-        )
-        await engine.run_ddl(
             "CREATE UNIQUE INDEX heatrelief_delivery_line_once "
             "ON heatrelief_delivery_line (delivery_id, item_id)"
         )
