@@ -23,7 +23,7 @@ APP_CONFIG = AppConfig(
         Stock,
         LedgerEntry,
         Team,
-            Delivery,
+        Delivery,
         DeliveryLine,
         DeliveryReach,
         DeliveryScan,

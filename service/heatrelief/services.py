@@ -13,7 +13,8 @@ import json
 import math
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from service import clock, db, signing
@@ -58,6 +59,9 @@ from service.i18n import gettext
 from service.orgs import access
 from service.orgs import services as orgs
 from service.orgs.schemas import WORKER_GROUPS, Actor
+from service.scans import points
+from service.scans import services as scanning
+from service.scans.points import ScanContext
 
 KIND_CODE = "heat_relief"
 MAX_LIST = 500
@@ -702,8 +706,7 @@ async def _teams_out(team_ids: Sequence[int]) -> list[TeamOut]:
             activity_id=team["activity_id"],
             name=team["name"],
             members=[
-                TeamMemberOut(**card)
-                for card in await orgs.assignees(TEAM_MEMBER.code, team["id"])
+                TeamMemberOut(**card) for card in await orgs.assignees(TEAM_MEMBER.code, team["id"])
             ],
         )
         for team in teams
@@ -960,14 +963,14 @@ async def _site_check(scan: DeliveryScanIn, delivery: Mapping[str, Any]) -> str 
     return None
 
 
-async def _stored_result(scan: DeliveryScanIn) -> ScanResult | None:
-    row = await DeliveryScan.select().where(DeliveryScan.client_id == scan.client_id).first()
-    if row is None:
-        return None
+async def _answer_of(record_id: int) -> ScanResult:
+    """The answer a recorded delivery scan was given, rebuilt from its row (a replay)."""
+    row = await DeliveryScan.select().where(DeliveryScan.id == record_id).first()
+    assert row is not None
     detail = json.loads(row["detail"] or "{}")
     return ScanResult(
-        client_id=scan.client_id,
-        delivery_id=row["delivery_id"] or scan.delivery_id,
+        client_id=row["client_id"],
+        delivery_id=row["delivery_id"],
         result=row["result"],
         message=gettext(
             RESULT_LABELS.get(row["result"], RESULT_LABELS["invalid"]),
@@ -979,14 +982,102 @@ async def _stored_result(scan: DeliveryScanIn) -> ScanResult | None:
     )
 
 
+# --- the delivery site as a scan point (service/scans) ------------------------------------
+
+DELIVERY_SITE = "delivery_site"
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """A delivery record as a scan's payload."""
+
+    scan: DeliveryScanIn
+
+
+@dataclass(frozen=True)
+class _Reading:
+    delivery: dict[str, Any]
+    refusal: str | None  # invalid, invalid_code, wrong_code_type, wrong_site, wrong_activity
+    quantities: dict[str, int]
+    reached: dict[str, int]
+    sent: DeliveryScanIn
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    result: str  # "deliver", or the refusal to record
+
+
+class DeliverySitePoint:
+    """A delivery site (point id: the site's id); one scan is one delivery record. Its
+    refusals are kept too, so a resent record gets the same answer."""
+
+    code = DELIVERY_SITE
+    duplicate_results = frozenset({"already_delivered"})
+    logs_client_ids = False
+
+    async def read(self, scan: ScanContext, payload: _Sent) -> _Reading | None:
+        # Read when its turn comes: an earlier record of the batch may have changed it.
+        delivery = await _delivery_row(payload.scan.delivery_id)
+        if delivery is None:
+            return None
+        sent = payload.scan
+        quantities = _parse_counts(sent.quantities)
+        reached = _parse_counts(sent.reached, keys=WORKER_GROUPS)
+        refusal = None
+        if quantities is None or reached is None:
+            refusal = "invalid"
+        elif sent.site_code:
+            refusal = await _site_check(sent, delivery)
+        elif not sent.by_hand_reason.strip():
+            refusal = "invalid"
+        if refusal is None and not CONDITIONAL_STOCK_WRITE:
+            # The control run: checked by this read, before the write (which then takes
+            # unconditionally); a shortfall here raises out of the scan.
+            await _precheck_stock(delivery["team_id"], quantities or {})
+        return _Reading(delivery, refusal, quantities or {}, reached or {}, sent)
+
+    def is_open(self, reading: _Reading) -> bool:
+        return True
+
+    def decide(self, scan: ScanContext, reading: _Reading) -> _Verdict:
+        if reading.refusal is not None:
+            return _Verdict(reading.refusal)
+        if reading.delivery["status"] == "delivered":
+            return _Verdict("already_delivered")
+        if reading.delivery["status"] == "failed":
+            return _Verdict("delivery_failed")
+        return _Verdict("deliver")
+
+    async def record(
+        self, scan: ScanContext, reading: _Reading, verdict: _Verdict
+    ) -> tuple[int, ScanResult]:
+        result, short = verdict.result, None
+        if result == "deliver":
+            result, short = await _deliver(scan, reading)
+        row = (
+            await DeliveryScan.insert(_scan_row(scan, reading, result, short))
+            .returning(DeliveryScan.id)
+            .run()
+        )
+        record_id = row[0]["id"]
+        return record_id, await _answer_of(record_id)
+
+    async def answer(self, scan: ScanContext, record_id: int) -> ScanResult:
+        return await _answer_of(record_id)
+
+    def result_of(self, answer: ScanResult) -> str:
+        return answer.result
+
+
+DELIVERY_SITE_POINT = points.register(DeliverySitePoint())
+
+
 def _scan_row(
-    actor: Actor,
-    scan: DeliveryScanIn,
-    delivery: Mapping[str, Any] | None,
-    result: ScanResult,
-    short: StockInsufficient | None = None,
+    scan: ScanContext, reading: _Reading, result: str, short: StockInsufficient | None
 ) -> DeliveryScan:
-    detail: dict[str, Any] = {"quantities": scan.quantities, "reached": scan.reached}
+    sent = reading.sent
+    detail: dict[str, Any] = {"quantities": sent.quantities, "reached": sent.reached}
     if short is not None:
         detail |= {
             "short_item": short.item_id,
@@ -994,85 +1085,48 @@ def _scan_row(
             "short_params": short.params,
         }
     return DeliveryScan(
-        client_id=scan.client_id,
-        delivery_id=delivery["id"] if delivery else None,
-        activity_id=delivery["activity_id"] if delivery else None,
-        result=result.result,
-        flagged=result.flagged,
+        client_id=sent.client_id,
+        delivery_id=reading.delivery["id"],
+        activity_id=reading.delivery["activity_id"],
+        result=result,
+        flagged=result == "already_delivered",
         detail=json.dumps(detail),
-        recorder_id=actor.member_id,
-        recorder_name=actor.name[:50],
-        recorded_at=_clamped(scan.recorded_at),
+        recorder_id=scan.scanner_id,
+        recorder_name=scan.scanner_name,
+        recorded_at=scan.at,
     )
 
 
-def _clamped(moment: datetime) -> datetime:
-    now = clock.now()
-    if moment.tzinfo is None:
-        return now
-    return min(moment, now)
-
-
-async def _log(
-    actor: Actor,
-    scan: DeliveryScanIn,
-    delivery: Any,
-    result: ScanResult,
-    short: StockInsufficient | None = None,
+async def record_delivery(
+    actor: Actor, sent: DeliveryScanIn, *, offline: bool = False
 ) -> ScanResult:
-    """Keep a refusal under its client id, so a resent scan gets the same answer."""
-    try:
-        async with db.write_transaction():
-            await DeliveryScan.insert(_scan_row(actor, scan, delivery, result, short)).run()
-    except Exception as error:
-        if not db.is_unique_violation(error):
-            raise
-        return await _stored_result(scan) or result
-    return result
-
-
-async def record_delivery(actor: Actor, scan: DeliveryScanIn) -> ScanResult:
-    """Record one delivery: the quantities handed over, drawn from the team's allocation,
-    and the workers reached per group. Idempotent by client id; the first confirmation
-    of a delivery counts and any later one (another phone) is flagged for the organiser."""
-    stored = await _stored_result(scan)
-    if stored is not None:
-        return stored
-    delivery = await _delivery_row(scan.delivery_id)
+    """Record one delivery through the shared scan mechanism: the quantities handed over,
+    drawn from the team's allocation, and the workers reached per group. Idempotent by
+    client id; the first confirmation of a delivery counts and any later one (another
+    phone) is flagged for the organiser."""
+    delivery = await _delivery_row(sent.delivery_id)
     if delivery is None:
-        return _result(scan, "not_found")  # nothing to log against, nothing written
+        return _result(sent, "not_found")  # no point to log against: nothing written
     if not await _may_record(actor, delivery):
-        return _result(scan, "forbidden")
-    quantities = _parse_counts(scan.quantities)
-    reached = _parse_counts(scan.reached, keys=WORKER_GROUPS)
-    if quantities is None or reached is None or scan.recorded_at.tzinfo is None:
-        return await _log(actor, scan, delivery, _result(scan, "invalid"))
-    if scan.site_code:
-        refusal = await _site_check(scan, delivery)
-        if refusal is not None:
-            return await _log(actor, scan, delivery, _result(scan, refusal))
-    elif not scan.by_hand_reason.strip():
-        return await _log(actor, scan, delivery, _result(scan, "invalid"))
-    if delivery["status"] == "delivered":
-        return await _log(actor, scan, delivery, _result(scan, "already_delivered", flagged=True))
-    if delivery["status"] == "failed":
-        return await _log(actor, scan, delivery, _result(scan, "delivery_failed"))
+        return _result(sent, "forbidden")
     try:
-        if not CONDITIONAL_STOCK_WRITE:
-            await _precheck_stock(delivery["team_id"], quantities)
-        return await _deliver(actor, scan, delivery, quantities, reached)
-    except StockInsufficient as short:
-        return await _log(
-            actor, scan, delivery, _result(scan, "stock_insufficient", short=short), short
+        scan = scanning.context(
+            DELIVERY_SITE,
+            delivery["site_id"],
+            actor,
+            scanner_id=actor.member_id,
+            scanner_name=actor.name,
+            client_id=sent.client_id,
+            scanned_at=sent.recorded_at,
+            offline=offline,
         )
-    except _AlreadyDelivered:
-        return await _log(actor, scan, delivery, _result(scan, "already_delivered", flagged=True))
-    except Exception as error:
-        if db.is_unique_violation(error):  # the same client id, sent twice at once
-            stored = await _stored_result(scan)
-            if stored is not None:
-                return stored
+        answer: ScanResult = await scanning.decide(scan, _Sent(sent))
+    except StockInsufficient:
         raise
+    except DomainError:
+        # A malformed client id or time, a client id another phone used, a delivery gone.
+        return _result(sent, "invalid")
+    return answer
 
 
 async def _precheck_stock(team_id: int, quantities: Mapping[str, int]) -> None:
@@ -1082,83 +1136,106 @@ async def _precheck_stock(team_id: int, quantities: Mapping[str, int]) -> None:
             raise await _insufficient(int(key), team_id)
 
 
-class _AlreadyDelivered(Exception):
-    """Another confirmation won the race to this delivery."""
+DELIVERY_STATUS = "SELECT status FROM heatrelief_delivery WHERE id = {}"
+DELIVERY_STATUS_FOR_UPDATE = DELIVERY_STATUS + " FOR UPDATE"
 
 
-async def _deliver(
-    actor: Actor,
-    scan: DeliveryScanIn,
-    delivery: Mapping[str, Any],
-    quantities: Mapping[str, int],
-    reached: Mapping[str, int],
-) -> ScanResult:
-    result = _result(scan, "delivered")
-    by_hand = not scan.site_code
-    async with db.write_transaction():
-        await DeliveryScan.insert(_scan_row(actor, scan, delivery, result)).run()
-        won = await db.run_sql(
-            "UPDATE heatrelief_delivery SET status = 'delivered', delivered_at = {}, "
-            "recorded_by = {}, recorded_by_name = {}, by_hand = {} "
-            "WHERE id = {} AND status IN ('planned', 'out') RETURNING id",
-            _clamped(scan.recorded_at),
-            actor.member_id,
-            actor.name[:50],
-            by_hand,
+async def _deliver(scan: ScanContext, reading: _Reading) -> tuple[str, StockInsufficient | None]:
+    """Inside the scan's write: take what was handed over from the team's allocation and
+    mark the delivery made; "delivered", or the refusal with nothing changed (stock
+    already taken for the record is put back in the same transaction)."""
+    delivery, sent = reading.delivery, reading.sent
+    team_id = delivery["team_id"]
+    items = sorted((int(key), quantity) for key, quantity in reading.quantities.items())
+    taken: list[tuple[int, int]] = []
+    # The delivery first, locked until the write ends (PostgreSQL; SQLite's writes are
+    # serialised): a record that lost the race to it is told so, whatever the stock.
+    status = await db.run_sql(
+        DELIVERY_STATUS_FOR_UPDATE if db.is_postgres() else DELIVERY_STATUS, delivery["id"]
+    )
+    if status[0]["status"] == "delivered":
+        return "already_delivered", None
+    if status[0]["status"] == "failed":
+        return "delivery_failed", None
+
+    async def put_back() -> None:
+        for item_id, quantity in taken:
+            await put_stock(item_id, team_id, quantity)
+
+    try:
+        for item_id, quantity in items:
+            await take_stock(item_id, team_id, quantity)
+            taken.append((item_id, quantity))
+    except StockInsufficient as short:
+        await put_back()
+        return "stock_insufficient", short
+    by_hand = not sent.site_code
+    won = await db.run_sql(
+        "UPDATE heatrelief_delivery SET status = 'delivered', delivered_at = {}, "
+        "recorded_by = {}, recorded_by_name = {}, by_hand = {} "
+        "WHERE id = {} AND status IN ('planned', 'out') RETURNING id",
+        scan.at,
+        scan.scanner_id,
+        scan.scanner_name,
+        by_hand,
+        delivery["id"],
+    )
+    if not won:  # another phone's record of it came first
+        await put_back()
+        return "already_delivered", None
+    for item_id, quantity in items:
+        await LedgerEntry.insert(
+            LedgerEntry(
+                item_id=item_id,
+                reason="delivered",
+                quantity=quantity,
+                from_team=team_id,
+                activity_id=delivery["activity_id"],
+                delivery_id=delivery["id"],
+                note=sent.by_hand_reason[:200] if by_hand else "",
+                actor_id=scan.scanner_id,
+                actor_name=scan.scanner_name,
+            )
+        ).run()
+        updated = await db.run_sql(
+            "UPDATE heatrelief_delivery_line SET handed = {} "
+            "WHERE delivery_id = {} AND item_id = {} RETURNING id",
+            quantity,
             delivery["id"],
+            item_id,
         )
-        if not won:
-            raise _AlreadyDelivered()
-        for key, quantity in sorted(quantities.items(), key=lambda pair: int(pair[0])):
-            item_id = int(key)
-            await take_stock(item_id, delivery["team_id"], quantity)
-            await LedgerEntry.insert(
-                LedgerEntry(
-                    item_id=item_id,
-                    reason="delivered",
-                    quantity=quantity,
-                    from_team=delivery["team_id"],
-                    activity_id=delivery["activity_id"],
-                    delivery_id=delivery["id"],
-                    note=scan.by_hand_reason[:200] if by_hand else "",
-                    actor_id=actor.member_id,
-                    actor_name=actor.name[:50],
+        if not updated:
+            await DeliveryLine.insert(
+                DeliveryLine(
+                    delivery_id=delivery["id"], item_id=item_id, planned=0, handed=quantity
                 )
             ).run()
-            updated = await db.run_sql(
-                "UPDATE heatrelief_delivery_line SET handed = {} "
-                "WHERE delivery_id = {} AND item_id = {} RETURNING id",
-                quantity,
-                delivery["id"],
-                item_id,
-            )
-            if not updated:
-                await DeliveryLine.insert(
-                    DeliveryLine(
-                        delivery_id=delivery["id"], item_id=item_id, planned=0, handed=quantity
-                    )
-                ).run()
-        for group, count in reached.items():
-            await DeliveryReach.insert(
-                DeliveryReach(delivery_id=delivery["id"], worker_group=group, reached=count)
-            ).run()
-    return result
+    for group, count in reading.reached.items():
+        await DeliveryReach.insert(
+            DeliveryReach(delivery_id=delivery["id"], worker_group=group, reached=count)
+        ).run()
+    return "delivered", None
 
 
 async def record_batch(actor: Actor, scans: Sequence[DeliveryScanIn]) -> list[ScanResult]:
-    """An offline phone's day, settled earliest first (so the first confirmation of a
-    delivery wins); the answers come back in the order sent."""
-    order = sorted(
-        range(len(scans)),
-        key=lambda index: (
-            scans[index].recorded_at.timestamp() if scans[index].recorded_at.tzinfo else 0.0,
-            index,
-        ),
+    """An offline phone's day, settled by the shared batch runner earliest first (so the
+    first confirmation of a delivery wins); the answers come back in the order sent."""
+
+    async def no_point() -> None:
+        return None  # each record names its own delivery (and site)
+
+    async def decide_one(_: None, sent: DeliveryScanIn) -> ScanResult:
+        return await record_delivery(actor, sent, offline=True)
+
+    settled = await scanning.run_batch(
+        DELIVERY_SITE,
+        scans,
+        open_point=no_point,
+        decide_one=decide_one,
+        scanned_at=lambda sent: sent.recorded_at if sent.recorded_at.tzinfo else None,
+        client_id=lambda sent: sent.client_id,
     )
-    results: dict[int, ScanResult] = {}
-    for index in order:
-        results[index] = await record_delivery(actor, scans[index])
-    return [results[index] for index in range(len(scans))]
+    return settled.answers
 
 
 async def flagged_scans(actor: Actor, activity_id: int) -> list[dict[str, Any]]:

@@ -393,6 +393,18 @@ async def test_a_replayed_client_id_counts_once_and_a_second_phone_is_flagged(or
     assert await balance(item_id, team_id) == 44  # taken once
     out = await relief.get_delivery(org.organiser_a, delivery_id)
     assert out.flagged == 1
+    # Through the shared scan mechanism: one client-id log row per record, at the site.
+    from service.scans.tables import ClientLog
+
+    logged = await ClientLog.select().where(ClientLog.point_type == relief.DELIVERY_SITE)
+    assert sorted(row["client_id"] for row in logged) == sorted(
+        {first.client_id, *(r.client_id for r in [other_phone])}
+    )
+    assert {row["point_id"] for row in logged} == {site_id}
+    # Another phone reusing a client id gets no one else's answer.
+    with clock.frozen_at(NOW):
+        stolen = await relief.record_delivery(partner, first)
+    assert stolen.result == "invalid"
     assert len(await relief.flagged_scans(org.organiser_a, activity_id)) == 1
 
 
