@@ -114,3 +114,42 @@ async def test_a_team_member_records_a_delivery_and_the_report_shows_it(
     await member.get_by_role("button", name="English").click()
     await member.goto("/heat-relief/today")
     await snap(member, "heatrelief-today-360-en")
+
+
+async def test_a_delivery_recorded_offline_is_synced_when_the_network_is_back(
+    phone_page: Any, org: Org
+) -> None:
+    activity_id, water_id, team_id = await a_day(org)
+    member = phone_page
+    await member.goto("/heat-relief/today")
+    await sign_in(member, "13900000001")
+    await expect(member.locator("h1")).to_have_text(zh("Today's deliveries"))
+    await member.goto("/heat-relief/today")  # a full load: the page's module runs
+    await expect(member.locator("h1")).to_have_text(zh("Today's deliveries"))
+
+    await member.context.set_offline(True)
+    card = member.locator("section.card", has_text="城关环卫一所")
+    await card.get_by_label("矿泉水", exact=False).fill("4")
+    await card.get_by_label(zh("Construction worker")).fill("21")
+    await card.get_by_label(zh("Or: why you confirm by hand")).fill("工地没有信号")
+    await card.get_by_role("button", name=zh("Record the delivery")).click()
+    await expect(member.locator("#offline-badge")).to_have_text(
+        zh("Offline — %(n)s waiting to sync", n=1)
+    )
+    await snap(member, "heatrelief-offline-360")
+    assert await relief.balance_of(water_id, team_id) == 20  # nothing reached the server
+
+    await member.context.set_offline(False)
+    await member.evaluate("window.dispatchEvent(new Event('online'))")
+    await expect(member.locator("#sync-status")).to_have_text(
+        zh("Synced: %(n)s deliveries recorded.", n=1)
+    )
+    assert await relief.balance_of(water_id, team_id) == 16
+    report = await relief_report(org, activity_id)
+    assert report.sites_covered == 1 and report.reached == 21
+
+
+async def relief_report(org: Org, activity_id: int) -> Any:
+    from service.heatrelief import report
+
+    return await report.campaign_report(org.organiser_a, activity_id)
