@@ -13,6 +13,7 @@ from service.activities.tables import Activity
 from service.checkin import services as checkin
 from service.jobfairs import demo as jobfair_demo
 from service.livestreams import demo as livestreams_demo
+from service.heatrelief import demo as heat_relief_demo
 from service.orgs import services as orgs
 from service.orgs.schemas import SYSTEM, WORKER_GROUPS, Actor, MemberIn, NodeIn
 from service.orgs.tables import Member, Node
@@ -40,7 +41,6 @@ class DemoPerson:
 
 
 # The union drives the demo's activities belong to (the magazine's 春风行动 and 送清凉).
-DEMO_CAMPAIGNS = {"job_fair": "春风行动", "heat_relief": "送清凉"}
 
 PEOPLE: tuple[DemoPerson, ...] = (
     DemoPerson("13900000001", "管理员 王敏", "county", "other", ("admin", "organiser")),
@@ -96,43 +96,14 @@ async def load_demo() -> int:
 
 
 async def _demo_activities() -> int:
+    """Each kind's room seeds its own demo (a job fair with employers, reading rooms and a
+    plan, a livestream channel, a heat-relief campaign), then the door demo."""
     organiser = await orgs.actor_for_member(await orgs.member_id_for_phone(PEOPLE[1].phone) or 0)
     assert organiser is not None
-    day = (clock.now() + timedelta(days=3)).replace(hour=1, minute=0, second=0, microsecond=0)
-    plans = (
-        (
-            "heat_relief",
-            "送清凉进工地：城南建设集团项目部",
-            6,
-            4,
-            None,
-            VenueIn(name="城南新区安置房项目工地", address="城南大道与滨河路交叉口"),
-            "",
-        ),
-    )
-    for kind, title, offset, hours, capacity, venue, url in plans:
-        starts = day + timedelta(days=offset)
-        campaign = DEMO_CAMPAIGNS.get(kind, "")
-        created = await activities.create_activity(
-            organiser,
-            ActivityIn(
-                kind=kind,
-                title=title,
-                starts_at=starts,
-                ends_at=starts + timedelta(hours=hours),
-                capacity=capacity,
-                venue=venue,
-                online_url=url,
-                campaign=campaign,
-                description="演示数据。"
-                if kind != "job_fair"
-                else "20 余家企业带来快递、外卖、物流、安保等岗位，现场可登记初步用工意向。",
-            ),
-        )
-        await activities.publish(organiser, created.id)
-    added = len(plans) + await livestreams_demo.seed(organiser)
+    added = await jobfair_demo.seed(organiser)
     added += await reading_demo.seed(organiser)
-    added += await jobfair_demo.seed(organiser)
+    added += await livestreams_demo.seed(organiser)
+    added += await heat_relief_demo.seed(organiser)
     return added + await _demo_door(organiser)
 
 

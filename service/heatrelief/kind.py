@@ -2,6 +2,7 @@
 deliveries to sites. Its teams are reminded on the morning of the delivery."""
 
 from service import kinds
+from service.heatrelief.hooks import CampaignDetails, report_section
 
 KIND = kinds.Kind(
     code="heat_relief",
@@ -11,4 +12,12 @@ KIND = kinds.Kind(
     tickets=False,
     door=False,
     reminder_rules=(kinds.MORNING_OF,),
+    details=CampaignDetails(),
+    detail_partial="heatrelief/detail.html",
+    report_section=report_section,
+    # The organiser's activity page links here (web/templates/activities/manage.html).
+    extra={
+        "manage_url": "/organise/activities/{id}/heat-relief",
+        "manage_label": "Sites, teams and the plan",
+    },
 )

@@ -28,7 +28,7 @@ self.addEventListener("message", (event) => {
 });
 
 function isOfflinePage(url) {
-  return /^\/(me\/tickets|door)\/\d+$/.test(url.pathname);
+  return /^\/(me\/tickets|door)\/\d+$/.test(url.pathname) || url.pathname === "/heat-relief/today";
 }
 
 self.addEventListener("fetch", (event) => {
