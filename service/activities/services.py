@@ -42,6 +42,7 @@ from service.orgs import services as orgs
 from service.orgs.schemas import WORKER_GROUPS, Actor
 from service.reminders import services as outbox
 from service.reminders.services import ActivityTimes
+from service.seams import SEAMS
 from service.text import plain_text
 from service.tickets import services as tickets
 
@@ -52,9 +53,6 @@ MAX_CAPACITY = 100_000
 REISSUES_PER_TICKET = (5, 60 * 60)  # (limit, window seconds)
 MAX_DURATION = timedelta(days=31)
 MAX_LIST = 200
-
-# Tests switch this off to prove the race tests catch overselling (the control run).
-CONDITIONAL_SEAT_WRITE = True
 
 
 def _require_organiser(actor: Actor) -> None:
@@ -630,7 +628,7 @@ async def _apply_capacity(activity_id: int, capacity: int | None) -> None:
 async def _take_seat(activity_id: int, room_seen_earlier: bool | None = None) -> bool:
     """The one conditional write that guards capacity."""
     if room_seen_earlier is not None:
-        # Control run only (CONDITIONAL_SEAT_WRITE off): trust a read made before the
+        # Control run only (SEAMS.conditional_seat_write off): trust a read made before the
         # transaction and write unconditionally, the classic oversell.
         if room_seen_earlier:
             await (
@@ -742,7 +740,7 @@ async def register(actor: Actor, activity_id: int) -> tuple[RegistrationOut, boo
             "not_eligible", "This activity is not open to your organisation or work group."
         )
     times = ActivityTimes(id=row["id"], kind=row["kind"], starts_at=row["starts_at"])
-    if existing is None and CONDITIONAL_SEAT_WRITE:
+    if existing is None and SEAMS.conditional_seat_write:
         schedule = [
             {"kind": one["schedule_kind"], "minutes_before": one["schedule_minutes"]}
             for one in rows
@@ -762,7 +760,7 @@ async def register(actor: Actor, activity_id: int) -> tuple[RegistrationOut, boo
         # Signing up again after cancelling (the row exists and is updated), and the
         # control run of the race tests: the general path.
         room_seen_earlier = (
-            None if CONDITIONAL_SEAT_WRITE else row["taken"] < (row["capacity"] or 0)
+            None if SEAMS.conditional_seat_write else row["taken"] < (row["capacity"] or 0)
         )
         try:
             created = await _write_registration(times, actor.member_id, room_seen_earlier)

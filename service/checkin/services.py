@@ -34,6 +34,7 @@ from service.orgs.schemas import Actor
 from service.scans import points
 from service.scans import services as scanning
 from service.scans.points import ScanContext
+from service.seams import SEAMS
 from service.text import plain_text
 from service.tickets import services as tickets
 from service.tickets import tokens
@@ -45,9 +46,6 @@ OPENS_BEFORE_START = timedelta(minutes=60)
 ROSTER_OVERLAP = timedelta(seconds=10)
 GATE_MAX = 40
 MAX_GATES = 20
-
-# Tests switch this off to show that the race tests catch a double admission.
-SERIALISE_ADMISSIONS = True
 
 
 @dataclass(frozen=True)
@@ -494,7 +492,7 @@ async def _admit(
     already showed its own verdict) the earliest wins: one made before the recorded
     admission takes its place. A scan answered live never displaces a standing admission,
     whatever its phone's clock says: that would show green twice."""
-    if SERIALISE_ADMISSIONS and not offline:
+    if SEAMS.serialise_admissions and not offline:
         # Live scans: one statement decides (one transaction on SQLite), guarded by the
         # partial unique index.
         recorded = await _record_live(
@@ -511,9 +509,9 @@ async def _admit(
         )
         if recorded is not None:
             return recorded
-    seen_earlier = None if SERIALISE_ADMISSIONS else await _admission(registration_id)
+    seen_earlier = None if SEAMS.serialise_admissions else await _admission(registration_id)
     async with write_transaction():
-        if SERIALISE_ADMISSIONS:
+        if SEAMS.serialise_admissions:
             await lock_key(f"checkin:{registration_id}")
             first = await _admission(registration_id)
         else:  # the control run: a decision made on a read from before the transaction
@@ -533,7 +531,7 @@ async def _admit(
             )
 
         if first is None:
-            if not SERIALISE_ADMISSIONS:  # the control run (its index is dropped)
+            if not SEAMS.serialise_admissions:  # the control run (its index is dropped)
                 return await _insert(scan("admitted")), None
             # A live scan takes no lock: it may have admitted the ticket since the read.
             admitted = await _insert_admission(scan("admitted"))

@@ -62,14 +62,12 @@ from service.orgs.schemas import WORKER_GROUPS, Actor
 from service.scans import points
 from service.scans import services as scanning
 from service.scans.points import ScanContext
+from service.seams import SEAMS
 
 KIND_CODE = "heat_relief"
 MAX_LIST = 500
 MAX_SITES = 2000
 
-# Tests switch this off to prove the race tests catch a balance driven below zero (the
-# control run): stock is then checked by a read before the write and taken unconditionally.
-CONDITIONAL_STOCK_WRITE = True
 
 
 class StockInsufficient(DomainError):
@@ -471,7 +469,7 @@ async def take_stock(item_id: int, team_id: int, quantity: int) -> int:
     """Inside write_transaction(): take `quantity` from a holder, or raise StockInsufficient.
     The condition is part of the write: there is no read a concurrent writer could stale."""
     assert quantity > 0
-    if CONDITIONAL_STOCK_WRITE:
+    if SEAMS.conditional_stock_write:
         rows = await db.run_sql(
             "UPDATE heatrelief_stock SET balance = balance - {} "
             "WHERE item_id = {} AND team_id = {} AND balance >= {} RETURNING balance",
@@ -1031,7 +1029,7 @@ class DeliverySitePoint:
             refusal = await _site_check(sent, delivery)
         elif not sent.by_hand_reason.strip():
             refusal = "invalid"
-        if refusal is None and not CONDITIONAL_STOCK_WRITE:
+        if refusal is None and not SEAMS.conditional_stock_write:
             # The control run: checked by this read, before the write (which then takes
             # unconditionally); a shortfall here raises out of the scan.
             await _precheck_stock(delivery["team_id"], quantities or {})

@@ -15,6 +15,7 @@ from service.activities import services as activities
 from service.activities.tables import Activity, Registration
 from service.orgs import services as orgs
 from service.orgs.tables import Member
+from service.seams import SEAMS
 from service.tickets import tokens
 from tests.conftest import Org, add_member, sign_in
 from tests.http.activity_helpers import (
@@ -703,7 +704,7 @@ async def test_the_rush_oversells_without_the_conditional_write(
 ) -> None:
     """Control run: the same rush with the seat taken on an earlier read must oversell,
     so the test above can fail."""
-    monkeypatch.setattr(activities, "CONDITIONAL_SEAT_WRITE", False)
+    monkeypatch.setattr(SEAMS, "conditional_seat_write", False)
     _, responses = await rush(client, org)
     assert all(r.status_code == 201 for r in responses)
     assert [r.json()["status"] for r in responses].count("confirmed") > 5

@@ -15,6 +15,7 @@ from service.activities.schemas import ActivityIn
 from service.activities.tables import Activity, Registration
 from service.orgs.schemas import Actor
 from service.orgs.tables import Member
+from service.seams import SEAMS
 from tests.conftest import Org
 
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
@@ -130,7 +131,7 @@ async def test_cancellations_racing_signups_keep_the_count_exact(org: Org) -> No
 async def test_control_without_the_conditional_write_oversells(
     org: Org, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(activities, "CONDITIONAL_SEAT_WRITE", False)
+    monkeypatch.setattr(SEAMS, "conditional_seat_write", False)
     activity_id = await open_activity(org, 1)
     statuses = await rush(activity_id, await crowd(50))
     confirmed, taken = await confirmed_in_db(activity_id)

@@ -23,6 +23,7 @@ from service.checkin.schemas import BatchScan, CheckinOut
 from service.checkin.tables import Scan
 from service.db import is_unique_violation
 from service.orgs.schemas import Actor
+from service.seams import SEAMS
 from tests.conftest import ENGINE, Org, add_member
 from tests.http.activity_helpers import bearer
 from tests.http.activity_helpers import new_published as published_now
@@ -392,7 +393,7 @@ async def test_the_database_refuses_a_second_standing_admission(org: Org) -> Non
 async def unguarded(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
     """Both guards off: the per-ticket lock (decisions made on a read from before the
     transaction) and the partial unique index. The index is recreated afterwards."""
-    monkeypatch.setattr(checkin, "SERIALISE_ADMISSIONS", False)
+    monkeypatch.setattr(SEAMS, "serialise_admissions", False)
     await Scan.raw("DROP INDEX checkin_one_admission").run()
     try:
         yield

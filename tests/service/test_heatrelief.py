@@ -30,6 +30,7 @@ from service.heatrelief.schemas import (
 )
 from service.heatrelief.tables import WAREHOUSE, Delivery, LedgerEntry, Stock
 from service.orgs.schemas import Actor
+from service.seams import SEAMS
 from tests.conftest import Org, add_member
 
 NOW = datetime(2026, 7, 15, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai
@@ -307,7 +308,7 @@ async def test_control_without_the_conditional_write_overdraws(
 ) -> None:
     """The control run: checked by a read before the write, concurrent deliveries all pass
     the check; only the database's CHECK stops the balance going below zero (as errors)."""
-    monkeypatch.setattr(relief, "CONDITIONAL_STOCK_WRITE", False)
+    monkeypatch.setattr(SEAMS, "conditional_stock_write", False)
     activity_id, item_id, team_id, _, member = await setup_day(org)  # the team carries 50
     sites = [await site(org, activity_id, f"工地{n}") for n in range(30)]
     deliveries = [await plan(org, activity_id, s, team_id) for s in sites]
