@@ -91,6 +91,12 @@ class ActivityOut(msgspec.Struct):
         return None if self.capacity is None else max(0, self.capacity - self.confirmed)
 
 
+def has_room(capacity: int | None, taken: int) -> bool:
+    """The seat rule read in Python: the same as HAS_ROOM in service/activities/services.py,
+    which every seat write quotes (tests/service/test_seat_rule.py ties the two)."""
+    return capacity is None or taken < capacity
+
+
 class RegistrationOut(msgspec.Struct):
     id: int
     activity_id: int

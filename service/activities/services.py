@@ -25,6 +25,7 @@ from service.activities.schemas import (
     RegistrationOut,
     RosterEntry,
     VenueIn,
+    has_room,
 )
 from service.activities.tables import Activity, EligibleGroup, EligibleNode, Registration
 from service.db import (
@@ -637,16 +638,7 @@ async def _take_seat(activity_id: int, room_seen_earlier: bool | None = None) ->
                 .run()
             )
         return room_seen_earlier
-    taken = (
-        await Activity.update({Activity.taken: Activity.taken + 1})
-        .where(
-            (Activity.id == activity_id)
-            & (Activity.capacity.is_null() | (Activity.taken < Activity.capacity))
-        )
-        .returning(Activity.id)
-        .run()
-    )
-    return bool(taken)
+    return bool(await run_sql(SEAT_UPDATE, activity_id))
 
 
 async def _next_queue_no(activity_id: int) -> int:
@@ -760,7 +752,7 @@ async def register(actor: Actor, activity_id: int) -> tuple[RegistrationOut, boo
         # Signing up again after cancelling (the row exists and is updated), and the
         # control run of the race tests: the general path.
         room_seen_earlier = (
-            None if SEAMS.conditional_seat_write else row["taken"] < (row["capacity"] or 0)
+            None if SEAMS.conditional_seat_write else has_room(row["capacity"], row["taken"])
         )
         try:
             created = await _write_registration(times, actor.member_id, room_seen_earlier)
@@ -774,11 +766,15 @@ async def register(actor: Actor, activity_id: int) -> tuple[RegistrationOut, boo
     return await _registration_out(fresh), created
 
 
-# The conditional write that guards capacity (as _take_seat), the next waitlist number (as
+# The seat rule, written once: an activity has room while it has no capacity or fewer
+# seats taken than it has. Every seat write quotes it: _take_seat and the SQLite signup
+# run SEAT_UPDATE, the PostgreSQL signup statement embeds it; has_room() is its Python
+# form for reading, tied to it by tests/service/test_seat_rule.py.
+HAS_ROOM = "(capacity IS NULL OR taken < capacity)"
+# The conditional write that guards capacity, the next waitlist number (as
 # _next_queue_no) and the new registration, in raw SQL for the signup hot path.
 SEAT_UPDATE = (
-    "UPDATE activity SET taken = taken + 1 "
-    "WHERE id = {} AND (capacity IS NULL OR taken < capacity) RETURNING id"
+    "UPDATE activity SET taken = taken + 1 WHERE id = {} AND " + HAS_ROOM + " RETURNING id"  # noqa: S608
 )
 QUEUE_UPDATE = (
     "UPDATE activity SET queue_counter = queue_counter + 1 WHERE id = {} RETURNING queue_counter"
@@ -873,7 +869,7 @@ def _new_registration(
 # created_at, updated_at, then each message's status, kind, payload, due_at, created_at.
 SIGNUP_STATEMENT = (
     "WITH seat AS (UPDATE activity SET taken = taken + 1 "  # noqa: S608
-    "WHERE id = {} AND (capacity IS NULL OR taken < capacity) RETURNING id), "
+    "WHERE id = {} AND " + HAS_ROOM + " RETURNING id), "
     "queue AS (UPDATE activity SET queue_counter = queue_counter + 1 "
     "WHERE id = {} AND NOT EXISTS (SELECT 1 FROM seat) RETURNING id, queue_counter), "
     "claimed AS (SELECT id, 'confirmed'::varchar AS status, NULL::integer AS queue_no "
