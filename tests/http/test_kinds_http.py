@@ -53,6 +53,8 @@ async def test_a_livestream_takes_no_sign_up_and_has_no_door(
     assert scan.json()["code"] == "no_door"
 
     await sign_in(client, org.phones["worker_a1"])
+    listed = await client.get("/")
+    assert "无需报名" in listed.text  # the card says so, not "open to all"
     page = await client.get(f"/activities/{activity_id}")
     assert page.status_code == 200
     assert f'action="/activities/{activity_id}/signup"' not in page.text
