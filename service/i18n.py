@@ -106,3 +106,10 @@ def localtime(moment: datetime | None, *, short: bool = False) -> str:
 def _babel_locale(zh: bool) -> Locale:
     # Parsed once: babel re-reads its locale data for a locale given as a string each call.
     return Locale.parse("zh_CN" if zh else "en_GB")
+
+
+def local_span(start: datetime, end: datetime) -> str:
+    """From start to end as people read it: the end's date only when it is another day."""
+    zone = get_settings().zone
+    same_day = start.astimezone(zone).date() == end.astimezone(zone).date()
+    return f"{localtime(start)} – {localtime(end, short=same_day)}"

@@ -72,3 +72,18 @@ def test_normalise_language(raw: str | None, expected: str | None) -> None:
 def test_accept_language_takes_the_first_supported() -> None:
     assert from_accept_language("fr-FR,en;q=0.8,zh;q=0.5") == "en"
     assert from_accept_language("de") is None
+
+
+def test_a_span_names_the_end_date_only_when_it_is_another_day() -> None:
+    from datetime import UTC, datetime
+
+    from service.i18n import language, local_span
+
+    start = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+    with language("en"):
+        assert local_span(start, datetime(2026, 6, 1, 3, 0, tzinfo=UTC)) == (
+            "Mon 1 Jun 09:00 – 11:00"
+        )
+        assert local_span(start, datetime(2026, 6, 3, 3, 0, tzinfo=UTC)) == (
+            "Mon 1 Jun 09:00 – Wed 3 Jun 11:00"
+        )
