@@ -166,6 +166,10 @@ async def add_member(
 
 @pytest.fixture
 async def org() -> Org:
+    return await build_org()
+
+
+async def build_org() -> Org:
     for code, name, kind, parent in (
         ("fed", "测试县总工会", "federation", None),
         ("union-a", "甲镇总工会", "union", "fed"),
