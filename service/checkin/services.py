@@ -44,6 +44,7 @@ OPENS_BEFORE_START = timedelta(minutes=60)
 # Roster changes are fetched with this much overlap, so a change committed while the last
 # answer was being read is not missed (the scanner merges by ticket id).
 ROSTER_OVERLAP = timedelta(seconds=10)
+WALK_IN_RACE = timedelta(minutes=1)  # a place confirmed this recently came from the door
 GATE_MAX = 40
 MAX_GATES = 20
 
@@ -853,11 +854,15 @@ async def walk_in(
             raise
         registration_id, before = await _place_walk_in(found, phone, name)
     registration = await activities.door_registration(registration_id)
+    # A walk-in had no place before coming to the door. The same person walking in at two
+    # gates at once finds the other gate's fresh place: confirmed just now, at the door, it
+    # is still a walk-in, whichever gate's admission stands.
+    placed_here = registration is not None and registration.updated_at >= scan.at - WALK_IN_RACE
     return await scanning.record(
         DOOR_POINT,
         scan,
         _DoorReading(found, None, None, gate),
-        _Verdict("admit", registration, walk_in=before != "confirmed"),
+        _Verdict("admit", registration, walk_in=before != "confirmed" or placed_here),
     )
 
 

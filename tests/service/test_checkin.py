@@ -170,6 +170,23 @@ async def test_the_same_new_phone_walking_in_at_two_gates_at_once(org: Org) -> N
     assert await Member.count().where(Member.phone == "13912345678").run() == 1
 
 
+async def test_the_losing_gates_placement_still_counts_the_walk_in(org: Org) -> None:
+    """The interleaving that made the test above flaky, made certain: gate 东 has placed
+    the newcomer but not yet written its admission when gate 西's walk-in runs whole and
+    stands. 西 finds a confirmed place, made at the door a moment ago: still a walk-in."""
+    activity_id = await published(org, capacity=5)
+    await checkin.update_settings(org.organiser_a, activity_id, DoorSettingsIn(gates=["东", "西"]))
+    with clock.frozen_at(AT_DOOR):
+        door = await checkin.door(org.organiser_a, activity_id)
+        await checkin._place_walk_in(door, "13912345678", "路人甲")  # 东, not yet admitted
+        walked = await checkin.walk_in(
+            org.organiser_a, activity_id, "13912345678", "路人甲", gate="西"
+        )
+        state = await checkin.door_state(org.organiser_a, activity_id)
+    assert walked.result == "admitted" and walked.walk_in
+    assert (state.admitted, state.walk_ins) == (1, 1)
+
+
 async def test_only_assigned_staff_and_subtree_organisers_may_scan(org: Org) -> None:
     activity_id = await published(org, capacity=5)
     _, code = await confirmed_ticket(org, activity_id)
