@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 from piccolo.columns import Varchar
 from piccolo.columns.combination import Combinable
+from pypinyin import lazy_pinyin
 
 from service import clock
 from service.db import engine, is_unique_violation, lock_key, write_transaction
@@ -395,7 +396,7 @@ async def search_members(
     rows = await (
         Member.select(*MEMBER_COLUMNS)
         .where(where)
-        .order_by(Member.name)
+        .order_by(Member.name_sort, Member.name)
         .limit(limit)
         .offset(max(0, offset))
         .run()
@@ -425,13 +426,24 @@ def member_match(
     return (name.like if sqlite else name.ilike)(f"%{literal}%")
 
 
+def name_sort_key(name: str) -> str:
+    """How a name sorts for people here: by its pinyin (Latin letters as they are)."""
+    return " ".join(lazy_pinyin(name, errors="default")).lower()[:200]
+
+
+def named(raw: str) -> dict[str, str]:
+    """A member's cleaned name with its sort key: every write of a name goes through it."""
+    name = clean_name(raw)
+    return {"name": name, "name_sort": name_sort_key(name)}
+
+
 async def _member_values(actor: Actor, data: MemberIn) -> dict[str, Any]:
     node = await node_by_code(data.node) if data.node else await root_node()
     if not actor.reaches(node.path):
         raise Forbidden("You can only add members to your own organisations.")
     return {
         "phone": normalise_phone(data.phone),
-        "name": clean_name(data.name),
+        **named(data.name),
         "node": node.id,
         "worker_group": clean_group(data.group),
         "roles": ",".join(clean_roles(data.roles)),
@@ -464,7 +476,7 @@ async def register_self(
     values = {
         "language": language if language in LANGUAGES else DEFAULT_LANGUAGE,
         "phone": normalise_phone(phone),
-        "name": clean_name(name),
+        **named(name),
         "node": (await node_by_code(node_code)).id,
         "worker_group": clean_group(group),
         "roles": "worker",
@@ -564,7 +576,7 @@ async def set_language(member_id: int, language: str) -> None:
 
 async def update_own_profile(actor: Actor, name: str, group: str) -> None:
     assert actor.member_id is not None
-    values = {Member.name: clean_name(name), Member.worker_group: clean_group(group)}
+    values = {**named(name), "worker_group": clean_group(group)}
     async with write_transaction():
         await Member.update(values).where(Member.id == actor.member_id).run()
 
@@ -614,7 +626,7 @@ async def import_members(rows: Sequence[tuple[int, dict[str, str]]]) -> ImportRe
             cleaned.append(
                 {
                     "phone": phone,
-                    "name": clean_name(row.get("name", "")),
+                    **named(row.get("name", "")),
                     "node": nodes[node_code].id if node_code else root.id,
                     "worker_group": clean_group(row.get("group")),
                     "roles": ",".join(clean_roles((row.get("roles") or "").split(";"))),

@@ -25,6 +25,8 @@ class Member(Table, tablename="org_member"):
     roles = Varchar(length=64, default="worker")
     language = Varchar(length=8, default="zh-CN")
     created_at = Timestamptz(default=TimestamptzNow())
+    # The name as people sort it: pinyin for Chinese (张 after 李), written with the name.
+    name_sort = Varchar(length=200, default="")
 
 
 class Assignment(Table, tablename="org_assignment"):

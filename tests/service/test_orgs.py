@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from service.errors import DomainError
 from service.orgs import services as orgs
 from service.orgs.files import read_member_rows
-from service.orgs.schemas import SYSTEM, MemberIn, NodeIn
+from service.orgs.schemas import SYSTEM, MemberIn, MemberPatch, NodeIn
 from service.orgs.tables import Member, Node
 from tests.conftest import Org, add_member
 
@@ -631,3 +631,22 @@ async def test_add_member_helper_sees_new_roles(org: Org) -> None:
     actor = await add_member("13912345678", "双角色", "union-b", ["staff", "organiser"])
     assert actor.roles == frozenset({"staff", "organiser"})
     assert actor.node_path == (await orgs.node_by_code("union-b")).path
+
+
+async def test_members_are_listed_by_the_pinyin_of_their_names(org: Org) -> None:
+    """People look a name up by its sound: 阿强 (a), 李四 (li), Wang, 张三 (zhang); by code
+    point it would be Wang, 张, 李, 阿. The key is written with the name and follows a
+    rename."""
+    for phone, name in (
+        ("13700000001", "张三"),
+        ("13700000002", "李四"),
+        ("13700000003", "阿强"),
+        ("13700000004", "Wang"),
+    ):
+        await add_member(phone, name, "ent-a1", ["worker"])
+    found = await orgs.search_members(org.admin, node_code="ent-a1")
+    assert [member.name for member in found.items] == ["阿强", "快递员小王", "李四", "Wang", "张三"]
+    renamed = next(member for member in found.items if member.name == "阿强")
+    await orgs.patch_member(org.admin, renamed.id, MemberPatch(name="周强"))
+    again = await orgs.search_members(org.admin, node_code="ent-a1")
+    assert [member.name for member in again.items][-1] == "周强"
