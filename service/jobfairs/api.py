@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, JSONBody
 
-from service.http import require_actor
+from service.http import bearer_token, optional_actor, require_actor
 from service.jobfairs import services as jobfairs
 from service.jobfairs.schemas import (
     BoothIn,
@@ -17,6 +17,7 @@ from service.jobfairs.schemas import (
     BoothScanBatchOut,
     BoothScanIn,
     BoothScanOut,
+    DeviceLinkOut,
     EmployerIn,
     EmployerOut,
     JobfairReport,
@@ -27,6 +28,22 @@ from service.jobfairs.schemas import (
 )
 
 AnyRequest = Request[Any, Any, Any]
+
+# The cookie a booth device link leaves on the phone it signs in: the link's code itself,
+# checked afresh on every request (revocation and the fair's end take effect at once).
+DEVICE_COOKIE = "uh_booth_device"
+
+
+async def booth_scanner(request: AnyRequest) -> jobfairs.Scanner:
+    """Who works a booth in this request: the signed-in member, or else the booth device
+    this phone was signed in as (never for a request carrying a bearer token)."""
+    actor = optional_actor(request)
+    if actor is not None or bearer_token(request) is not None:
+        return require_actor(request)
+    code = request.cookies.get(DEVICE_COOKIE)
+    if not code:
+        return require_actor(request)  # not signed in at all
+    return await jobfairs.booth_device(code)
 
 
 class JobfairApi(Controller):
@@ -67,7 +84,21 @@ class JobfairApi(Controller):
 
     @get("/booths/{booth_id:int}/leads")
     async def leads(self, request: AnyRequest, booth_id: FromPath[int]) -> list[LeadOut]:
-        return await jobfairs.booth_leads(require_actor(request), booth_id)
+        return await jobfairs.booth_leads(await booth_scanner(request), booth_id)
+
+    @post("/booths/{booth_id:int}/device-links", status_code=200)
+    async def device_link(self, request: AnyRequest, booth_id: FromPath[int]) -> DeviceLinkOut:
+        """The booth's device link (the same one until revoked): opening its path on a
+        phone signs that phone in for this booth only, until the fair ends."""
+        return await jobfairs.device_link(require_actor(request), booth_id)
+
+    @post("/booths/{booth_id:int}/device-links/revoke", status_code=200)
+    async def revoke_device_links(
+        self, request: AnyRequest, booth_id: FromPath[int]
+    ) -> DeviceLinkOut:
+        """Revoke every device link of the booth (phones signed in by them are refused from
+        their next request on); answers the booth's new link."""
+        return await jobfairs.revoke_device_links(require_actor(request), booth_id)
 
     @get("/activities/{activity_id:int}/postings")
     async def postings(self, request: AnyRequest, activity_id: FromPath[int]) -> list[PostingOut]:
@@ -88,7 +119,7 @@ class JobfairApi(Controller):
     @post("/booth-scans", status_code=200)
     async def booth_scan(self, request: AnyRequest, data: JSONBody[BoothScanIn]) -> BoothScanOut:
         answer = await jobfairs.record_stage(
-            require_actor(request),
+            await booth_scanner(request),
             data.booth_id,
             data.code,
             data.posting_id,
@@ -104,12 +135,14 @@ class JobfairApi(Controller):
     async def booth_scan_batch(
         self, request: AnyRequest, data: JSONBody[BoothScanBatchIn]
     ) -> BoothScanBatchOut:
-        answers = await jobfairs.record_batch(require_actor(request), data.booth_id, data.scans)
+        answers = await jobfairs.record_batch(
+            await booth_scanner(request), data.booth_id, data.scans
+        )
         return BoothScanBatchOut(results=[BoothScanOut(**answer) for answer in answers])
 
     @post("/booth-scans/{scan_id:int}/undo", status_code=200)
     async def undo(self, request: AnyRequest, scan_id: FromPath[int]) -> UndoOut:
-        return await jobfairs.undo_stage(require_actor(request), scan_id)
+        return await jobfairs.undo_stage(await booth_scanner(request), scan_id)
 
     @get("/activities/{activity_id:int}/jobfair-report")
     async def report(self, request: AnyRequest, activity_id: FromPath[int]) -> JobfairReport:

@@ -9,12 +9,14 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Response, Template
 
+from service import clock
 from service.activities import services as activities
 from service.errors import DomainError
-from service.http import form_error, page, require_actor, safe_next
+from service.http import form_error, is_https, page, require_actor, safe_next
 from service.jobfairs import services as jobfairs
+from service.jobfairs.api import DEVICE_COOKIE
 from service.jobfairs.schemas import (
     POSTING_STATUS_LABELS,
     POSTING_STATUSES,
@@ -210,9 +212,16 @@ class JobfairPages(Controller):
     ) -> Template:
         actor = require_actor(request)
         booth = await jobfairs.booth_for(actor, booth_id)
+        organiser = actor.has("organiser", "admin")
+        link = await jobfairs.device_link(actor, booth_id) if organiser else None
+        link_url = str(request.base_url).rstrip("/") + link.path if link else ""
         return page(
             request,
             "jobfairs/booth.html",
+            device_link=link,
+            revoked=request.query_params.get("revoked") == "1",
+            device_link_url=link_url,
+            device_link_svg=jobfairs.link_qr_svg(link_url) if link else "",
             status_code=status_code,
             booth=booth,
             postings=await jobfairs.booth_postings(booth),
@@ -274,6 +283,108 @@ class JobfairPages(Controller):
                 raise
             return await self._booth(request, booth_id, 400, **form_error(error))
         return Redirect(f"/booths/{booth_id}#materials")
+
+    @post("/organise/jobfair/booths/{booth_id:int}/device-link/revoke")
+    async def revoke_device_links(self, request: AnyRequest, booth_id: FromPath[int]) -> Redirect:
+        await jobfairs.revoke_device_links(require_actor(request), booth_id)
+        return Redirect(f"/booths/{booth_id}?revoked=1#device")
+
+    # --- a booth device: a phone signed in by the booth's link, with no member account ----
+
+    @get("/booth-device/{code:str}")
+    async def open_device_link(self, request: AnyRequest, code: FromPath[str]) -> Response[Any]:
+        """Opening the link signs this phone in for the booth (the code kept in a cookie,
+        checked afresh on every request); a refused link says why."""
+        try:
+            device = await jobfairs.booth_device(code)
+        except DomainError as error:
+            return self._device_refused(request, error)
+        response: Response[Any] = Redirect("/booth-device")
+        response.set_cookie(
+            DEVICE_COOKIE,
+            code.strip().upper(),
+            max_age=max(60, int((device.valid_until - clock.now()).total_seconds())),
+            path="/",
+            httponly=True,
+            samesite="lax",
+            secure=is_https(request),
+        )
+        return response
+
+    def _device_refused(self, request: AnyRequest, error: DomainError) -> Response[Any]:
+        # The cookie stays: the next request tells the same reason (revoked, fair over),
+        # and it expires with the fair anyway.
+        return page(
+            request,
+            "jobfairs/device_refused.html",
+            status_code=error.status_code,
+            **form_error(error),
+        )
+
+    async def _device_page(
+        self, request: AnyRequest, status_code: int = 200, **context: Any
+    ) -> Response[Any]:
+        try:
+            device = await jobfairs.booth_device(request.cookies.get(DEVICE_COOKIE))
+        except DomainError as error:
+            return self._device_refused(request, error)
+        booth = await jobfairs.booth_for(device, device.booth_id)
+        return page(
+            request,
+            "jobfairs/device.html",
+            status_code=status_code,
+            device=device,
+            booth=booth,
+            postings=await jobfairs.booth_postings(booth),
+            leads=await jobfairs.booth_leads(device, device.booth_id),
+            client_id=secrets.token_hex(12),
+            **_labels(),
+            **context,
+        )
+
+    @get("/booth-device")
+    async def device(self, request: AnyRequest) -> Response[Any]:
+        return await self._device_page(request)
+
+    @post("/booth-device/scan")
+    async def device_scan(self, request: AnyRequest) -> Response[Any]:
+        form = await request.form()
+        try:
+            device = await jobfairs.booth_device(request.cookies.get(DEVICE_COOKIE))
+        except DomainError as error:
+            return self._device_refused(request, error)
+        try:
+            answer = await jobfairs.record_stage(
+                device,
+                device.booth_id,
+                str(form.get("code", "")),
+                _optional_int(form.get("posting_id"), "posting_id"),
+                str(form.get("stage", "")),
+                client_id=str(form.get("client_id", "")),
+                rating=_optional_int(form.get("rating"), "rating"),
+                note=str(form.get("note", "")),
+            )
+        except DomainError as error:
+            return await self._device_page(request, error.status_code, **form_error(error))
+        return await self._device_page(request, answer=answer)
+
+    @post("/booth-device/undo/{scan_id:int}")
+    async def device_undo(self, request: AnyRequest, scan_id: FromPath[int]) -> Response[Any]:
+        try:
+            device = await jobfairs.booth_device(request.cookies.get(DEVICE_COOKIE))
+        except DomainError as error:
+            return self._device_refused(request, error)
+        try:
+            await jobfairs.undo_stage(device, scan_id)
+        except DomainError as error:
+            return await self._device_page(request, error.status_code, **form_error(error))
+        return Redirect("/booth-device?undone=1")
+
+    @post("/booth-device/sign-out")
+    async def device_sign_out(self, request: AnyRequest) -> Response[Any]:
+        response: Response[Any] = Redirect("/")
+        response.delete_cookie(DEVICE_COOKIE, path="/")
+        return response
 
     @post("/organise/jobfair/booths/{booth_id:int}/staff")
     async def add_staff(self, request: AnyRequest, booth_id: FromPath[int]) -> Template | Redirect:

@@ -70,6 +70,19 @@ class BoothOut(msgspec.Struct):
     materials: int
 
 
+class DeviceLinkOut(msgspec.Struct):
+    """A booth's device link: opening `path` on a phone signs it in for this booth only,
+    with no member account, until the fair ends or the link is revoked (a revocation
+    bumps `version`, and every link of an older version stops working)."""
+
+    booth_id: int
+    booth_number: str
+    version: int
+    code: str
+    path: str
+    valid_until: datetime
+
+
 class PostingIn(msgspec.Struct):
     employer_id: int
     title: str

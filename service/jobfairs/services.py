@@ -15,6 +15,7 @@ The funnel's rules, in one place:
 
 from __future__ import annotations
 
+import io
 import math
 import re
 from collections.abc import Sequence
@@ -22,7 +23,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from service import clock
+import qrcode
+import qrcode.image.svg
+from qrcode.constants import ERROR_CORRECT_M
+
+from service import clock, signing
 from service.activities import services as activities
 from service.activities.schemas import DoorActivity
 from service.db import is_unique_violation, lock_key, run_sql, write_transaction
@@ -38,6 +43,7 @@ from service.jobfairs.schemas import (
     BoothMaterials,
     BoothOut,
     BoothScanItem,
+    DeviceLinkOut,
     EmployerIn,
     EmployerOut,
     FunnelRow,
@@ -333,19 +339,19 @@ access.register_scope_kind("booth", booth_owner_path)
 access.register_assigned_role(BOOTH_STAFF)
 
 
-async def _is_booth_staff(actor: Actor, booth_id: int) -> bool:
+async def _is_booth_staff(actor: Scanner, booth_id: int) -> bool:
+    if isinstance(actor, BoothDevice):
+        return actor.booth_id == booth_id
     owner_path = await booth_owner_path(booth_id)
     if owner_path is None:
         return False
     return await access.may(actor, "record_booth", access.Scope("booth", booth_id, owner_path))
 
 
-async def booth_for(actor: Actor, booth_id: int) -> BoothOut:
-    """A booth, for its staff and the fair's organisers (anyone else: 403)."""
-    row = await _booth(booth_id)
-    activity = await _fair(row["activity_id"])
-    if not (_organises(actor, activity) or await _is_booth_staff(actor, booth_id)):
-        raise Forbidden("You are not on the staff of this booth.")
+async def booth_for(actor: Scanner, booth_id: int) -> BoothOut:
+    """A booth, for its staff (a signed-in device of this booth included) and the fair's
+    organisers (anyone else: 403)."""
+    await _scannable_booth(actor, booth_id)
     return await _booth_out_by_id(booth_id)
 
 
@@ -378,6 +384,8 @@ async def remove_booth_staff(actor: Actor, booth_id: int, member_id: int) -> Non
 
 async def count_materials(actor: Actor, booth_id: int, delta: int) -> BoothOut:
     """Add to (or correct down) a booth's count of materials handed out; never below 0."""
+    if isinstance(actor, BoothDevice):
+        raise Forbidden("A booth device only records stages.")
     await booth_for(actor, booth_id)
     if not -1000 <= delta <= 1000 or delta == 0:
         raise DomainError("validation_error", "Add between 1 and 1000.", field="delta")
@@ -389,6 +397,120 @@ async def count_materials(actor: Actor, booth_id: int, delta: int) -> BoothOut:
         delta,
     ).run()
     return await _booth_out_by_id(booth_id)
+
+
+# --- booth devices: a phone signed in for one booth by a link, with no member account ------
+
+BOOTH_DEVICE = signing.register_code_type(
+    "booth_device", tag=2, fields=("booth_id", "activity_id", "version")
+)
+DEVICE_PATH = "/booth-device/"
+
+
+@dataclass(frozen=True)
+class BoothDevice:
+    """Who scans when a phone was signed in by a booth's device link: an employer's HR
+    person, not a member. It records stages at its booth (and sees that booth's list, to
+    undo a slip) and nothing else: it is never an Actor, so no other rule can mistake it
+    for one, and every booth rule above checks it by its booth id."""
+
+    booth_id: int
+    activity_id: int
+    booth_number: str
+    employer_name: str
+    valid_until: datetime
+    member_id: None = None
+
+    @property
+    def name(self) -> str:
+        # Kept in the stage log's actor_name (50 characters).
+        return f"booth {self.booth_number} device"[:50]
+
+
+# Whoever may work a booth: a member (staff or organiser) or a booth's signed-in device.
+Scanner = Actor | BoothDevice
+
+
+async def _device_link(booth_id: int) -> DeviceLinkOut:
+    row = await _booth(booth_id)
+    activity = await _fair(row["activity_id"])
+    code = signing.sign(
+        BOOTH_DEVICE.name,
+        booth_id=booth_id,
+        activity_id=row["activity_id"],
+        version=row["device_version"],
+    )
+    return DeviceLinkOut(
+        booth_id=booth_id,
+        booth_number=row["number"],
+        version=row["device_version"],
+        code=code,
+        path=DEVICE_PATH + code,
+        valid_until=activity.ends_at,
+    )
+
+
+async def device_link(actor: Actor, booth_id: int) -> DeviceLinkOut:
+    """The booth's current device link, for the fair's organisers (the same link until it
+    is revoked; a code is signed afresh from the booth's version each time)."""
+    row = await _booth(booth_id)
+    await organised_fair(actor, row["activity_id"])
+    return await _device_link(booth_id)
+
+
+async def revoke_device_links(actor: Actor, booth_id: int) -> DeviceLinkOut:
+    """Every phone signed in by the booth's links so far is signed out at its next request,
+    and the old links stop working; the answer is the booth's new link."""
+    row = await _booth(booth_id)
+    await organised_fair(actor, row["activity_id"])
+    # One atomic write: two organisers revoking at once both revoke.
+    await run_sql(
+        "UPDATE jobfair_booth SET device_version = device_version + 1 WHERE id = {}", booth_id
+    )
+    return await _device_link(booth_id)
+
+
+def link_qr_svg(url: str) -> str:
+    """A device link's QR (an address, so byte mode; drawn only on the organiser's page)."""
+    qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=4)
+    qr.add_data(url)
+    qr.make(fit=True)
+    out = io.BytesIO()
+    qr.make_image(image_factory=qrcode.image.svg.SvgPathImage).save(out)
+    return out.getvalue().decode("utf-8")
+
+
+async def booth_device(code: str | None) -> BoothDevice:
+    """The device a device link (or the cookie holding it) signs in, checked afresh on
+    every request: a genuine booth_device code of the booth's current version, for a fair
+    that has not ended. Anything else is refused with the reason in the user's language."""
+    if not code:
+        raise Forbidden("This phone is not signed in for a booth: open the booth's device link.")
+    try:
+        found = signing.verify(code, BOOTH_DEVICE.name)
+    except signing.BadCode:
+        raise Forbidden("This is not a booth device link.") from None
+    booth = await Booth.select().where(Booth.id == found.fields["booth_id"]).first().run()
+    if booth is None or booth["activity_id"] != found.fields["activity_id"]:
+        raise Forbidden("This booth no longer exists.")
+    if booth["device_version"] != found.fields["version"]:
+        raise Forbidden(
+            "This device link was revoked by the organiser. Ask them for the booth's new link."
+        )
+    try:
+        activity = await _fair(booth["activity_id"])
+    except NotFound:
+        raise Forbidden("This booth no longer exists.") from None
+    if activity.status == "cancelled" or clock.now() >= activity.ends_at:
+        raise Forbidden("The fair is over: this device link no longer works.")
+    employer = await _employer_row(booth["employer_id"])
+    return BoothDevice(
+        booth_id=booth["id"],
+        activity_id=booth["activity_id"],
+        booth_number=booth["number"],
+        employer_name=employer["name"],
+        valid_until=activity.ends_at,
+    )
 
 
 # --- postings -----------------------------------------------------------------------------
@@ -840,8 +962,13 @@ async def _replayed(client_id: str, booth_id: int) -> dict[str, Any] | None:
     return await _answer(row["id"])
 
 
-async def _scannable_booth(actor: Actor, booth_id: int) -> dict[str, Any]:
-    """The booth's row, for its staff and the fair's organisers (anyone else: 403)."""
+async def _scannable_booth(actor: Scanner, booth_id: int) -> dict[str, Any]:
+    """The booth's row, for its staff (a device of this booth included) and the fair's
+    organisers (anyone else: 403)."""
+    if isinstance(actor, BoothDevice):
+        if actor.booth_id != booth_id:
+            raise Forbidden("This phone is signed in for another booth.")
+        return await _booth(booth_id)
     booth = await _booth(booth_id)
     activity = await _fair(booth["activity_id"])
     if not (_organises(actor, activity) or await _is_booth_staff(actor, booth_id)):
@@ -850,7 +977,7 @@ async def _scannable_booth(actor: Actor, booth_id: int) -> dict[str, Any]:
 
 
 async def record_stage(
-    actor: Actor,
+    actor: Scanner,
     booth_id: int,
     code: str,
     posting_id: int | None,
@@ -875,7 +1002,7 @@ async def record_stage(
 
 
 async def _record(
-    actor: Actor,
+    actor: Scanner,
     booth: dict[str, Any],
     code: str,
     posting_id: int | None,
@@ -932,7 +1059,7 @@ async def _record(
 
 
 async def _decide(
-    actor: Actor,
+    actor: Scanner,
     booth: dict[str, Any],
     worker: _Worker,
     posting_id: int | None,
@@ -1050,7 +1177,7 @@ async def _decide(
 
 
 async def record_batch(
-    actor: Actor, booth_id: int, scans: Sequence[BoothScanItem]
+    actor: Scanner, booth_id: int, scans: Sequence[BoothScanItem]
 ) -> list[dict[str, Any]]:
     """An offline device's queue, settled earliest first; each scan gets its own answer
     (an error code for a bad one), and a resent batch writes nothing new."""
@@ -1093,7 +1220,7 @@ async def record_batch(
     return [answer for answer in answers if answer is not None]
 
 
-async def undo_stage(actor: Actor, scan_id: int) -> UndoOut:
+async def undo_stage(actor: Scanner, scan_id: int) -> UndoOut:
     """Undo a booth scan's stage change within UNDO_WINDOW of recording it, if it is the
     lead's latest change; the undo is logged beside the scan."""
     scan = await StageScan.select().where(StageScan.id == scan_id).first().run()
@@ -1159,7 +1286,7 @@ async def undo_stage(actor: Actor, scan_id: int) -> UndoOut:
     return UndoOut(scan_id=scan_id, lead_id=fresh["lead_id"], stage=stage)
 
 
-async def booth_leads(actor: Actor, booth_id: int) -> list[LeadOut]:
+async def booth_leads(actor: Scanner, booth_id: int) -> list[LeadOut]:
     """The booth's own list of workers, newest first. The full phone only from
     preliminary intent on, and only for a worker who agreed to share it."""
     await booth_for(actor, booth_id)

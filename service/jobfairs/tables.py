@@ -29,6 +29,9 @@ class Booth(Table, tablename="jobfair_booth"):
     number = Varchar(length=12)
     employer_id = Integer()
     materials = Integer(default=0)  # leaflets and brochures handed out
+    # The version written in the booth's device links; revoking bumps it, and a link of
+    # an older version no longer signs a phone in (service: booth_device).
+    device_version = Integer(default=1)
 
 
 class Posting(Table, tablename="jobfair_posting"):

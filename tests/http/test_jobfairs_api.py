@@ -197,6 +197,8 @@ async def test_openapi_lists_the_job_fair_paths(client: httpx.AsyncClient) -> No
         "/api/v1/booth-scans",
         "/api/v1/booth-scans/batch",
         "/api/v1/activities/{activity_id}/jobfair-report",
+        "/api/v1/booths/{booth_id}/device-links",
+        "/api/v1/booths/{booth_id}/device-links/revoke",
     ):
         assert path in paths, path
 
