@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -10,7 +11,13 @@ from litestar.response import Redirect, Template
 
 from service.activities.schemas import REGISTRATION_STATUS_LABELS
 from service.checkin import services as checkin
-from service.checkin.schemas import RESULT_COLOURS, RESULT_LABELS, RESULTS, DoorSettingsIn
+from service.checkin.schemas import (
+    RESULT_COLOURS,
+    RESULT_LABELS,
+    RESULTS,
+    CheckinOut,
+    DoorSettingsIn,
+)
 from service.errors import DomainError
 from service.http import form_error, page, parse_optional_local, require_actor
 from service.i18n import gettext
@@ -53,17 +60,14 @@ class CheckinPages(Controller):
     async def check_typed_code(self, request: AnyRequest, activity_id: FromPath[int]) -> Template:
         form = await request.form()
         gate = str(form.get("gate", ""))
-        try:
-            verdict = await checkin.check_in(
+        return await self._verdict_page(
+            request,
+            activity_id,
+            gate,
+            checkin.check_in(
                 require_actor(request), activity_id, str(form.get("code", "")), gate=gate
-            )
-        except DomainError as error:
-            if error.code in {"forbidden", "not_found", "not_signed_in"}:
-                raise
-            return await self._scanner(
-                request, activity_id, error.status_code, gate=gate, **form_error(error)
-            )
-        return await self._scanner(request, activity_id, verdict=verdict, gate=gate)
+            ),
+        )
 
     @post("/door/{activity_id:int}/look-up")
     async def look_up(self, request: AnyRequest, activity_id: FromPath[int]) -> Template:
@@ -80,30 +84,38 @@ class CheckinPages(Controller):
     ) -> Template:
         form = await request.form()
         gate = str(form.get("gate", ""))
-        try:
-            verdict = await checkin.admit_registration(
+        return await self._verdict_page(
+            request,
+            activity_id,
+            gate,
+            checkin.admit_registration(
                 require_actor(request), activity_id, registration_id, gate=gate
-            )
-        except DomainError as error:
-            if error.code in {"forbidden", "not_found", "not_signed_in"}:
-                raise
-            return await self._scanner(
-                request, activity_id, error.status_code, gate=gate, **form_error(error)
-            )
-        return await self._scanner(request, activity_id, verdict=verdict, gate=gate)
+            ),
+        )
 
     @post("/door/{activity_id:int}/walk-in")
     async def admit_walk_in(self, request: AnyRequest, activity_id: FromPath[int]) -> Template:
         form = await request.form()
         gate = str(form.get("gate", ""))
-        try:
-            verdict = await checkin.walk_in(
+        return await self._verdict_page(
+            request,
+            activity_id,
+            gate,
+            checkin.walk_in(
                 require_actor(request),
                 activity_id,
                 str(form.get("phone", "")),
                 str(form.get("name", "")),
                 gate=gate,
-            )
+            ),
+        )
+
+    async def _verdict_page(
+        self, request: AnyRequest, activity_id: int, gate: str, deciding: Awaitable[CheckinOut]
+    ) -> Template:
+        """The scanner page with the verdict, or with the refusal beside the form."""
+        try:
+            verdict = await deciding
         except DomainError as error:
             if error.code in {"forbidden", "not_found", "not_signed_in"}:
                 raise
