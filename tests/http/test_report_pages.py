@@ -474,6 +474,8 @@ async def test_my_history_and_rate(client: httpx.AsyncClient, org: Org) -> None:
         in page.text
     )
     assert figures(page.text)["attendance_rate"] == percent(api["attendance_rate"]) == "100%"
+    # The tile is two numbers, short enough for one line in both languages.
+    assert re.sub(r"<[^>]+>", "", figures(page.text)["attended"]) == "1 / 1"
     assert full_phones(page.text) == []
 
 
