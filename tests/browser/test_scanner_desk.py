@@ -52,6 +52,13 @@ async def test_look_up_by_last_four_digits_admit_then_undo(phone_page: Any, org:
     page = phone_page
     await open_scanner(page, org, activity_id)
     await expect(page.locator("#count")).to_have_text(count_text(0, 1))
+    # No camera in this browser: no black box, the code field comes next, no empty card.
+    await expect(page.locator("#camera-box")).to_have_class("camera-box failed")
+    box = await page.locator("#camera-box").bounding_box()
+    assert box is not None and box["height"] < 100, box
+    await expect(page.locator("#camera-start")).to_be_visible()
+    await expect(page.locator("#door-after")).to_be_hidden()
+    await snap(page, "scanner-no-camera-360")
 
     await page.locator("#q").fill("0005")
     await page.locator("#search-form").get_by_role("button").click()

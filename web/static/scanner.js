@@ -421,6 +421,14 @@ async function makeDetector() {
   };
 }
 
+/** No camera: the black box collapses to its retry button, and the code field and the
+ * look-up below it come first. */
+function cameraFailed() {
+  say(T.camera_failed, true);
+  $("#camera-box").classList.add("failed");
+  $("#camera-start").hidden = false;
+}
+
 async function startCamera() {
   const video = $("#camera");
   $("#camera-start").hidden = true;
@@ -434,10 +442,10 @@ async function startCamera() {
     detect = detect || (await makeDetector());
     if (DATA.gates.length && !currentGate()) say(T.choose_gate);
   } catch {
-    say(T.camera_failed, true);
-    $("#camera-start").hidden = false;
+    cameraFailed();
     return;
   }
+  $("#camera-box").classList.remove("failed");
   $("#camera-box").classList.add("live");
   scanLoop(video);
 }
@@ -648,10 +656,7 @@ async function start() {
     if (!queue.offline && !queue.waiting) Promise.all([refreshRoster(), refreshCounts()]).catch(() => queue.setOffline(true));
   });
   if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia && detect) await startCamera();
-  else {
-    say(T.camera_failed, true);
-    $("#camera-start").hidden = false;
-  }
+  else cameraFailed();
   document.body.dataset.doorReady = "1";
   if (queue.waiting) sync();
 }
