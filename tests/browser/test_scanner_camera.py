@@ -178,6 +178,18 @@ async def test_offline_scan_is_green_queued_and_synced_when_back(
         await expect(verdict).to_be_hidden()
         await expect(badge).to_be_visible()
         assert await admissions(registration_id) == []
+        count = page.locator("#count")
+        await expect(count).to_have_text(
+            zh("%(admitted)s admitted of %(confirmed)s confirmed", admitted=1, confirmed=2)
+        )
+        # Reloaded with no signal: the page comes from the phone, and the count still
+        # includes the admission that waits to sync.
+        await page.reload()
+        await expect(page.locator("body[data-door-ready='1']")).to_be_attached()
+        await expect(count).to_have_text(
+            zh("%(admitted)s admitted of %(confirmed)s confirmed", admitted=1, confirmed=2)
+        )
+        await expect(badge).to_be_visible()  # still waiting (the camera may queue the rescan)
         offline_stats = await stats(page)
         assert offline_stats["offline_verify_ms"], offline_stats
 

@@ -111,8 +111,11 @@ async function refreshCounts() {
 
 // --- the page ----------------------------------------------------------------------------
 
+/** The server's count plus this phone's admissions still waiting to sync (kept in
+ * IndexedDB, so a reload while offline does not lose them from the count). */
 function renderCounts() {
-  $("#count").textContent = fill(T.count, counts);
+  const waiting = [...door.mine.values()].filter((mine) => !mine.synced).length;
+  $("#count").textContent = fill(T.count, { ...counts, admitted: counts.admitted + waiting });
   $("#walk-ins").textContent = counts.walk_ins ? fill(T.walk_ins, { n: counts.walk_ins }) : "";
 }
 
@@ -313,7 +316,6 @@ async function decideHere(scan) {
   }
   if (decided.result === "admitted") {
     door.mine.set(decided.ticketId, { client_id: scan.client_id, at: scan.scanned_at, gate: scan.gate, name: ticket.name, synced: false });
-    counts.admitted += 1;
     renderCounts();
     lastAdmission = { offline: true, client_id: scan.client_id, name: ticket.name, ticket_id: decided.ticketId };
     renderUndo();
@@ -615,8 +617,8 @@ async function undoLast() {
     if (!answer) return;
     const ticket = door.roster.get(lastAdmission.ticket_id);
     if (ticket) Object.assign(ticket, { admitted_at: null, admitted_client_id: null, admitted_gate: null, admitted_by: null });
+    counts.admitted = Math.max(0, counts.admitted - 1);
   }
-  counts.admitted = Math.max(0, counts.admitted - 1);
   renderCounts();
   say(fill(T.undone, { name: lastAdmission.name }));
   lastAdmission = null;
@@ -629,6 +631,7 @@ async function start() {
   wireForms();
   renderCounts();
   await loadStored().catch(() => {});
+  renderCounts();  // with this phone's admissions still waiting to sync
   renderTwice();
   await queue.renderBadge();
   try {
