@@ -39,6 +39,14 @@ BODY_LABELS: dict[str, str] = {
 }
 
 
+# For an activity held online only: the same messages without a door to show a ticket at.
+ONLINE_BODY_LABELS: dict[str, str] = {
+    "registration_confirmed": "%(when)s, online: %(where)s",
+    "reminder_day_before": "%(when)s, online: %(where)s",
+    "reminder_1h": "%(when)s, online: %(where)s",
+}
+
+
 def render(row: dict[str, Any], lang: str, activity: Any) -> tuple[str, str]:
     """Title and body in the member's language."""
 
@@ -54,6 +62,9 @@ def render(row: dict[str, Any], lang: str, activity: Any) -> tuple[str, str]:
         # A kind's own message may carry values of its own (a link) in its payload.
         values |= {k: v for k, v in payload.items() if isinstance(v, str) and k not in values}
         title, body = message_texts(row["kind"])
+        if activity is not None and not activity.venue_name and activity.online_url:
+            # Online only: nothing to show at a door.
+            body = ONLINE_BODY_LABELS.get(row["kind"], body)
         return gettext(title, **values), gettext(body, **values)
 
 

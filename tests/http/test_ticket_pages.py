@@ -135,3 +135,29 @@ async def test_a_body_that_is_not_utf8_is_a_400_on_every_json_api(
         response = await client.post(url, content=b'{"title": "\xff\xfe"}', headers=headers)
         assert response.status_code == 400, (url, response.text)
         assert response.json()["code"] == "validation_error"
+
+
+async def test_an_online_activity_never_says_show_this_code_at_the_door(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    from service.activities.schemas import MessageActivity
+    from service.reminders.texts import render
+
+    activity_id = await new_published(
+        org, kind="reading_session", venue=None, online_url="https://meeting.example.cn/r1"
+    )
+    registration, _ = await activities.register(org.worker_a1, activity_id)
+    await sign_in(client, org.phones["worker_a1"])
+    page = await client.get(f"/me/tickets/{registration.id}")
+    door_hint = "Show this code at the door. Turn your screen brightness up; it works without signal once opened."
+    assert zh(door_hint) not in page.text
+    assert (
+        zh("This activity is online: join it by the link below. The code shows your place.")
+        in page.text
+    )
+    assert 'href="https://meeting.example.cn/r1"' in page.text
+
+    online = await activities.message_activity(activity_id)
+    assert isinstance(online, MessageActivity)
+    _, body = render({"kind": "registration_confirmed", "payload": "{}"}, "en", online)
+    assert "door" not in body and "https://meeting.example.cn/r1" in body
