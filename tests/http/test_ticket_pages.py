@@ -149,7 +149,10 @@ async def test_an_online_activity_never_says_show_this_code_at_the_door(
     registration, _ = await activities.register(org.worker_a1, activity_id)
     await sign_in(client, org.phones["worker_a1"])
     page = await client.get(f"/me/tickets/{registration.id}")
-    door_hint = "Show this code at the door. Turn your screen brightness up; it works without signal once opened."
+    door_hint = (
+        "Show this code at the door. Turn your screen brightness up; it works without signal"
+        " once opened."
+    )
     assert zh(door_hint) not in page.text
     assert (
         zh("This activity is online: join it by the link below. The code shows your place.")
