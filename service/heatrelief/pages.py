@@ -4,6 +4,7 @@ form works without JavaScript."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from typing import Any, TypeVar
@@ -19,7 +20,9 @@ from service.errors import DomainError
 from service.heatrelief import services as relief
 from service.heatrelief.schemas import (
     MANUAL_REASONS,
+    POSTER_REFUSALS,
     REASON_LABELS,
+    RESULT_LABELS,
     SITE_KIND_LABELS,
     SITE_KINDS,
     STATUS_LABELS,
@@ -34,6 +37,7 @@ from service.http import form_error, page, require_actor
 from service.i18n import gettext
 from service.orgs import services as orgs
 from service.orgs.schemas import GROUP_LABELS, WORKER_GROUPS
+from service.tickets import services as tickets
 
 AnyRequest = Request[Any, Any, Any]
 S = TypeVar("S", bound=msgspec.Struct)
@@ -277,11 +281,19 @@ class HeatReliefPages(Controller):
 
     async def _today(self, request: AnyRequest, status_code: int = 200, **context: Any) -> Template:
         actor = require_actor(request)
+        deliveries = await relief.todays_deliveries(actor)
         return page(
             request,
             "heatrelief/today.html",
             status_code=status_code,
-            deliveries=await relief.todays_deliveries(actor),
+            deliveries=deliveries,
+            # What the phone needs to check a poster offline: the public keys, and a hash
+            # of each site's short code (the code itself is for the poster, not the page).
+            verify_keys=msgspec.to_builtins(tickets.keys().keys),
+            code_hashes={
+                d.site.id: hashlib.sha256(d.site.code.encode()).hexdigest() for d in deliveries
+            },
+            refusals={code: gettext(RESULT_LABELS[code]) for code in POSTER_REFUSALS},
             new_client_id=uuid.uuid4().hex,
             groups=WORKER_GROUPS,
             **labels(),

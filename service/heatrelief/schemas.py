@@ -66,6 +66,9 @@ RESULT_LABELS: dict[str, str] = {
     "invalid": "Something in this record was not right.",
 }
 
+# The results a phone can give a poster's code by itself (web/static/site-poster.js).
+POSTER_REFUSALS = ("wrong_site", "wrong_activity", "invalid_code", "wrong_code_type")
+
 MAX_QUANTITY = 1_000_000
 MAX_BATCH = 500
 
