@@ -26,6 +26,7 @@ from service.heatrelief.schemas import (
     SITE_KIND_LABELS,
     SITE_KINDS,
     STATUS_LABELS,
+    AcknowledgementIn,
     DeliveryIn,
     DeliveryScanIn,
     ItemIn,
@@ -350,6 +351,38 @@ class HeatReliefPages(Controller):
                 request, error.status_code, error_delivery=delivery_id, **form_error(error)
             )
         return Redirect(f"/heat-relief/today#d{delivery_id}")
+
+    # --- a worker's "received" at a site ---------------------------------------------------
+
+    @get("/heat-relief/received")
+    async def received_form(self, request: AnyRequest) -> Template:
+        require_actor(request)
+        code = request.query_params.get("code", "")[:200]
+        return page(request, "heatrelief/received.html", code=code)
+
+    @post("/heat-relief/received")
+    async def received(self, request: AnyRequest) -> Template:
+        form = await request.form()
+        try:
+            data = from_form(AcknowledgementIn, {"code": str(form.get("code", "")).strip()})
+        except DomainError as error:
+            error.field = "code"
+            return page(
+                request,
+                "heatrelief/received.html",
+                status_code=error.status_code,
+                **form_error(error),
+            )
+        answer = await relief.acknowledge(require_actor(request), data)
+        ok = answer.result in ("received", "already_received")
+        return page(
+            request,
+            "heatrelief/received.html",
+            status_code=200 if ok else 422,
+            answer=answer,
+            ok=ok,
+            code="" if ok else data.code,
+        )
 
 
 def _zone() -> Any:

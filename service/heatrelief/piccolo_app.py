@@ -10,6 +10,7 @@ from service.heatrelief.tables import (
     Item,
     LedgerEntry,
     Site,
+    SiteAcknowledgement,
     Stock,
     Team,
 )
@@ -27,6 +28,7 @@ APP_CONFIG = AppConfig(
         DeliveryLine,
         DeliveryReach,
         DeliveryScan,
+        SiteAcknowledgement,
     ],
     migration_dependencies=["service.activities.piccolo_app", "service.orgs.piccolo_app"],
 )

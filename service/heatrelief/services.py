@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,10 +23,13 @@ from service.activities import services as activities
 from service.activities.schemas import DoorActivity
 from service.errors import DomainError, Forbidden, NotFound
 from service.heatrelief.schemas import (
+    ACK_LABELS,
     DELIVERY_STATUSES,
     MANUAL_REASONS,
     RESULT_LABELS,
     SITE_KINDS,
+    AcknowledgementIn,
+    AcknowledgementOut,
     DeliveryIn,
     DeliveryLineOut,
     DeliveryOut,
@@ -52,6 +56,7 @@ from service.heatrelief.tables import (
     Item,
     LedgerEntry,
     Site,
+    SiteAcknowledgement,
     Stock,
     Team,
 )
@@ -941,21 +946,37 @@ def _parse_counts(
     return out
 
 
-async def _site_check(scan: DeliveryScanIn, delivery: Mapping[str, Any]) -> str | None:
-    """The poster's code against the delivery's site; None when it matches. The QR holds
-    the signed code; the short code printed under it may be typed by hand instead."""
-    code = (scan.site_code or "").strip()
+SHORT_CODE = re.compile(r"[A-Z0-9]{1,24}")  # Site.code: "HR" and 12 hex digits
+
+
+async def _poster_site(raw: str) -> tuple[int, int] | str:
+    """The site and campaign a poster's code names, or the refusal (invalid_code,
+    wrong_code_type). The QR holds the signed code; the short code printed under it may be
+    typed by hand instead."""
+    code = raw.strip()
     try:
         signed = signing.verify(code, SITE_POSTER.name)
-        site_id, activity_id = signed.fields["site_id"], signed.fields["activity_id"]
+        return signed.fields["site_id"], signed.fields["activity_id"]
     except signing.WrongCodeType:
         return "wrong_code_type"
     except signing.BadCode:
         typed = code.upper()
-        site = await Site.select(Site.id, Site.activity_id).where(Site.code == typed).first()
-        if site is None or len(typed) > 24:
+        # Only what a short code can be reaches the database (a NUL byte, say, is an
+        # error on PostgreSQL, not a miss).
+        if not SHORT_CODE.fullmatch(typed):
             return "invalid_code"
-        site_id, activity_id = site["id"], site["activity_id"]
+        site = await Site.select(Site.id, Site.activity_id).where(Site.code == typed).first()
+        if site is None:
+            return "invalid_code"
+        return site["id"], site["activity_id"]
+
+
+async def _site_check(scan: DeliveryScanIn, delivery: Mapping[str, Any]) -> str | None:
+    """The poster's code against the delivery's site; None when it matches."""
+    named = await _poster_site(scan.site_code or "")
+    if isinstance(named, str):
+        return named
+    site_id, activity_id = named
     if activity_id != delivery["activity_id"]:
         return "wrong_activity"
     if site_id != delivery["site_id"]:
@@ -1252,3 +1273,55 @@ async def flagged_scans(actor: Actor, activity_id: int) -> list[dict[str, Any]]:
         .order_by(DeliveryScan.id)
         .limit(MAX_LIST)
     )
+
+
+# --- a worker's "received" at a site ------------------------------------------------------
+
+
+async def acknowledge(actor: Actor, data: AcknowledgementIn) -> AcknowledgementOut:
+    """A worker at a site says "received" with the poster's code, from their own phone.
+    Counted once per member, site and local day: the unique index decides, so two taps at
+    once (or a resend) still count one. Nothing about where the phone was is stored."""
+    if actor.member_id is None:
+        raise Forbidden()
+    named = await _poster_site(data.code)
+    if isinstance(named, str):
+        return AcknowledgementOut(result=named, message=gettext(ACK_LABELS[named]))
+    site_id, activity_id = named
+    site = await Site.select(Site.name).where(Site.id == site_id).first()
+    campaign = await activities.door_activity(activity_id)
+    if site is None or campaign.kind != KIND_CODE:
+        return AcknowledgementOut(
+            result="invalid_code", message=gettext(ACK_LABELS["invalid_code"])
+        )
+    if campaign.status != "published":
+        return AcknowledgementOut(result="not_open", message=gettext(ACK_LABELS["not_open"]))
+    day = clock.now().astimezone(_zone()).date()
+    inserted = await SiteAcknowledgement.raw(
+        "INSERT INTO heatrelief_site_ack (site_id, activity_id, member_id, worker_group, day, "
+        "created_at) VALUES ({}, {}, {}, {}, {}, {}) "
+        "ON CONFLICT (site_id, member_id, day) DO NOTHING RETURNING id",
+        site_id,
+        activity_id,
+        actor.member_id,
+        actor.group,
+        day,
+        clock.now(),
+    )
+    result = "received" if inserted else "already_received"
+    return AcknowledgementOut(
+        result=result,
+        message=gettext(ACK_LABELS[result], site=site["name"]),
+        site_name=site["name"],
+        day=day,
+    )
+
+
+async def acknowledgements_by_site(activity_id: int) -> dict[int, int]:
+    """Workers who said "received", per site (each counted once a day)."""
+    rows = await SiteAcknowledgement.raw(
+        "SELECT site_id, COUNT(*) AS n FROM heatrelief_site_ack WHERE activity_id = {} "
+        "GROUP BY site_id",
+        activity_id,
+    )
+    return {row["site_id"]: row["n"] for row in rows}

@@ -127,3 +127,16 @@ class DeliveryScan(Table, tablename="heatrelief_delivery_scan"):
     recorder_name = Varchar(length=50, default="")
     recorded_at = Timestamptz()  # on the phone's clock
     received_at = Timestamptz(default=TimestamptzNow())
+
+
+class SiteAcknowledgement(Table, tablename="heatrelief_site_ack"):
+    """A worker at a site said "received" from their own phone: counted as a reached
+    worker once per member, site and day (a unique index, added by hand in a migration),
+    apart from the teams' counts. Only the site is stored, never where the phone was."""
+
+    site_id = Integer(index=True)
+    activity_id = Integer(index=True)
+    member_id = Integer()
+    worker_group = Varchar(length=24, default="")
+    day = Date()  # the local day of the acknowledgement
+    created_at = Timestamptz(default=TimestamptzNow())
