@@ -204,3 +204,26 @@ async def test_the_camera_reads_the_poster_and_the_delivery_is_recorded(
         await expect(other.get_by_role("button", name=en("Scan the poster"))).to_be_visible()
         await snap(member, "heatrelief-poster-today-360-en")
         await context.close()
+
+
+async def test_a_worker_says_received_from_the_campaign_page(phone_page: Any, org: Org) -> None:
+    activity_id, _, _ = await a_day(org)
+    site = next(s for s in await relief.list_sites(org.organiser_a, activity_id) if s.name == SITE)
+    worker = phone_page
+    await worker.goto(f"/activities/{activity_id}")
+    await worker.goto("/signin")
+    await sign_in(worker, org.phones["worker_a1"])
+    await worker.goto(f"/activities/{activity_id}")
+    await worker.get_by_role("link", name=zh("I received supplies")).click()
+    await expect(worker.locator("h1")).to_have_text(zh("I received supplies"))
+    await worker.get_by_label(zh("Code on the site's poster")).fill(site.code)
+    await worker.get_by_role("button", name=zh("Yes, I received them")).click()
+    await expect(worker.locator("p.good[role=status]")).to_have_text(
+        zh("Thank you: your receipt at %(site)s is counted.", site=SITE)
+    )
+    await snap(worker, "heatrelief-received-360")
+    await worker.get_by_role("button", name="English").click()
+    await worker.goto("/heat-relief/received")
+    await expect(worker.locator("h1")).to_have_text(en("I received supplies"))
+    await snap(worker, "heatrelief-received-360-en")
+    assert await relief.acknowledgements_by_site(activity_id) == {site.id: 1}
