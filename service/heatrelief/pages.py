@@ -11,8 +11,9 @@ from typing import Any, TypeVar
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
 from litestar.params import FromPath
-from litestar.response import Redirect, Template
+from litestar.response import File, Redirect, Template
 
 from service import clock
 from service.activities import services as activities
@@ -98,7 +99,8 @@ class HeatReliefPages(Controller):
             activity_id=activity_id,
             sites=sites,
             teams=await relief.list_teams(actor, activity_id),
-            deliveries=await relief.list_deliveries(actor, activity_id),
+            deliveries=(deliveries := await relief.list_deliveries(actor, activity_id)),
+            photos=await relief.deliveries_with_photos([d.id for d in deliveries]),
             items=await relief.list_items(actor),
             flagged=await relief.flagged_scans(actor, activity_id),
             nodes=await orgs.list_nodes(actor.node_path),
@@ -288,6 +290,7 @@ class HeatReliefPages(Controller):
             "heatrelief/today.html",
             status_code=status_code,
             deliveries=deliveries,
+            photos=await relief.deliveries_with_photos([d.id for d in deliveries]),
             # What the phone needs to check a poster offline: the public keys, and a hash
             # of each site's short code (the code itself is for the poster, not the page).
             verify_keys=msgspec.to_builtins(tickets.keys().keys),
@@ -338,6 +341,38 @@ class HeatReliefPages(Controller):
     async def set_out(self, request: AnyRequest, delivery_id: FromPath[int]) -> Redirect:
         await relief.set_out(require_actor(request), delivery_id)
         return Redirect(f"/heat-relief/today#d{delivery_id}")
+
+    # Room for a 5 MB photo and the form around it; the service refuses anything over 5 MB
+    # with its own message, Litestar anything over this.
+    @post(
+        "/heat-relief/deliveries/{delivery_id:int}/photo",
+        request_max_body_size=relief.PHOTO_MAX_BYTES + 512 * 1024,
+    )
+    async def add_photo(
+        self, request: AnyRequest, delivery_id: FromPath[int]
+    ) -> Template | Redirect:
+        form = await request.form()
+        upload = form.get("photo")
+        raw = await upload.read() if isinstance(upload, UploadFile) else b""
+        try:
+            await relief.attach_photo(require_actor(request), delivery_id, raw)
+        except DomainError as error:
+            if error.status_code in (400, 413):
+                return await self._today(
+                    request, error.status_code, error_delivery=delivery_id, **form_error(error)
+                )
+            raise
+        return Redirect(f"/heat-relief/today#d{delivery_id}")
+
+    @get("/heat-relief/deliveries/{delivery_id:int}/photo")
+    async def photo(self, request: AnyRequest, delivery_id: FromPath[int]) -> File:
+        path = await relief.photo_file(require_actor(request), delivery_id)
+        return File(
+            path=path,
+            media_type="image/jpeg",
+            content_disposition_type="inline",
+            headers={"cache-control": "private, max-age=86400"},
+        )
 
     @post("/heat-relief/deliveries/{delivery_id:int}/fail")
     async def fail(self, request: AnyRequest, delivery_id: FromPath[int]) -> Template | Redirect:

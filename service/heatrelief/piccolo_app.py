@@ -5,6 +5,7 @@ from piccolo.conf.apps import AppConfig
 from service.heatrelief.tables import (
     Delivery,
     DeliveryLine,
+    DeliveryPhoto,
     DeliveryReach,
     DeliveryScan,
     Item,
@@ -29,6 +30,7 @@ APP_CONFIG = AppConfig(
         DeliveryReach,
         DeliveryScan,
         SiteAcknowledgement,
+        DeliveryPhoto,
     ],
     migration_dependencies=["service.activities.piccolo_app", "service.orgs.piccolo_app"],
 )

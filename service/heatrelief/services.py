@@ -51,6 +51,7 @@ from service.heatrelief.tables import (
     WAREHOUSE,
     Delivery,
     DeliveryLine,
+    DeliveryPhoto,
     DeliveryReach,
     DeliveryScan,
     Item,
@@ -1325,3 +1326,128 @@ async def acknowledgements_by_site(activity_id: int) -> dict[int, int]:
         activity_id,
     )
     return {row["site_id"]: row["n"] for row in rows}
+
+
+# --- a delivery's photo -------------------------------------------------------------------
+
+PHOTO_MAX_BYTES = 5 * 1024 * 1024  # what a phone may send
+PHOTO_MAX_SIDE = 1280  # what is kept: the longer side, in pixels
+PHOTO_MAX_PIXELS = 50_000_000  # larger images are refused unread (a decompression bomb)
+PHOTOS_FOLDER = ("heatrelief", "photos")
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    delivery_id: int
+    width: int
+    height: int
+    size: int
+
+
+def _photos_dir() -> Any:
+    from service.settings import get_settings
+
+    folder = get_settings().data_dir.joinpath(*PHOTOS_FOLDER)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def shrink_photo(raw: bytes) -> tuple[bytes, int, int]:
+    """The image in `raw` as a JPEG no larger than PHOTO_MAX_SIDE on its longer side, turned
+    upright; DomainError when it is not an image (or is over 5 MB). Metadata (GPS in EXIF)
+    is not kept."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if len(raw) > PHOTO_MAX_BYTES:
+        raise DomainError("photo_too_large", "The photo is over 5 MB: send a smaller one.")
+    not_an_image = DomainError(
+        "validation_error", "This file is not a photo (JPEG, PNG or WebP).", field="photo"
+    )
+    if not raw:
+        raise not_an_image
+    import io
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(raw)) as probe:
+                if probe.width * probe.height > PHOTO_MAX_PIXELS:
+                    raise not_an_image
+                probe.verify()  # a truncated or corrupt file fails here
+            with Image.open(io.BytesIO(raw)) as image:
+                image.load()
+                upright = ImageOps.exif_transpose(image).convert("RGB")
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ):
+        raise not_an_image from None
+    upright.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
+    out = io.BytesIO()
+    upright.save(out, "JPEG", quality=80, optimize=True)
+    return out.getvalue(), upright.width, upright.height
+
+
+async def attach_photo(actor: Actor, delivery_id: int, raw: bytes) -> StoredPhoto:
+    """Keep a delivery's photo (a team member of its team, or its organiser); a newer photo
+    replaces the older one. Nothing is stored for a file that is refused."""
+    delivery = await _delivery_row(delivery_id)
+    if delivery is None:
+        raise NotFound("There is no such delivery.")
+    if not (await _may_record(actor, delivery) or await manages(actor, delivery["activity_id"])):
+        raise Forbidden()
+    jpeg, width, height = shrink_photo(raw)
+    folder = _photos_dir()
+    name = f"{delivery_id}-{secrets.token_hex(8)}.jpg"
+    partial = folder / f"{name}.part"
+    partial.write_bytes(jpeg)
+    partial.replace(folder / name)
+    async with db.write_transaction():
+        old = (
+            await DeliveryPhoto.select(DeliveryPhoto.file)
+            .where(DeliveryPhoto.delivery_id == delivery_id)
+            .first()
+        )
+        await DeliveryPhoto.delete().where(DeliveryPhoto.delivery_id == delivery_id)
+        await DeliveryPhoto.insert(
+            DeliveryPhoto(
+                delivery_id=delivery_id,
+                file=name,
+                width=width,
+                height=height,
+                size=len(jpeg),
+                uploaded_by=actor.member_id,
+            )
+        )
+    if old is not None:
+        (folder / old["file"]).unlink(missing_ok=True)
+    return StoredPhoto(delivery_id, width, height, len(jpeg))
+
+
+async def photo_file(actor: Actor, delivery_id: int) -> Any:
+    """The stored photo's path, for the delivery's organiser or its team."""
+    delivery = await _delivery_row(delivery_id)
+    if delivery is None:
+        raise NotFound("There is no such delivery.")
+    if not (await manages(actor, delivery["activity_id"]) or await _may_record(actor, delivery)):
+        raise Forbidden()
+    row = (
+        await DeliveryPhoto.select(DeliveryPhoto.file)
+        .where(DeliveryPhoto.delivery_id == delivery_id)
+        .first()
+    )
+    if row is None:
+        raise NotFound("This delivery has no photo.")
+    return _photos_dir() / row["file"]
+
+
+async def deliveries_with_photos(delivery_ids: Sequence[int]) -> set[int]:
+    rows = await DeliveryPhoto.select(DeliveryPhoto.delivery_id).where(
+        DeliveryPhoto.delivery_id.is_in(list(delivery_ids) or [0])
+    )
+    return {row["delivery_id"] for row in rows}

@@ -140,3 +140,16 @@ class SiteAcknowledgement(Table, tablename="heatrelief_site_ack"):
     worker_group = Varchar(length=24, default="")
     day = Date()  # the local day of the acknowledgement
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class DeliveryPhoto(Table, tablename="heatrelief_delivery_photo"):
+    """The optional photo that proves a delivery: checked to be an image, stored shrunk as
+    a JPEG under the data dir (`file` is its name there), one per delivery (the newest)."""
+
+    delivery_id = Integer(unique=True)
+    file = Varchar(length=80)
+    width = Integer()
+    height = Integer()
+    size = Integer()  # bytes stored
+    uploaded_by = Integer(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
