@@ -7,10 +7,12 @@ case. 360 px, zh-CN and English."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from playwright.async_api import expect
 
 from service import clock
@@ -168,6 +170,22 @@ async def test_the_phone_refuses_a_wrong_poster_offline_and_queues_the_right_one
     row = await Delivery.select().where(Delivery.id == delivery["id"]).first()
     assert row["status"] == "delivered" and row["by_hand"] is False
 
+    # The optional photo, once delivered: a plain file field.
+    await member.goto("/heat-relief/today")
+    card = member.locator("section.card", has_text=SITE)
+    photo = io.BytesIO()
+    Image.new("RGB", (1600, 1200), (30, 120, 200)).save(photo, "JPEG")
+    await card.get_by_label(zh("Photo of the delivery (optional, up to 5 MB)")).set_input_files(
+        {"name": "site.jpg", "mimeType": "image/jpeg", "buffer": photo.getvalue()}
+    )
+    await card.get_by_role("button", name=zh("Send the photo")).click()
+    await expect(card.get_by_text(zh("Photo kept."))).to_be_visible()
+    await snap(member, "heatrelief-photo-360")
+    await member.get_by_role("button", name="English").click()
+    await member.goto("/heat-relief/today")
+    await expect(card.get_by_text(en("Photo kept."))).to_be_visible()
+    await snap(member, "heatrelief-photo-360-en")
+
 
 async def test_the_camera_reads_the_poster_and_the_delivery_is_recorded(
     server: str, org: Org, tmp_path: Path
@@ -211,8 +229,8 @@ async def test_a_worker_says_received_from_the_campaign_page(phone_page: Any, or
     site = next(s for s in await relief.list_sites(org.organiser_a, activity_id) if s.name == SITE)
     worker = phone_page
     await worker.goto(f"/activities/{activity_id}")
-    await worker.goto("/signin")
-    await sign_in(worker, org.phones["worker_a1"])
+    await sign_in(worker, org.phones["worker_a1"])  # and back to the campaign
+    await expect(worker.locator("h1")).not_to_have_text(zh("Enter the code"))
     await worker.goto(f"/activities/{activity_id}")
     await worker.get_by_role("link", name=zh("I received supplies")).click()
     await expect(worker.locator("h1")).to_have_text(zh("I received supplies"))
