@@ -32,6 +32,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "unknown_point_type": 404,
     "no_such_point": 404,
     "point_closed": 409,
+    "photo_too_large": 413,
 }
 
 

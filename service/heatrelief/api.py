@@ -12,6 +12,8 @@ from litestar.params import FromPath, JSONBody
 from service.heatrelief import report
 from service.heatrelief import services as relief
 from service.heatrelief.schemas import (
+    AcknowledgementIn,
+    AcknowledgementOut,
     DeliveryBatchIn,
     DeliveryBatchOut,
     DeliveryIn,
@@ -140,6 +142,14 @@ class HeatReliefApi(Controller):
         self, request: AnyRequest, activity_id: FromPath[int]
     ) -> report.HeatReliefReport:
         return await report.campaign_report(require_actor(request), activity_id)
+
+    @post("/heat-relief/acknowledgements", status_code=200)
+    async def acknowledge(
+        self, request: AnyRequest, data: JSONBody[AcknowledgementIn]
+    ) -> AcknowledgementOut:
+        """A worker at a site says "received" with the poster's code (counted once per
+        member, site and day; a bad code answers a result, not an error)."""
+        return await relief.acknowledge(require_actor(request), data)
 
 
 ROUTES = [HeatReliefApi]

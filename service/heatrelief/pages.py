@@ -4,14 +4,16 @@ form works without JavaScript."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from typing import Any, TypeVar
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
 from litestar.params import FromPath
-from litestar.response import Redirect, Template
+from litestar.response import File, Redirect, Template
 
 from service import clock
 from service.activities import services as activities
@@ -19,10 +21,13 @@ from service.errors import DomainError
 from service.heatrelief import services as relief
 from service.heatrelief.schemas import (
     MANUAL_REASONS,
+    POSTER_REFUSALS,
     REASON_LABELS,
+    RESULT_LABELS,
     SITE_KIND_LABELS,
     SITE_KINDS,
     STATUS_LABELS,
+    AcknowledgementIn,
     DeliveryIn,
     DeliveryScanIn,
     ItemIn,
@@ -34,6 +39,7 @@ from service.http import form_error, page, require_actor
 from service.i18n import gettext
 from service.orgs import services as orgs
 from service.orgs.schemas import GROUP_LABELS, WORKER_GROUPS
+from service.tickets import services as tickets
 
 AnyRequest = Request[Any, Any, Any]
 S = TypeVar("S", bound=msgspec.Struct)
@@ -93,7 +99,8 @@ class HeatReliefPages(Controller):
             activity_id=activity_id,
             sites=sites,
             teams=await relief.list_teams(actor, activity_id),
-            deliveries=await relief.list_deliveries(actor, activity_id),
+            deliveries=(deliveries := await relief.list_deliveries(actor, activity_id)),
+            photos=await relief.deliveries_with_photos([d.id for d in deliveries]),
             items=await relief.list_items(actor),
             flagged=await relief.flagged_scans(actor, activity_id),
             nodes=await orgs.list_nodes(actor.node_path),
@@ -277,11 +284,20 @@ class HeatReliefPages(Controller):
 
     async def _today(self, request: AnyRequest, status_code: int = 200, **context: Any) -> Template:
         actor = require_actor(request)
+        deliveries = await relief.todays_deliveries(actor)
         return page(
             request,
             "heatrelief/today.html",
             status_code=status_code,
-            deliveries=await relief.todays_deliveries(actor),
+            deliveries=deliveries,
+            photos=await relief.deliveries_with_photos([d.id for d in deliveries]),
+            # What the phone needs to check a poster offline: the public keys, and a hash
+            # of each site's short code (the code itself is for the poster, not the page).
+            verify_keys=msgspec.to_builtins(tickets.keys().keys),
+            code_hashes={
+                d.site.id: hashlib.sha256(d.site.code.encode()).hexdigest() for d in deliveries
+            },
+            refusals={code: gettext(RESULT_LABELS[code]) for code in POSTER_REFUSALS},
             new_client_id=uuid.uuid4().hex,
             groups=WORKER_GROUPS,
             **labels(),
@@ -326,6 +342,38 @@ class HeatReliefPages(Controller):
         await relief.set_out(require_actor(request), delivery_id)
         return Redirect(f"/heat-relief/today#d{delivery_id}")
 
+    # Room for a 5 MB photo and the form around it; the service refuses anything over 5 MB
+    # with its own message, Litestar anything over this.
+    @post(
+        "/heat-relief/deliveries/{delivery_id:int}/photo",
+        request_max_body_size=relief.PHOTO_MAX_BYTES + 512 * 1024,
+    )
+    async def add_photo(
+        self, request: AnyRequest, delivery_id: FromPath[int]
+    ) -> Template | Redirect:
+        form = await request.form()
+        upload = form.get("photo")
+        raw = await upload.read() if isinstance(upload, UploadFile) else b""
+        try:
+            await relief.attach_photo(require_actor(request), delivery_id, raw)
+        except DomainError as error:
+            if error.status_code in (400, 413):
+                return await self._today(
+                    request, error.status_code, error_delivery=delivery_id, **form_error(error)
+                )
+            raise
+        return Redirect(f"/heat-relief/today#d{delivery_id}")
+
+    @get("/heat-relief/deliveries/{delivery_id:int}/photo")
+    async def photo(self, request: AnyRequest, delivery_id: FromPath[int]) -> File:
+        path = await relief.photo_file(require_actor(request), delivery_id)
+        return File(
+            path=path,
+            media_type="image/jpeg",
+            content_disposition_type="inline",
+            headers={"cache-control": "private, max-age=86400"},
+        )
+
     @post("/heat-relief/deliveries/{delivery_id:int}/fail")
     async def fail(self, request: AnyRequest, delivery_id: FromPath[int]) -> Template | Redirect:
         form = await request.form()
@@ -338,6 +386,38 @@ class HeatReliefPages(Controller):
                 request, error.status_code, error_delivery=delivery_id, **form_error(error)
             )
         return Redirect(f"/heat-relief/today#d{delivery_id}")
+
+    # --- a worker's "received" at a site ---------------------------------------------------
+
+    @get("/heat-relief/received")
+    async def received_form(self, request: AnyRequest) -> Template:
+        require_actor(request)
+        code = request.query_params.get("code", "")[:200]
+        return page(request, "heatrelief/received.html", code=code)
+
+    @post("/heat-relief/received")
+    async def received(self, request: AnyRequest) -> Template:
+        form = await request.form()
+        try:
+            data = from_form(AcknowledgementIn, {"code": str(form.get("code", "")).strip()})
+        except DomainError as error:
+            error.field = "code"
+            return page(
+                request,
+                "heatrelief/received.html",
+                status_code=error.status_code,
+                **form_error(error),
+            )
+        answer = await relief.acknowledge(require_actor(request), data)
+        ok = answer.result in ("received", "already_received")
+        return page(
+            request,
+            "heatrelief/received.html",
+            status_code=200 if ok else 422,
+            answer=answer,
+            ok=ok,
+            code="" if ok else data.code,
+        )
 
 
 def _zone() -> Any:

@@ -5,11 +5,13 @@ from piccolo.conf.apps import AppConfig
 from service.heatrelief.tables import (
     Delivery,
     DeliveryLine,
+    DeliveryPhoto,
     DeliveryReach,
     DeliveryScan,
     Item,
     LedgerEntry,
     Site,
+    SiteAcknowledgement,
     Stock,
     Team,
 )
@@ -27,6 +29,8 @@ APP_CONFIG = AppConfig(
         DeliveryLine,
         DeliveryReach,
         DeliveryScan,
+        SiteAcknowledgement,
+        DeliveryPhoto,
     ],
     migration_dependencies=["service.activities.piccolo_app", "service.orgs.piccolo_app"],
 )

@@ -73,6 +73,10 @@ class HeatReliefReport(msgspec.Struct):
     not_served: list[str]  # site names planned or not, with no delivery made
     ledger: list[LedgerTotal]
     counts: list[CountRow]
+    # Workers who said "received" from their own phones (once per member, site and day):
+    # shown apart from the teams' counts, never added to them.
+    acknowledged: int = 0
+    acknowledged_by_site: dict[str, int] = {}
 
 
 async def campaign_report(actor: Actor, activity_id: int) -> HeatReliefReport:
@@ -99,6 +103,8 @@ async def _build(activity_id: int) -> HeatReliefReport:
         )
     }
     nodes = {node.id: node for node in await orgs.list_nodes("/")}
+    acknowledged = await relief.acknowledgements_by_site(activity_id)
+    site_names = {site["id"]: site["name"] for site in sites}
 
     planned_sites = {row["site_id"] for row in deliveries}
     covered_sites = {row["site_id"] for row in deliveries if row["status"] == "delivered"}
@@ -184,6 +190,10 @@ async def _build(activity_id: int) -> HeatReliefReport:
             for entry in entries
             if entry["reason"] == "counted"
         ],
+        acknowledged=sum(acknowledged.values()),
+        acknowledged_by_site={
+            site_names.get(site_id, str(site_id)): n for site_id, n in sorted(acknowledged.items())
+        },
     )
 
 
@@ -214,6 +224,7 @@ async def sections(activity_id: int) -> list[Any]:
             pct(report.sites_covered, report.sites_planned),
         ],
         [gettext("Workers reached (team counts)"), str(report.reached)],
+        [gettext("Workers who said received (own phones)"), str(report.acknowledged)],
         [gettext("Confirmed by hand"), str(report.by_hand)],
         *(
             [gettext(GROUP_LABELS.get(group, group)), str(count)]

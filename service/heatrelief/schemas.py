@@ -66,6 +66,9 @@ RESULT_LABELS: dict[str, str] = {
     "invalid": "Something in this record was not right.",
 }
 
+# The results a phone can give a poster's code by itself (web/static/site-poster.js).
+POSTER_REFUSALS = ("wrong_site", "wrong_activity", "invalid_code", "wrong_code_type")
+
 MAX_QUANTITY = 1_000_000
 MAX_BATCH = 500
 
@@ -250,3 +253,27 @@ class DeliveryBatchOut(msgspec.Struct):
 
 class PhoneIn(msgspec.Struct, forbid_unknown_fields=True):
     phone: Annotated[str, msgspec.Meta(max_length=20)]
+
+
+# --- a worker's "received" at a site ------------------------------------------------------
+
+ACK_LABELS: dict[str, str] = {
+    "received": "Thank you: your receipt at %(site)s is counted.",
+    "already_received": "Already counted today at %(site)s. Thank you.",
+    "invalid_code": "This is not a site poster code.",
+    "wrong_code_type": "This is a ticket or another code, not a site poster.",
+    "not_open": "This campaign is not running.",
+}
+
+
+class AcknowledgementIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The poster's code: the QR's signed code, or the short code printed under it."""
+
+    code: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class AcknowledgementOut(msgspec.Struct):
+    result: str  # received, already_received, invalid_code, wrong_code_type, not_open
+    message: str
+    site_name: str | None = None
+    day: date | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,10 +23,13 @@ from service.activities import services as activities
 from service.activities.schemas import DoorActivity
 from service.errors import DomainError, Forbidden, NotFound
 from service.heatrelief.schemas import (
+    ACK_LABELS,
     DELIVERY_STATUSES,
     MANUAL_REASONS,
     RESULT_LABELS,
     SITE_KINDS,
+    AcknowledgementIn,
+    AcknowledgementOut,
     DeliveryIn,
     DeliveryLineOut,
     DeliveryOut,
@@ -47,11 +51,13 @@ from service.heatrelief.tables import (
     WAREHOUSE,
     Delivery,
     DeliveryLine,
+    DeliveryPhoto,
     DeliveryReach,
     DeliveryScan,
     Item,
     LedgerEntry,
     Site,
+    SiteAcknowledgement,
     Stock,
     Team,
 )
@@ -939,21 +945,37 @@ def _parse_counts(
     return out
 
 
-async def _site_check(scan: DeliveryScanIn, delivery: Mapping[str, Any]) -> str | None:
-    """The poster's code against the delivery's site; None when it matches. The QR holds
-    the signed code; the short code printed under it may be typed by hand instead."""
-    code = (scan.site_code or "").strip()
+SHORT_CODE = re.compile(r"[A-Z0-9]{1,24}")  # Site.code: "HR" and 12 hex digits
+
+
+async def _poster_site(raw: str) -> tuple[int, int] | str:
+    """The site and campaign a poster's code names, or the refusal (invalid_code,
+    wrong_code_type). The QR holds the signed code; the short code printed under it may be
+    typed by hand instead."""
+    code = raw.strip()
     try:
         signed = signing.verify(code, SITE_POSTER.name)
-        site_id, activity_id = signed.fields["site_id"], signed.fields["activity_id"]
+        return signed.fields["site_id"], signed.fields["activity_id"]
     except signing.WrongCodeType:
         return "wrong_code_type"
     except signing.BadCode:
         typed = code.upper()
-        site = await Site.select(Site.id, Site.activity_id).where(Site.code == typed).first()
-        if site is None or len(typed) > 24:
+        # Only what a short code can be reaches the database (a NUL byte, say, is an
+        # error on PostgreSQL, not a miss).
+        if not SHORT_CODE.fullmatch(typed):
             return "invalid_code"
-        site_id, activity_id = site["id"], site["activity_id"]
+        site = await Site.select(Site.id, Site.activity_id).where(Site.code == typed).first()
+        if site is None:
+            return "invalid_code"
+        return site["id"], site["activity_id"]
+
+
+async def _site_check(scan: DeliveryScanIn, delivery: Mapping[str, Any]) -> str | None:
+    """The poster's code against the delivery's site; None when it matches."""
+    named = await _poster_site(scan.site_code or "")
+    if isinstance(named, str):
+        return named
+    site_id, activity_id = named
     if activity_id != delivery["activity_id"]:
         return "wrong_activity"
     if site_id != delivery["site_id"]:
@@ -1250,3 +1272,180 @@ async def flagged_scans(actor: Actor, activity_id: int) -> list[dict[str, Any]]:
         .order_by(DeliveryScan.id)
         .limit(MAX_LIST)
     )
+
+
+# --- a worker's "received" at a site ------------------------------------------------------
+
+
+async def acknowledge(actor: Actor, data: AcknowledgementIn) -> AcknowledgementOut:
+    """A worker at a site says "received" with the poster's code, from their own phone.
+    Counted once per member, site and local day: the unique index decides, so two taps at
+    once (or a resend) still count one. Nothing about where the phone was is stored."""
+    if actor.member_id is None:
+        raise Forbidden()
+    named = await _poster_site(data.code)
+    if isinstance(named, str):
+        return AcknowledgementOut(result=named, message=gettext(ACK_LABELS[named]))
+    site_id, activity_id = named
+    site = await Site.select(Site.name).where(Site.id == site_id).first()
+    campaign = await activities.door_activity(activity_id)
+    if site is None or campaign.kind != KIND_CODE:
+        return AcknowledgementOut(
+            result="invalid_code", message=gettext(ACK_LABELS["invalid_code"])
+        )
+    if campaign.status != "published":
+        return AcknowledgementOut(result="not_open", message=gettext(ACK_LABELS["not_open"]))
+    day = clock.now().astimezone(_zone()).date()
+    inserted = await SiteAcknowledgement.raw(
+        "INSERT INTO heatrelief_site_ack (site_id, activity_id, member_id, worker_group, day, "
+        "created_at) VALUES ({}, {}, {}, {}, {}, {}) "
+        "ON CONFLICT (site_id, member_id, day) DO NOTHING RETURNING id",
+        site_id,
+        activity_id,
+        actor.member_id,
+        actor.group,
+        day,
+        clock.now(),
+    )
+    result = "received" if inserted else "already_received"
+    return AcknowledgementOut(
+        result=result,
+        message=gettext(ACK_LABELS[result], site=site["name"]),
+        site_name=site["name"],
+        day=day,
+    )
+
+
+async def acknowledgements_by_site(activity_id: int) -> dict[int, int]:
+    """Workers who said "received", per site (each counted once a day)."""
+    rows = await SiteAcknowledgement.raw(
+        "SELECT site_id, COUNT(*) AS n FROM heatrelief_site_ack WHERE activity_id = {} "
+        "GROUP BY site_id",
+        activity_id,
+    )
+    return {row["site_id"]: row["n"] for row in rows}
+
+
+# --- a delivery's photo -------------------------------------------------------------------
+
+PHOTO_MAX_BYTES = 5 * 1024 * 1024  # what a phone may send
+PHOTO_MAX_SIDE = 1280  # what is kept: the longer side, in pixels
+PHOTO_MAX_PIXELS = 50_000_000  # larger images are refused unread (a decompression bomb)
+PHOTOS_FOLDER = ("heatrelief", "photos")
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    delivery_id: int
+    width: int
+    height: int
+    size: int
+
+
+def _photos_dir() -> Any:
+    from service.settings import get_settings
+
+    folder = get_settings().data_dir.joinpath(*PHOTOS_FOLDER)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def shrink_photo(raw: bytes) -> tuple[bytes, int, int]:
+    """The image in `raw` as a JPEG no larger than PHOTO_MAX_SIDE on its longer side, turned
+    upright; DomainError when it is not an image (or is over 5 MB). Metadata (GPS in EXIF)
+    is not kept."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if len(raw) > PHOTO_MAX_BYTES:
+        raise DomainError("photo_too_large", "The photo is over 5 MB: send a smaller one.")
+    not_an_image = DomainError(
+        "validation_error", "This file is not a photo (JPEG, PNG or WebP).", field="photo"
+    )
+    if not raw:
+        raise not_an_image
+    import io
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(raw)) as probe:
+                if probe.width * probe.height > PHOTO_MAX_PIXELS:
+                    raise not_an_image
+                probe.verify()  # a truncated or corrupt file fails here
+            with Image.open(io.BytesIO(raw)) as image:
+                image.load()
+                upright = ImageOps.exif_transpose(image).convert("RGB")
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ):
+        raise not_an_image from None
+    upright.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
+    out = io.BytesIO()
+    upright.save(out, "JPEG", quality=80, optimize=True)
+    return out.getvalue(), upright.width, upright.height
+
+
+async def attach_photo(actor: Actor, delivery_id: int, raw: bytes) -> StoredPhoto:
+    """Keep a delivery's photo (a team member of its team, or its organiser); a newer photo
+    replaces the older one. Nothing is stored for a file that is refused."""
+    delivery = await _delivery_row(delivery_id)
+    if delivery is None:
+        raise NotFound("There is no such delivery.")
+    if not (await _may_record(actor, delivery) or await manages(actor, delivery["activity_id"])):
+        raise Forbidden()
+    jpeg, width, height = shrink_photo(raw)
+    folder = _photos_dir()
+    name = f"{delivery_id}-{secrets.token_hex(8)}.jpg"
+    partial = folder / f"{name}.part"
+    partial.write_bytes(jpeg)
+    partial.replace(folder / name)
+    async with db.write_transaction():
+        old = (
+            await DeliveryPhoto.select(DeliveryPhoto.file)
+            .where(DeliveryPhoto.delivery_id == delivery_id)
+            .first()
+        )
+        await DeliveryPhoto.delete().where(DeliveryPhoto.delivery_id == delivery_id)
+        await DeliveryPhoto.insert(
+            DeliveryPhoto(
+                delivery_id=delivery_id,
+                file=name,
+                width=width,
+                height=height,
+                size=len(jpeg),
+                uploaded_by=actor.member_id,
+            )
+        )
+    if old is not None:
+        (folder / old["file"]).unlink(missing_ok=True)
+    return StoredPhoto(delivery_id, width, height, len(jpeg))
+
+
+async def photo_file(actor: Actor, delivery_id: int) -> Any:
+    """The stored photo's path, for the delivery's organiser or its team."""
+    delivery = await _delivery_row(delivery_id)
+    if delivery is None:
+        raise NotFound("There is no such delivery.")
+    if not (await manages(actor, delivery["activity_id"]) or await _may_record(actor, delivery)):
+        raise Forbidden()
+    row = (
+        await DeliveryPhoto.select(DeliveryPhoto.file)
+        .where(DeliveryPhoto.delivery_id == delivery_id)
+        .first()
+    )
+    if row is None:
+        raise NotFound("This delivery has no photo.")
+    return _photos_dir() / row["file"]
+
+
+async def deliveries_with_photos(delivery_ids: Sequence[int]) -> set[int]:
+    rows = await DeliveryPhoto.select(DeliveryPhoto.delivery_id).where(
+        DeliveryPhoto.delivery_id.is_in(list(delivery_ids) or [0])
+    )
+    return {row["delivery_id"] for row in rows}

@@ -127,3 +127,29 @@ class DeliveryScan(Table, tablename="heatrelief_delivery_scan"):
     recorder_name = Varchar(length=50, default="")
     recorded_at = Timestamptz()  # on the phone's clock
     received_at = Timestamptz(default=TimestamptzNow())
+
+
+class SiteAcknowledgement(Table, tablename="heatrelief_site_ack"):
+    """A worker at a site said "received" from their own phone: counted as a reached
+    worker once per member, site and day (a unique index, added by hand in a migration),
+    apart from the teams' counts. Only the site is stored, never where the phone was."""
+
+    site_id = Integer(index=True)
+    activity_id = Integer(index=True)
+    member_id = Integer()
+    worker_group = Varchar(length=24, default="")
+    day = Date()  # the local day of the acknowledgement
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class DeliveryPhoto(Table, tablename="heatrelief_delivery_photo"):
+    """The optional photo that proves a delivery: checked to be an image, stored shrunk as
+    a JPEG under the data dir (`file` is its name there), one per delivery (the newest)."""
+
+    delivery_id = Integer(unique=True)
+    file = Varchar(length=80)
+    width = Integer()
+    height = Integer()
+    size = Integer()  # bytes stored
+    uploaded_by = Integer(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())

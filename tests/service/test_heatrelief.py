@@ -19,6 +19,7 @@ from service.activities.schemas import ActivityIn
 from service.errors import DomainError
 from service.heatrelief import services as relief
 from service.heatrelief.schemas import (
+    AcknowledgementIn,
     DeliveryIn,
     DeliveryScanIn,
     ItemIn,
@@ -585,3 +586,68 @@ async def test_poster_codes_are_signed_and_refuse_forgeries_tickets_and_other_si
     assert good.result == "delivered"
     row = await Delivery.select(Delivery.by_hand).where(Delivery.id == delivery_id).first()
     assert row is not None and row["by_hand"] is False
+
+
+# --- a worker's "received" ----------------------------------------------------------------
+
+
+async def test_a_worker_says_received_once_per_site_and_day(org: Org) -> None:
+    from service.tickets import tokens
+
+    activity_id = await campaign(org)
+    site_id = await site(org, activity_id)
+    own = (await relief.list_sites(org.organiser_a, activity_id))[0]
+    poster = relief.poster_code(own)
+    worker = org.worker_a1
+    with clock.frozen_at(NOW):
+        # Five taps at once from one phone (and the typed short code): one count.
+        answers = await asyncio.gather(
+            *(relief.acknowledge(worker, AcknowledgementIn(code=poster)) for _ in range(5)),
+            relief.acknowledge(worker, AcknowledgementIn(code=own.code.lower())),
+        )
+        assert sorted(a.result for a in answers) == ["already_received"] * 5 + ["received"]
+        assert all(a.site_name == "城关镇一号工地" for a in answers)
+        # Another worker counts too.
+        other = await add_member("13900000009", "环卫工老张", "ent-a1", ["worker"])
+        assert (await relief.acknowledge(other, AcknowledgementIn(code=poster))).result == (
+            "received"
+        )
+        # Bad codes: a clear answer, nothing counted.
+        flipped = poster[:-3] + ("A" if poster[-3] != "A" else "B") + poster[-2:]
+        for code, expected in (
+            (flipped, "invalid_code"),
+            ("HR0000000000", "invalid_code"),
+            ("'; DROP TABLE heatrelief_site_ack; --", "invalid_code"),
+            (tokens.ticket_code(site_id, activity_id, 0), "wrong_code_type"),
+        ):
+            answer = await relief.acknowledge(worker, AcknowledgementIn(code=code))
+            assert answer.result == expected, code
+            assert answer.message
+    assert await relief.acknowledgements_by_site(activity_id) == {site_id: 2}
+    # The next day, the same worker counts again.
+    with clock.frozen_at(NOW + timedelta(days=1)):
+        assert (await relief.acknowledge(worker, AcknowledgementIn(code=poster))).result == (
+            "received"
+        )
+    assert await relief.acknowledgements_by_site(activity_id) == {site_id: 3}
+
+
+async def test_a_campaign_not_running_takes_no_receipts(org: Org) -> None:
+    with clock.frozen_at(NOW - timedelta(days=2)):
+        draft = await activities.create_activity(
+            org.organiser_a,
+            ActivityIn(
+                kind="heat_relief",
+                title="草稿",
+                starts_at=NOW,
+                ends_at=NOW + timedelta(days=3),
+                capacity=None,
+            ),
+        )
+    site_id = await site(org, draft.id)
+    own = next(s for s in await relief.list_sites(org.organiser_a, draft.id) if s.id == site_id)
+    answer = await relief.acknowledge(
+        org.worker_a1, AcknowledgementIn(code=relief.poster_code(own))
+    )
+    assert answer.result == "not_open"
+    assert await relief.acknowledgements_by_site(draft.id) == {}

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 import base64
+import importlib
+import importlib.util
 import json
 import re
 import shutil
@@ -19,7 +21,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from service import signing
+from service import rooms, signing
 from service.settings import PROJECT_ROOT, get_settings
 from service.tickets import tokens
 
@@ -358,7 +360,10 @@ def test_the_browser_verifier_reads_the_types_as_the_registry_defines_them() -> 
     """door-verify.js carries its types as a constant (it must work offline, with what the
     service worker cached); this ties that constant to the Python registry."""
     js_types, numbers = door_verify_constants()
-    assert "ticket" in js_types
+    assert {"ticket", "site_poster"} <= set(js_types)
+    for room in rooms.ROOMS:  # every room's registrations, whatever this test run imported
+        if importlib.util.find_spec(f"service.{room}.services") is not None:
+            importlib.import_module(f"service.{room}.services")
     for name, definition in js_types.items():
         registered = signing.code_type(name)
         assert definition == {"tag": registered.tag, "fields": list(registered.fields)}, name

@@ -12,9 +12,11 @@ const MAX_CODE_CHARS = 200;
 // The code types this module reads, each as service/signing.py registers it: the tag in
 // the header's low nibble and the varint fields in order. Written as JSON between the
 // markers: tests/service/test_signing.py reads it and ties it to the Python registry.
-// A genuine code of any other type (a site poster) is refused, never read as a ticket.
+// Each reader asks for its own type: a genuine code of another type (a site poster at a
+// door, a ticket held up as a poster) is refused, never read as the type asked for.
 export const CODE_TYPES = Object.freeze(/* code-types */ {
-  "ticket": { "tag": 1, "fields": ["ticket_id", "activity_id", "reissue"] }
+  "ticket": { "tag": 1, "fields": ["ticket_id", "activity_id", "reissue"] },
+  "site_poster": { "tag": 4, "fields": ["site_id", "activity_id"] }
 } /* end code-types */);
 
 export function base64urlBytes(text) {
