@@ -18,7 +18,7 @@ from typing import Any
 from service import clock
 from service.activities import services as activities
 from service.checkin import services as checkin
-from service.db import write_transaction
+from service.db import lock_key, write_transaction
 from service.errors import DomainError, Forbidden, NotFound
 from service.orgs import services as orgs
 from service.orgs.schemas import Actor
@@ -110,6 +110,22 @@ async def _changed() -> None:
     )
     if not updated:
         await ReadingChange.insert(ReadingChange(id=1, token=token))
+
+
+def _hours_lock(room_id: int) -> str:
+    return f"reading-room-hours:{room_id}"
+
+
+# The holiday table applies to every room: its import and every session check lock this.
+HOLIDAYS_LOCK = "reading-holidays"
+
+
+async def _lock_hours(room_id: int) -> None:
+    """Inside a write transaction, before reading or writing a room's hours: a session's
+    check (inside the core's write transaction) and a change of the hours take turns, so
+    no change slips between the check and the session's write (PostgreSQL; SQLite's
+    writes are serialised already)."""
+    await lock_key(_hours_lock(room_id))
 
 
 async def _change_token() -> str:
@@ -297,6 +313,7 @@ async def update_room(actor: Actor, room_id: int, data: RoomIn) -> RoomDetailOut
     await _editable_room(actor, room_id)
     values = _clean_room(data)
     async with write_transaction():
+        await _lock_hours(room_id)
         await ReadingRoom.update(values).where(ReadingRoom.id == room_id)
         await _changed()
     return await room_detail(actor, room_id)
@@ -306,6 +323,7 @@ async def set_week(actor: Actor, room_id: int, data: WeekIn) -> RoomDetailOut:
     await _editable_room(actor, room_id)
     week = _checked_days(data.days, field="days")
     async with write_transaction():
+        await _lock_hours(room_id)
         await RoomHours.delete().where((RoomHours.room == room_id) & RoomHours.season.is_null())
         await _insert_week(room_id, None, week)
         await _changed()
@@ -335,6 +353,7 @@ async def add_season(actor: Actor, room_id: int, data: SeasonIn) -> RoomDetailOu
     week = _checked_days(data.days, field="days")
     name = plain_text(data.name, field="name", limit=60)
     async with write_transaction():
+        await _lock_hours(room_id)
         overlapping = await RoomSeason.count().where(
             (RoomSeason.room == room_id)
             & (RoomSeason.starts_on <= data.ends_on)
@@ -357,6 +376,7 @@ async def add_season(actor: Actor, room_id: int, data: SeasonIn) -> RoomDetailOu
 async def delete_season(actor: Actor, room_id: int, season_id: int) -> RoomDetailOut:
     await _editable_room(actor, room_id)
     async with write_transaction():
+        await _lock_hours(room_id)
         await RoomSeason.delete().where((RoomSeason.id == season_id) & (RoomSeason.room == room_id))
         await _changed()
     return await room_detail(actor, room_id)
@@ -382,6 +402,7 @@ async def add_exception(actor: Actor, room_id: int, data: ExceptionIn) -> Except
     intervals = hours.checked([(i.opens, i.closes) for i in data.intervals], field="intervals")
     note = plain_text(data.note, field="note", limit=200)
     async with write_transaction():
+        await _lock_hours(room_id)
         await RoomException.delete().where(
             (RoomException.room == room_id)
             & (RoomException.day >= first)
@@ -410,6 +431,7 @@ async def add_exception(actor: Actor, room_id: int, data: ExceptionIn) -> Except
 async def delete_exception(actor: Actor, room_id: int, exception_id: int) -> RoomDetailOut:
     await _editable_room(actor, room_id)
     async with write_transaction():
+        await _lock_hours(room_id)
         await RoomException.delete().where(
             (RoomException.id == exception_id) & (RoomException.room == room_id)
         )
@@ -677,6 +699,7 @@ async def import_holidays(actor: Actor, text: str) -> HolidayImportOut:
     parsed = parse_holidays(text)
     years = sorted({holiday.day.year for holiday, _ in parsed})
     async with write_transaction():
+        await lock_key(HOLIDAYS_LOCK)
         for year in years:
             await Holiday.delete().where(
                 (Holiday.day >= date(year, 1, 1)) & (Holiday.day <= date(year, 12, 31))
@@ -738,6 +761,10 @@ async def check_session(
         room_id = (await session_rooms([stored_id])).get(stored_id, {}).get("room")
     if room_id is None:
         return  # held elsewhere: no opening hours to fit
+    # The core calls this inside its write transaction: lock the room's hours (and the
+    # holiday table, always in this order) before reading them.
+    await lock_key(HOLIDAYS_LOCK)
+    await _lock_hours(int(room_id))
     try:
         room = await _room_row(int(room_id))
     except NotFound:
