@@ -42,7 +42,10 @@ from service.reading.schemas import (
     NoteOut,
     PlanIn,
     PlanOut,
+    PlanReport,
     PlanSessionOut,
+    PlanSessionRow,
+    Registrant,
     RoomDetailOut,
     RoomIn,
     RoomOut,
@@ -424,7 +427,7 @@ async def add_exception(actor: Actor, room_id: int, data: ExceptionIn) -> Except
         await _changed()
     return ExceptionsOut(
         exceptions=await _exceptions(room_id),
-        affected_sessions=await sessions_outside_hours(room_id, first, last),
+        affected_sessions=await sessions_outside_hours(room_id, first, last, actor=actor),
     )
 
 
@@ -815,8 +818,34 @@ def _pairs(intervals: Iterable[hours.Interval]) -> list[tuple[str, str]]:
     return [(hours.format_minute(o), hours.format_minute(c)) for o, c in intervals]
 
 
-async def sessions_outside_hours(room_id: int, first: date, last: date) -> list[AffectedSession]:
-    """The room's coming sessions, between two local dates, that no longer fit its hours."""
+async def coming_sessions_outside_hours(actor: Actor, room_id: int) -> list[AffectedSession]:
+    """For the room's editor, whatever page the organiser came from: every session of the
+    coming year that its hours (exceptions, seasons, holidays) no longer hold."""
+    await _editable_room(actor, room_id)
+    today = _today()
+    return await sessions_outside_hours(
+        room_id, today, today + timedelta(days=MAX_EXCEPTION_DAYS), actor=actor
+    )
+
+
+async def _people(actor: Actor, activity_id: int) -> list[Registrant]:
+    """Who a move or a cancellation of the session tells (those of the actor's scope)."""
+    try:
+        roster = await activities.roster(actor, activity_id)
+    except NotFound:
+        return []
+    return [
+        Registrant(name=entry.name, phone_masked=entry.phone_masked, status=entry.status)
+        for entry in roster
+        if entry.status in {"confirmed", "waitlisted"}
+    ]
+
+
+async def sessions_outside_hours(
+    room_id: int, first: date, last: date, *, actor: Actor | None = None
+) -> list[AffectedSession]:
+    """The room's coming sessions, between two local dates, that no longer fit its hours
+    (with their registrants when an organiser asks)."""
     zone = _zone()
     ids = [
         row["activity"]
@@ -840,6 +869,7 @@ async def sessions_outside_hours(room_id: int, first: date, last: date) -> list[
                     title=item.title,
                     starts_at=item.starts_at,
                     registrants=item.confirmed,
+                    people=await _people(actor, item.id) if actor is not None else [],
                 )
             )
     return sorted(affected, key=lambda a: a.starts_at)
@@ -1355,3 +1385,102 @@ async def room_report(actor: Actor, room_id: int, year: int) -> RoomReport:
 async def may_decide_notes(actor: Actor, activity_id: int) -> bool:
     item = await _reading_session(activity_id)
     return _may_edit(actor, item.owner_path)
+
+
+# --- report per plan ----------------------------------------------------------------------
+
+
+async def _note_counts(activity_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Notes per session and status (pending, approved, rejected)."""
+    counts: dict[int, dict[str, int]] = {}
+    if activity_ids:
+        for row in await ReadingNote.select(ReadingNote.activity, ReadingNote.status).where(
+            ReadingNote.activity.is_in(list(activity_ids))
+        ):
+            by_status = counts.setdefault(row["activity"], {})
+            by_status[row["status"]] = by_status.get(row["status"], 0) + 1
+    return counts
+
+
+async def plan_report(actor: Actor, plan_id: int) -> PlanReport:
+    """A plan's sessions (places, joined, came, notes) and its readers across the series:
+    who came at all, to 2+ sessions, and to every session. Notes posted counts every note
+    written, as the room report does. For the organisers of the plan's organisation."""
+    plans = await StudyPlan.select(
+        StudyPlan.id, StudyPlan.name, StudyPlan.owner.path.as_alias("owner_path")
+    ).where(StudyPlan.id == plan_id)
+    if not plans:
+        raise NotFound("There is no such study plan.")
+    if not _may_edit(actor, plans[0]["owner_path"]):
+        raise Forbidden("Only the plan's organisers see its report.")
+    links = (
+        await PlanSession.select().where(PlanSession.plan == plan_id).order_by(PlanSession.position)
+    )
+    found = {
+        item.id: item
+        for item in await activities.activities_by_id([link["activity"] for link in links])
+    }
+    series = [found[link["activity"]] for link in links if link["activity"] in found]
+    series = [item for item in series if item.status != "draft"]
+    ids = [item.id for item in series]
+    rooms_of = await session_rooms(ids)
+    notes_of = await _note_counts(ids)
+    came: dict[int, set[int]] = {}
+    for activity_id, member in await checkin.admitted_members(ids):
+        came.setdefault(member, set()).add(activity_id)
+    joined_members: set[int] = set()
+    rows = []
+    for position, item in enumerate(series, start=1):
+        people = await _people_ids(actor, item.id)
+        joined_members |= people
+        rows.append(
+            PlanSessionRow(
+                activity_id=item.id,
+                position=position,
+                title=item.title,
+                starts_at=item.starts_at,
+                status=item.status,
+                room_name=rooms_of.get(item.id, {}).get("room_name", ""),
+                seats_offered=0 if item.status == "cancelled" else item.capacity or 0,
+                joined=len(people),
+                attended=sum(1 for sessions in came.values() if item.id in sessions),
+                notes=sum(notes_of.get(item.id, {}).values()),
+            )
+        )
+    held = {item.id for item in series if item.status != "cancelled"}
+    return PlanReport(
+        plan_id=plan_id,
+        name=plans[0]["name"],
+        sessions=rows,
+        members_joined=len(joined_members),
+        unique_readers=len(came),
+        repeat_readers=sum(1 for sessions in came.values() if len(sessions) >= 2),
+        completed_series=sum(1 for sessions in came.values() if held and held <= sessions),
+        notes=sum(row.notes for row in rows),
+    )
+
+
+async def _people_ids(actor: Actor, activity_id: int) -> set[int]:
+    """Members holding a place or waiting for one (those of the actor's scope)."""
+    try:
+        roster = await activities.roster(actor, activity_id)
+    except NotFound:
+        return set()
+    return {entry.member_id for entry in roster if entry.status in {"confirmed", "waitlisted"}}
+
+
+async def plans_in_room(actor: Actor, room_id: int) -> list[tuple[int, str]]:
+    """The plans holding sessions in this room: (id, name), for its report page."""
+    await _editable_room(actor, room_id)
+    ids = [
+        row["activity"]
+        for row in await SessionDetails.select(SessionDetails.activity).where(
+            SessionDetails.room == room_id
+        )
+    ]
+    if not ids:
+        return []
+    rows = await PlanSession.select(PlanSession.plan, PlanSession.plan.name.as_alias("name")).where(
+        PlanSession.activity.is_in(ids)
+    )
+    return sorted({(row["plan"], row["name"]) for row in rows})
