@@ -32,7 +32,8 @@ Row = list[str | int | float | None]
 
 async def session_sections(activity_id: int) -> list[ReportSection]:
     """Its book list, the notes posted, and its readers: who came, and of them who came
-    to another session in the same room too (its repeat readers)."""
+    to another session in the same room too (its repeat readers). A session held outside
+    any room shows its books and notes only."""
     books = (
         await SessionBook.select()
         .where(SessionBook.activity == activity_id)
@@ -50,26 +51,31 @@ async def session_sections(activity_id: int) -> list[ReportSection]:
                 ],
             )
         )
+    room = (await reading.session_rooms([activity_id])).get(activity_id, {}).get("room")
     notes = (await reading._note_counts([activity_id])).get(activity_id, {})
-    sections.append(
-        ReportSection(
-            kind=KIND,
-            title=gettext("Reading notes"),
-            rows=[
-                [gettext("Notes posted"), str(sum(notes.values()))],
-                [gettext("Approved"), str(notes.get("approved", 0))],
-                [gettext("Waiting for approval"), str(notes.get("pending", 0))],
-            ],
+    # A session held elsewhere (no room) has no room readers to count; its notes show
+    # once there are some.
+    if room is not None or notes:
+        sections.append(
+            ReportSection(
+                kind=KIND,
+                title=gettext("Reading notes"),
+                rows=[
+                    [gettext("Notes posted"), str(sum(notes.values()))],
+                    [gettext("Approved"), str(notes.get("approved", 0))],
+                    [gettext("Waiting for approval"), str(notes.get("pending", 0))],
+                ],
+            )
         )
-    )
+    if room is None:
+        return sections
     came = {member for _, member in await checkin.admitted_members([activity_id])}
-    room = (await reading.session_rooms([activity_id])).get(activity_id)
     repeat = 0
-    if room is not None and came:
+    if came:
         others = [
             row["activity"]
             for row in await SessionDetails.select(SessionDetails.activity).where(
-                (SessionDetails.room == room["room"]) & (SessionDetails.activity != activity_id)
+                (SessionDetails.room == room) & (SessionDetails.activity != activity_id)
             )
         ]
         elsewhere = {member for _, member in await checkin.admitted_members(others)}
