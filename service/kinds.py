@@ -74,8 +74,10 @@ SummarySectionBuilder = Callable[[Any, datetime, datetime], Awaitable[list[Any]]
 # A pre-write check: the activity's cleaned values (starts_at, ends_at, capacity, …), the
 # kind's validated details (None when an update leaves them as stored) and the id of the
 # activity whose stored details apply (the one updated, or the one duplicated; None for a
-# new activity). It raises DomainError to refuse the write; the core calls it before its
-# write transaction, on create, update and duplicate.
+# new activity). It raises DomainError to refuse the write; the core calls it first thing
+# inside its write transaction, on create, update, duplicate and a change of capacity (with
+# details None), so a kind that locks what it reads (service.db.lock_key) in both its own
+# writes and its check closes the gap between the check and the write.
 ActivityCheck = Callable[[Mapping[str, Any], Any, "int | None"], Awaitable[None]]
 
 

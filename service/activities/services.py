@@ -7,7 +7,7 @@ statement (QUALITY.md B1/B2)."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -414,9 +414,11 @@ async def _create(actor: Actor, data: ActivityIn, *, copy_of: int | None = None)
         raise Forbidden("You can only create activities for your own organisations.")
     if owner_id is None:
         owner_id = (await orgs.root_node()).id
-    if kind.check is not None:
-        await kind.check(values, details, copy_of)
     async with write_transaction():
+        # Inside the transaction: what the check reads (a room's hours, say) cannot change
+        # between the check and the write when the kind's writes lock the same thing.
+        if kind.check is not None:
+            await kind.check(values, details, copy_of)
         inserted = (
             await Activity.insert(
                 Activity(**values, owner=owner_id, created_by=actor.member_id, status="draft")
@@ -448,10 +450,11 @@ async def update_activity(actor: Actor, activity_id: int, data: ActivityIn) -> A
         )
     kind = kinds.get(data.kind)
     details = _clean_details(kind, data.details)
-    if kind.check is not None:
-        await kind.check(values, details, activity_id)
-    new_capacity = values.pop("capacity")
+    new_capacity = values["capacity"]
     async with write_transaction():
+        if kind.check is not None:
+            await kind.check(values, details, activity_id)
+        values.pop("capacity")
         await Activity.update(values).where(Activity.id == activity_id).run()
         await _write_eligibility(activity_id, actor, data)
         if kind.details is not None and details is not None:
@@ -595,9 +598,32 @@ async def set_capacity(actor: Actor, activity_id: int, capacity: int) -> Activit
             field="capacity",
             limit=MAX_CAPACITY,
         )
+    kind = kinds.find(row["kind"])
     async with write_transaction():
+        if kind is not None and kind.check is not None:
+            # The kind refuses places it cannot hold, as it does on an edit.
+            await kind.check(_stored_values(row, capacity=capacity), None, activity_id)
         await _apply_capacity(activity_id, capacity)
     return await get_activity(actor, activity_id)
+
+
+def _stored_values(row: Mapping[str, Any], **changed: Any) -> dict[str, Any]:
+    """An activity's stored values in the shape `_clean` gives a kind's check."""
+    keys = (
+        "kind",
+        "title",
+        "description",
+        "venue_name",
+        "venue_address",
+        "online_url",
+        "campaign",
+        "starts_at",
+        "ends_at",
+        "capacity",
+        "registration_opens_at",
+        "registration_closes_at",
+    )
+    return {**{key: row.get(key) for key in keys}, **changed}
 
 
 async def _apply_capacity(activity_id: int, capacity: int | None) -> None:
@@ -1234,9 +1260,7 @@ async def my_places(actor: Actor, activity_ids: Sequence[int]) -> dict[int, MyPl
     if actor.member_id is None or not activity_ids:
         return {}
     rows = (
-        await Registration.select(
-            Registration.activity, Registration.status, Registration.queue_no
-        )
+        await Registration.select(Registration.activity, Registration.status, Registration.queue_no)
         .where(
             (Registration.member == actor.member_id)
             & Registration.activity.is_in(list(activity_ids))

@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from service import clock
 from service.http import require_actor
+from service.reading import reports as reading_reports
 from service.reading import services as reading
 from service.reading.schemas import (
     DemandIn,
@@ -25,6 +26,7 @@ from service.reading.schemas import (
     NoteOut,
     PlanIn,
     PlanOut,
+    PlanReport,
     RoomDetailOut,
     RoomIn,
     RoomOut,
@@ -32,6 +34,9 @@ from service.reading.schemas import (
     SeasonIn,
     WeekIn,
 )
+
+# The one way a file goes out (streamed CSV, or an XLSX removed once sent).
+from service.reports.api import send
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -111,6 +116,46 @@ class ReadingApi(Controller):
     ) -> RoomReport:
         chosen = year or clock.now().year
         return await reading.room_report(require_actor(request), room_id, chosen)
+
+    @get("/reading-rooms/{room_id:int}/report.csv")
+    async def report_csv(
+        self, request: AnyRequest, room_id: FromPath[int], year: FromQuery[int | None] = None
+    ) -> Response[Any]:
+        """The room report as CSV (UTF-8 with a BOM): the page's figures."""
+        return await self._room_file(request, room_id, year, "csv")
+
+    @get("/reading-rooms/{room_id:int}/report.xlsx")
+    async def report_xlsx(
+        self, request: AnyRequest, room_id: FromPath[int], year: FromQuery[int | None] = None
+    ) -> Response[Any]:
+        """The room report as XLSX: the page's figures."""
+        return await self._room_file(request, room_id, year, "xlsx")
+
+    async def _room_file(
+        self, request: AnyRequest, room_id: int, year: int | None, fmt: str
+    ) -> Response[Any]:
+        chosen = year or clock.now().year
+        return send(
+            await reading_reports.room_report_export(require_actor(request), room_id, chosen, fmt)
+        )
+
+    @get("/study-plans/{plan_id:int}/report")
+    async def plan_report(self, request: AnyRequest, plan_id: FromPath[int]) -> PlanReport:
+        """The plan's sessions (places, joined, came, notes) and its readers across the
+        series, for the plan's organisers."""
+        return await reading.plan_report(require_actor(request), plan_id)
+
+    @get("/study-plans/{plan_id:int}/report.csv")
+    async def plan_report_csv(self, request: AnyRequest, plan_id: FromPath[int]) -> Response[Any]:
+        return send(
+            await reading_reports.plan_report_export(require_actor(request), plan_id, "csv")
+        )
+
+    @get("/study-plans/{plan_id:int}/report.xlsx")
+    async def plan_report_xlsx(self, request: AnyRequest, plan_id: FromPath[int]) -> Response[Any]:
+        return send(
+            await reading_reports.plan_report_export(require_actor(request), plan_id, "xlsx")
+        )
 
     @get("/reading-holidays")
     async def holidays(

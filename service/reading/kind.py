@@ -9,6 +9,7 @@ registry stays light.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from service import kinds
@@ -41,6 +42,18 @@ async def _check(values: Mapping[str, Any], details: Any, stored_id: int | None)
     await check_session(values, details, stored_id)
 
 
+async def _report_section(activity_id: int) -> list[Any]:
+    from service.reading.reports import session_sections
+
+    return await session_sections(activity_id)
+
+
+async def _summary_section(actor: Any, start: datetime, end: datetime) -> list[Any]:
+    from service.reading.reports import summary_sections
+
+    return await summary_sections(actor, start, end)
+
+
 KIND = kinds.Kind(
     code="reading_session",
     label="Reading-sharing session",
@@ -49,4 +62,6 @@ KIND = kinds.Kind(
     check=_check,
     form_partial="reading/_session_form.html",
     detail_partial="reading/_session_detail.html",
+    report_section=_report_section,
+    summary_section=_summary_section,
 )

@@ -174,6 +174,8 @@ class ReadingPages(Controller):
             week_lines=week_lines,
             values=context.pop("values", {}),
             demand=await reading.demand(actor, room_id),
+            affected=context.pop("affected", None)
+            or await reading.coming_sessions_outside_hours(actor, room_id),
             **LABELS,
             **context,
         )
@@ -269,6 +271,17 @@ class ReadingPages(Controller):
             "reading/report.html",
             report=await reading.room_report(actor, room_id, chosen),
             detail=await reading.room_detail(actor, room_id),
+            plans=await reading.plans_in_room(actor, room_id),
+            **LABELS,
+        )
+
+    @get("/organise/study-plans/{plan_id:int}/report")
+    async def plan_report(self, request: AnyRequest, plan_id: FromPath[int]) -> Template:
+        actor = require_actor(request)
+        return page(
+            request,
+            "reading/plan_report.html",
+            report=await reading.plan_report(actor, plan_id),
             **LABELS,
         )
 

@@ -101,13 +101,23 @@ class ExceptionOut(msgspec.Struct):
     note: str
 
 
+class Registrant(msgspec.Struct):
+    """Someone registered for a session, as its organisers see them: the phone masked."""
+
+    name: str
+    phone_masked: str
+    status: str  # confirmed | waitlisted
+
+
 class AffectedSession(msgspec.Struct):
-    """A session an exception now leaves outside the room's hours."""
+    """A session an exception now leaves outside the room's hours, with the people the
+    organiser's move or cancellation will tell."""
 
     activity_id: int
     title: str
     starts_at: datetime
-    registrants: int
+    registrants: int  # confirmed
+    people: list[Registrant] = []
 
 
 class ExceptionsOut(msgspec.Struct):
@@ -258,3 +268,31 @@ class RoomReport(msgspec.Struct):
     repeat_readers: int
     notes: int
     demand: DemandOut
+
+
+class PlanSessionRow(msgspec.Struct):
+    """One session of a plan in its report."""
+
+    activity_id: int
+    position: int
+    title: str
+    starts_at: datetime
+    status: str
+    room_name: str
+    seats_offered: int
+    joined: int  # confirmed or waitlisted
+    attended: int  # checked in
+    notes: int  # notes posted (approved or waiting)
+
+
+class PlanReport(msgspec.Struct):
+    """A study plan's report: its sessions, and the readers across the series."""
+
+    plan_id: int
+    name: str
+    sessions: list[PlanSessionRow]
+    members_joined: int  # registered for at least one session of the plan
+    unique_readers: int  # came to at least one session
+    repeat_readers: int  # came to 2+ sessions of the plan
+    completed_series: int  # came to every session of the plan
+    notes: int

@@ -18,7 +18,7 @@ from typing import Any
 from service import clock
 from service.activities import services as activities
 from service.checkin import services as checkin
-from service.db import write_transaction
+from service.db import lock_key, write_transaction
 from service.errors import DomainError, Forbidden, NotFound
 from service.orgs import services as orgs
 from service.orgs.schemas import Actor
@@ -42,7 +42,10 @@ from service.reading.schemas import (
     NoteOut,
     PlanIn,
     PlanOut,
+    PlanReport,
     PlanSessionOut,
+    PlanSessionRow,
+    Registrant,
     RoomDetailOut,
     RoomIn,
     RoomOut,
@@ -110,6 +113,22 @@ async def _changed() -> None:
     )
     if not updated:
         await ReadingChange.insert(ReadingChange(id=1, token=token))
+
+
+def _hours_lock(room_id: int) -> str:
+    return f"reading-room-hours:{room_id}"
+
+
+# The holiday table applies to every room: its import and every session check lock this.
+HOLIDAYS_LOCK = "reading-holidays"
+
+
+async def _lock_hours(room_id: int) -> None:
+    """Inside a write transaction, before reading or writing a room's hours: a session's
+    check (inside the core's write transaction) and a change of the hours take turns, so
+    no change slips between the check and the session's write (PostgreSQL; SQLite's
+    writes are serialised already)."""
+    await lock_key(_hours_lock(room_id))
 
 
 async def _change_token() -> str:
@@ -297,6 +316,7 @@ async def update_room(actor: Actor, room_id: int, data: RoomIn) -> RoomDetailOut
     await _editable_room(actor, room_id)
     values = _clean_room(data)
     async with write_transaction():
+        await _lock_hours(room_id)
         await ReadingRoom.update(values).where(ReadingRoom.id == room_id)
         await _changed()
     return await room_detail(actor, room_id)
@@ -306,6 +326,7 @@ async def set_week(actor: Actor, room_id: int, data: WeekIn) -> RoomDetailOut:
     await _editable_room(actor, room_id)
     week = _checked_days(data.days, field="days")
     async with write_transaction():
+        await _lock_hours(room_id)
         await RoomHours.delete().where((RoomHours.room == room_id) & RoomHours.season.is_null())
         await _insert_week(room_id, None, week)
         await _changed()
@@ -335,6 +356,7 @@ async def add_season(actor: Actor, room_id: int, data: SeasonIn) -> RoomDetailOu
     week = _checked_days(data.days, field="days")
     name = plain_text(data.name, field="name", limit=60)
     async with write_transaction():
+        await _lock_hours(room_id)
         overlapping = await RoomSeason.count().where(
             (RoomSeason.room == room_id)
             & (RoomSeason.starts_on <= data.ends_on)
@@ -357,6 +379,7 @@ async def add_season(actor: Actor, room_id: int, data: SeasonIn) -> RoomDetailOu
 async def delete_season(actor: Actor, room_id: int, season_id: int) -> RoomDetailOut:
     await _editable_room(actor, room_id)
     async with write_transaction():
+        await _lock_hours(room_id)
         await RoomSeason.delete().where((RoomSeason.id == season_id) & (RoomSeason.room == room_id))
         await _changed()
     return await room_detail(actor, room_id)
@@ -382,6 +405,7 @@ async def add_exception(actor: Actor, room_id: int, data: ExceptionIn) -> Except
     intervals = hours.checked([(i.opens, i.closes) for i in data.intervals], field="intervals")
     note = plain_text(data.note, field="note", limit=200)
     async with write_transaction():
+        await _lock_hours(room_id)
         await RoomException.delete().where(
             (RoomException.room == room_id)
             & (RoomException.day >= first)
@@ -403,13 +427,14 @@ async def add_exception(actor: Actor, room_id: int, data: ExceptionIn) -> Except
         await _changed()
     return ExceptionsOut(
         exceptions=await _exceptions(room_id),
-        affected_sessions=await sessions_outside_hours(room_id, first, last),
+        affected_sessions=await sessions_outside_hours(room_id, first, last, actor=actor),
     )
 
 
 async def delete_exception(actor: Actor, room_id: int, exception_id: int) -> RoomDetailOut:
     await _editable_room(actor, room_id)
     async with write_transaction():
+        await _lock_hours(room_id)
         await RoomException.delete().where(
             (RoomException.id == exception_id) & (RoomException.room == room_id)
         )
@@ -677,6 +702,7 @@ async def import_holidays(actor: Actor, text: str) -> HolidayImportOut:
     parsed = parse_holidays(text)
     years = sorted({holiday.day.year for holiday, _ in parsed})
     async with write_transaction():
+        await lock_key(HOLIDAYS_LOCK)
         for year in years:
             await Holiday.delete().where(
                 (Holiday.day >= date(year, 1, 1)) & (Holiday.day <= date(year, 12, 31))
@@ -738,6 +764,10 @@ async def check_session(
         room_id = (await session_rooms([stored_id])).get(stored_id, {}).get("room")
     if room_id is None:
         return  # held elsewhere: no opening hours to fit
+    # The core calls this inside its write transaction: lock the room's hours (and the
+    # holiday table, always in this order) before reading them.
+    await lock_key(HOLIDAYS_LOCK)
+    await _lock_hours(int(room_id))
     try:
         room = await _room_row(int(room_id))
     except NotFound:
@@ -788,8 +818,34 @@ def _pairs(intervals: Iterable[hours.Interval]) -> list[tuple[str, str]]:
     return [(hours.format_minute(o), hours.format_minute(c)) for o, c in intervals]
 
 
-async def sessions_outside_hours(room_id: int, first: date, last: date) -> list[AffectedSession]:
-    """The room's coming sessions, between two local dates, that no longer fit its hours."""
+async def coming_sessions_outside_hours(actor: Actor, room_id: int) -> list[AffectedSession]:
+    """For the room's editor, whatever page the organiser came from: every session of the
+    coming year that its hours (exceptions, seasons, holidays) no longer hold."""
+    await _editable_room(actor, room_id)
+    today = _today()
+    return await sessions_outside_hours(
+        room_id, today, today + timedelta(days=MAX_EXCEPTION_DAYS), actor=actor
+    )
+
+
+async def _people(actor: Actor, activity_id: int) -> list[Registrant]:
+    """Who a move or a cancellation of the session tells (those of the actor's scope)."""
+    try:
+        roster = await activities.roster(actor, activity_id)
+    except NotFound:
+        return []
+    return [
+        Registrant(name=entry.name, phone_masked=entry.phone_masked, status=entry.status)
+        for entry in roster
+        if entry.status in {"confirmed", "waitlisted"}
+    ]
+
+
+async def sessions_outside_hours(
+    room_id: int, first: date, last: date, *, actor: Actor | None = None
+) -> list[AffectedSession]:
+    """The room's coming sessions, between two local dates, that no longer fit its hours
+    (with their registrants when an organiser asks)."""
     zone = _zone()
     ids = [
         row["activity"]
@@ -813,6 +869,7 @@ async def sessions_outside_hours(room_id: int, first: date, last: date) -> list[
                     title=item.title,
                     starts_at=item.starts_at,
                     registrants=item.confirmed,
+                    people=await _people(actor, item.id) if actor is not None else [],
                 )
             )
     return sorted(affected, key=lambda a: a.starts_at)
@@ -1328,3 +1385,102 @@ async def room_report(actor: Actor, room_id: int, year: int) -> RoomReport:
 async def may_decide_notes(actor: Actor, activity_id: int) -> bool:
     item = await _reading_session(activity_id)
     return _may_edit(actor, item.owner_path)
+
+
+# --- report per plan ----------------------------------------------------------------------
+
+
+async def _note_counts(activity_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Notes per session and status (pending, approved, rejected)."""
+    counts: dict[int, dict[str, int]] = {}
+    if activity_ids:
+        for row in await ReadingNote.select(ReadingNote.activity, ReadingNote.status).where(
+            ReadingNote.activity.is_in(list(activity_ids))
+        ):
+            by_status = counts.setdefault(row["activity"], {})
+            by_status[row["status"]] = by_status.get(row["status"], 0) + 1
+    return counts
+
+
+async def plan_report(actor: Actor, plan_id: int) -> PlanReport:
+    """A plan's sessions (places, joined, came, notes) and its readers across the series:
+    who came at all, to 2+ sessions, and to every session. Notes posted counts every note
+    written, as the room report does. For the organisers of the plan's organisation."""
+    plans = await StudyPlan.select(
+        StudyPlan.id, StudyPlan.name, StudyPlan.owner.path.as_alias("owner_path")
+    ).where(StudyPlan.id == plan_id)
+    if not plans:
+        raise NotFound("There is no such study plan.")
+    if not _may_edit(actor, plans[0]["owner_path"]):
+        raise Forbidden("Only the plan's organisers see its report.")
+    links = (
+        await PlanSession.select().where(PlanSession.plan == plan_id).order_by(PlanSession.position)
+    )
+    found = {
+        item.id: item
+        for item in await activities.activities_by_id([link["activity"] for link in links])
+    }
+    series = [found[link["activity"]] for link in links if link["activity"] in found]
+    series = [item for item in series if item.status != "draft"]
+    ids = [item.id for item in series]
+    rooms_of = await session_rooms(ids)
+    notes_of = await _note_counts(ids)
+    came: dict[int, set[int]] = {}
+    for activity_id, member in await checkin.admitted_members(ids):
+        came.setdefault(member, set()).add(activity_id)
+    joined_members: set[int] = set()
+    rows = []
+    for position, item in enumerate(series, start=1):
+        people = await _people_ids(actor, item.id)
+        joined_members |= people
+        rows.append(
+            PlanSessionRow(
+                activity_id=item.id,
+                position=position,
+                title=item.title,
+                starts_at=item.starts_at,
+                status=item.status,
+                room_name=rooms_of.get(item.id, {}).get("room_name", ""),
+                seats_offered=0 if item.status == "cancelled" else item.capacity or 0,
+                joined=len(people),
+                attended=sum(1 for sessions in came.values() if item.id in sessions),
+                notes=sum(notes_of.get(item.id, {}).values()),
+            )
+        )
+    held = {item.id for item in series if item.status != "cancelled"}
+    return PlanReport(
+        plan_id=plan_id,
+        name=plans[0]["name"],
+        sessions=rows,
+        members_joined=len(joined_members),
+        unique_readers=len(came),
+        repeat_readers=sum(1 for sessions in came.values() if len(sessions) >= 2),
+        completed_series=sum(1 for sessions in came.values() if held and held <= sessions),
+        notes=sum(row.notes for row in rows),
+    )
+
+
+async def _people_ids(actor: Actor, activity_id: int) -> set[int]:
+    """Members holding a place or waiting for one (those of the actor's scope)."""
+    try:
+        roster = await activities.roster(actor, activity_id)
+    except NotFound:
+        return set()
+    return {entry.member_id for entry in roster if entry.status in {"confirmed", "waitlisted"}}
+
+
+async def plans_in_room(actor: Actor, room_id: int) -> list[tuple[int, str]]:
+    """The plans holding sessions in this room: (id, name), for its report page."""
+    await _editable_room(actor, room_id)
+    ids = [
+        row["activity"]
+        for row in await SessionDetails.select(SessionDetails.activity).where(
+            SessionDetails.room == room_id
+        )
+    ]
+    if not ids:
+        return []
+    rows = await PlanSession.select(PlanSession.plan, PlanSession.plan.name.as_alias("name")).where(
+        PlanSession.activity.is_in(ids)
+    )
+    return sorted({(row["plan"], row["name"]) for row in rows})

@@ -284,6 +284,27 @@ async def report_export(actor: Actor, activity_id: int, fmt: str) -> Export:
     return await _export(fmt, f"activity-{activity_id}-report", "report", rows[0], one_batch())
 
 
+def text_cell(value: str | None) -> str:
+    """Text people typed, as a cell of another room's report (never run as a formula)."""
+    return _text(value)
+
+
+def local_cell(moment: Any) -> str:
+    """A time as the activity report's files show it: local, to the minute."""
+    return _local(moment)
+
+
+async def rows_export(actor: Actor, fmt: str, stem: str, rows: list[Row]) -> Export:
+    """Another room's report, already built as blocks of rows (a header row first), as a
+    CSV or XLSX file like the activity report's. The caller checks who may see it."""
+    check_options(actor, fmt, False, None)
+
+    async def one_batch() -> AsyncIterator[list[Row]]:
+        yield rows[1:]
+
+    return await _export(fmt, stem, "report", rows[0], one_batch())
+
+
 # --- registration lists -------------------------------------------------------------------
 
 

@@ -14,8 +14,9 @@ import httpx
 from service import clock
 from service.activities import services as activities
 from service.reading.tables import Holiday, ReadingNote, ReadingRoom, RoomHours
-from tests.conftest import Org, add_member
+from tests.conftest import Org, add_member, post_form, sign_in
 from tests.http.activity_helpers import bearer
+from tests.http.helpers import field_error, zh
 
 ZONE = ZoneInfo("Asia/Shanghai")
 TUESDAY = date(2026, 3, 3)
@@ -285,6 +286,11 @@ async def test_openapi_documents_the_reading_endpoints(client: httpx.AsyncClient
         "/api/v1/reading-rooms/{room_id}/seasons",
         "/api/v1/reading-rooms/{room_id}/exceptions",
         "/api/v1/reading-rooms/{room_id}/report",
+        "/api/v1/reading-rooms/{room_id}/report.csv",
+        "/api/v1/reading-rooms/{room_id}/report.xlsx",
+        "/api/v1/study-plans/{plan_id}/report",
+        "/api/v1/study-plans/{plan_id}/report.csv",
+        "/api/v1/study-plans/{plan_id}/report.xlsx",
         "/api/v1/study-plans/{plan_id}/join",
         "/api/v1/activities/{activity_id}/notes",
         "/api/v1/reading-holidays/import",
@@ -333,3 +339,42 @@ async def test_out_of_range_ids_and_years_are_refused_not_crashed(
     assert (too_big.status_code, too_big.json()["code"]) == (400, "validation_error")
     assert (far_room.status_code, far_room.json()["code"]) == (400, "validation_error")
     assert (far_year.status_code, far_year.json()["code"]) == (400, "outside_opening_hours")
+
+
+async def test_raising_places_above_the_room_s_seats_answers_400_api_and_form(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    organiser = await bearer(org.phones["organiser_a"])
+    with clock.frozen_at(NOW):
+        room_id = await new_room(client, organiser, seats=12)
+        created = await client.post(
+            "/api/v1/activities",
+            json={
+                "kind": "reading_session",
+                "title": "读书分享",
+                "capacity": 10,
+                "starts_at": at(TUESDAY, 14),
+                "ends_at": at(TUESDAY, 16),
+                "details": {"room_id": room_id},
+            },
+            headers=organiser,
+        )
+        activity_id = created.json()["id"]
+        above = await client.put(
+            f"/api/v1/activities/{activity_id}/capacity", json={"capacity": 13}, headers=organiser
+        )
+        await sign_in(client, org.phones["organiser_a"])
+        form = await post_form(
+            client, f"/organise/activities/{activity_id}/capacity", {"capacity": "13"}
+        )
+        at_seats = await client.put(
+            f"/api/v1/activities/{activity_id}/capacity", json={"capacity": 12}, headers=organiser
+        )
+    assert above.status_code == 400
+    assert (above.json()["code"], above.json()["field"]) == ("above_room_seats", "capacity")
+    assert form.status_code == 400
+    assert field_error(form.text, "capacity") == zh(
+        "The room has %(seats)s seats: offer at most that many places.", seats=12
+    )
+    assert at_seats.status_code == 200
+    assert at_seats.json()["capacity"] == 12

@@ -370,6 +370,22 @@ async def test_a_session_above_the_room_s_seats_is_refused(org: Org) -> None:
     assert (caught.value.code, caught.value.field) == ("above_room_seats", "capacity")
 
 
+async def test_raising_a_session_s_places_above_the_room_s_seats_is_refused(org: Org) -> None:
+    room_id = await seed_room(org, seats=10)
+    tuesday = date(2026, 3, 3)
+    with clock.frozen_at(NOW):
+        created = await activities.create_activity(
+            org.organiser_a, session(room_id, local(tuesday, 8), local(tuesday, 10), capacity=8)
+        )
+        with pytest.raises(DomainError) as caught:
+            await activities.set_capacity(org.organiser_a, created.id, 11)
+        assert (caught.value.code, caught.value.field) == ("above_room_seats", "capacity")
+        assert (await activities.get_activity(org.organiser_a, created.id)).capacity == 8
+        # Up to the seats is fine (the control: the same call does write).
+        raised = await activities.set_capacity(org.organiser_a, created.id, 10)
+    assert raised.capacity == 10
+
+
 async def test_moving_a_session_is_checked_with_its_stored_room_and_a_closure_lists_it(
     org: Org,
 ) -> None:
