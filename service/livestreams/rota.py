@@ -63,7 +63,7 @@ class Plan:
     departments: list[DepartmentTurn] = field(default_factory=list)
 
 
-class Shortage(Exception):  # noqa: N818 - a planning outcome, said to the organiser
+class Shortage(Exception):
     """Fewer available people than a role needs on a date: nothing is planned."""
 
     def __init__(self, day: date, role: str, available: int, needed: int) -> None:

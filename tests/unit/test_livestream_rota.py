@@ -32,7 +32,9 @@ EPISODES = 48
 
 def slots(count: int = EPISODES, fixed_before: int = 0) -> list[rota.Slot]:
     return [
-        rota.Slot(activity_id=100 + index, day=START + timedelta(days=index), fixed=index < fixed_before)
+        rota.Slot(
+            activity_id=100 + index, day=START + timedelta(days=index), fixed=index < fixed_before
+        )
         for index in range(count)
     ]
 
@@ -72,11 +74,19 @@ def assert_fair(duties: list[rota.Duty], free) -> None:  # type: ignore[no-untyp
             days = [START + timedelta(days=start + offset) for offset in range(WINDOW)]
             steady = [c for c in people if all(free(c, day) for day in days)]
             counts = [
-                sum(1 for d in duties if d.crew_id == c and d.role == role and d.activity_id in window)
+                sum(
+                    1
+                    for d in duties
+                    if d.crew_id == c and d.role == role and d.activity_id in window
+                )
                 for c in steady
             ]
             if counts:
-                assert max(counts) - min(counts) <= 1, (role, start, dict(zip(steady, counts, strict=True)))
+                assert max(counts) - min(counts) <= 1, (
+                    role,
+                    start,
+                    dict(zip(steady, counts, strict=True)),
+                )
 
 
 @settings(max_examples=60, deadline=None)
