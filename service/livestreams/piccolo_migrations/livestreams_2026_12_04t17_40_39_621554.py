@@ -72,13 +72,9 @@ DESCRIPTION = "crew, role needs, blockouts, duties and department turns"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="livestreams", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="livestreams", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Duty", tablename="livestream_duty", schema=None, columns=None
-    )
+    manager.add_table(class_name="Duty", tablename="livestream_duty", schema=None, columns=None)
 
     manager.add_table(
         class_name="RoleNeed",
