@@ -25,6 +25,7 @@ from service.activities import services as activities
 from service.activities.schemas import ActivityIn, ActivityOut, VenueIn
 from service.db import is_postgres, is_unique_violation, run_sql, write_transaction
 from service.errors import DomainError, Forbidden, NotFound
+from service.i18n import gettext
 from service.livestreams import rota as rota_rule
 from service.livestreams.schemas import (
     FIGURE_DEFINITIONS,
@@ -1610,7 +1611,9 @@ async def _replan(channel_id: int) -> PlannedOut:
             date=short.day.isoformat(),
             available=short.available,
             needed=short.needed,
-            role=short.role,
+            # The role's name in the reader's language (the message itself is translated
+            # at the edge; a parameter is not).
+            role=gettext(ROLE_LABELS.get(short.role, short.role)),
         ) from short
     members = {row["id"]: row["member"] for row in crew_rows}
     starts = {row["activity"]: row["starts_at"] for row in episodes_rows}
