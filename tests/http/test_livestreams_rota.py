@@ -217,6 +217,12 @@ async def test_without_javascript_plan_accept_swap_and_approve(
         mine = await host.get("/me/activities")
         assert 'href="/livestreams/me/duties"' in mine.text
         duties_page = await host.get("/livestreams/me/duties")
+        inline = await host.get(
+            "/livestreams/me/duties", headers={"HX-Request": "true", "HX-Target": "my-duties"}
+        )
+        assert inline.status_code == 200
+        assert inline.text.lstrip().startswith("{#") or 'id="my-duties"' in inline.text[:400]
+        assert "<html" not in inline.text
         ids = [int(x) for x in re.findall(r"/livestreams/me/duties/(\d+)/accept", duties_page.text)]
         assert len(ids) >= 2
         accepted = await post_form(
