@@ -39,11 +39,15 @@ LABELS = {
 }
 
 
+INT_MAX = 2**31 - 1  # PostgreSQL's INTEGER: a larger number never reaches the database
+
+
 def _int(raw: Any) -> int:
     try:
-        return int(str(raw).strip()[:12])
+        number = int(str(raw).strip()[:12])
     except (TypeError, ValueError):
         return 0
+    return number if -INT_MAX <= number <= INT_MAX else 0
 
 
 def _day(form: Any, name: str, *, required: bool) -> date | None:

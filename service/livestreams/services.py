@@ -1701,8 +1701,14 @@ DUTY_COLUMNS = (
 async def rota(
     channel_id: int, date_from: datetime | None = None, date_to: datetime | None = None
 ) -> list[RotaEpisodeOut]:
-    """Each live episode in the range with its department and duties, each with why."""
+    """Each live episode in the range with its department and duties, each with why. A
+    bound given without a zone is read in the channel's zone."""
     await _channel_row(channel_id)
+    zone = await _channel_zone(channel_id)
+    if date_from is not None and date_from.tzinfo is None:
+        date_from = date_from.replace(tzinfo=zone)
+    if date_to is not None and date_to.tzinfo is None:
+        date_to = date_to.replace(tzinfo=zone)
     rows = [
         row
         for row in await _live_episode_rows(channel_id)

@@ -251,3 +251,29 @@ async def test_without_javascript_plan_accept_swap_and_approve(
     assert row == {"crew": crew["主持乙"], "reason": "swapped"}
     row = await Duty.select(Duty.status).where(Duty.id == ids[0]).first()
     assert row == {"status": "accepted"}
+
+
+async def test_a_bound_without_a_zone_is_read_locally(client: httpx.AsyncClient, org: Org) -> None:
+    channel_id, phones, _ = await crewed(org)
+    await livestreams.plan_rota(org.organiser_a, channel_id)
+    week = await client.get(
+        f"/api/v1/channels/{channel_id}/rota",
+        params={"from": "2026-03-09T00:00:00", "to": "2026-03-15T23:59:00"},
+        headers=await bearer(phones["主持甲"]),
+    )
+    assert week.status_code == 200
+    assert len(week.json()) == 2
+
+
+async def test_form_numbers_too_large_for_the_database_are_refused(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    channel_id, _, _ = await crewed(org)
+    await sign_in(client, org.phones["organiser_a"])
+    answer = await post_form(
+        client,
+        f"/organise/livestreams/{channel_id}/crew",
+        {"member_id": str(2**40), "role": "host"},
+    )
+    assert answer.status_code in (400, 404)
+    assert len(await livestreams.list_crew(channel_id)) == 4
