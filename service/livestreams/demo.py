@@ -1,6 +1,7 @@
 """Demo data of the livestream room: the union's channel with ten columns, a Tue/Thu
 19:30 rule over six weeks (three past, three to come) with a skipped holiday, and the
-viewer figures of the past episodes."""
+viewer figures of the past episodes, and a 12-person crew in three groups across
+departments with a rota planned three weeks ago (the past) and re-planned today."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from datetime import timedelta
 
 from service import clock
 from service.livestreams import services as livestreams
-from service.livestreams.schemas import ChannelIn, ColumnIn, FiguresIn, RuleIn
-from service.orgs.schemas import Actor
+from service.livestreams.schemas import ChannelIn, ColumnIn, CrewIn, FiguresIn, NeedIn, RuleIn
+from service.orgs import services as orgs
+from service.orgs.schemas import SYSTEM, Actor, MemberIn
 from service.settings import get_settings
 
 COLUMNS: tuple[tuple[str, str, str, str], ...] = (
@@ -23,6 +25,21 @@ COLUMNS: tuple[tuple[str, str, str, str], ...] = (
     ("劳模访谈", "宣教部", "#a0522d", "与劳动模范面对面。"),
     ("新就业形态", "基层工作部", "#008080", "快递员、外卖骑手、网约车司机的权益与服务。"),
     ("职工书屋", "宣教部", "#556b2f", "好书共读与阅读分享。"),
+)
+# Name, role, department: planning & hosting, filming & editing, technical support.
+CREW: tuple[tuple[str, str, str], ...] = (
+    ("主持 周晓", "host", "宣教部"),
+    ("主持 吴倩", "host", "女职工部"),
+    ("主持 郑凯", "host", "法律工作部"),
+    ("策划 孙悦", "planner", "经济技术部"),
+    ("策划 钱程", "planner", "基层工作部"),
+    ("摄像 冯涛", "camera", "宣教部"),
+    ("摄像 陈亮", "camera", "劳动保护部"),
+    ("剪辑 褚楠", "editor", "职工服务中心"),
+    ("剪辑 卫东", "editor", "宣教部"),
+    ("技术 蒋帆", "technician", "经济技术部"),
+    ("技术 沈航", "technician", "基层工作部"),
+    ("技术 韩雪", "technician", "女职工部"),
 )
 RUNDOWN = (
     "开场 | 5 | 主持人\n主题访谈 | 35 | 主持人、嘉宾\n观众问答 | 15 | 嘉宾\n结束语 | 5 | 主持人"
@@ -64,6 +81,7 @@ async def seed(organiser: Actor) -> int:
     # (an episode is published only before it starts), then given their figures.
     with clock.frozen_at(now - timedelta(days=21, hours=1)):
         _, generated = await livestreams.save_schedule(organiser, channel.id, rule)
+        await _seed_crew(organiser, channel.id, channel.node_code)
     listed = await livestreams.episodes(channel.id)
     past = [one for one in listed if one.ends_at < now]
     for index, one in enumerate(past):
@@ -82,4 +100,22 @@ async def seed(organiser: Actor) -> int:
     upcoming = [one for one in listed if one.starts_at > now]
     if len(upcoming) > 2:
         await livestreams.skip(organiser, upcoming[2].activity_id, "节假日停播")
+    await livestreams.plan_rota(organiser, channel.id)  # today: the past stays as it was
     return generated.created
+
+
+async def _seed_crew(organiser: Actor, channel_id: int, node_code: str) -> None:
+    """The crew, what each episode needs, and a rota planned when the schedule was made."""
+    for index, (name, role, department) in enumerate(CREW):
+        phone = f"139000002{index:02d}"
+        member_id = await orgs.member_id_for_phone(phone)
+        if member_id is None:
+            member_id = (
+                await orgs.create_member(SYSTEM, MemberIn(phone=phone, name=name, node=node_code))
+            ).id
+        await livestreams.add_crew(
+            organiser, channel_id, CrewIn(member_id=member_id, role=role, department=department)
+        )
+    for role in ("planner", "camera", "editor", "technician"):
+        await livestreams.set_need(organiser, channel_id, NeedIn(role=role, needed=1))
+    await livestreams.plan_rota(organiser, channel_id)

@@ -108,3 +108,26 @@ async def channel_feed(channel_id: int) -> bytes:
 
 def _title(channel_name: str, episode: EpisodeOut) -> str:
     return episode.title or channel_name
+
+
+async def duty_feed(token: str) -> bytes | None:
+    """One crew member's duties as plain events, behind their private link; None for a
+    revoked or unknown link. Declined duties and skipped or cancelled episodes are not
+    in it, so the calendar shows exactly what they are on for."""
+    found = await services.duties_for_feed(token)
+    if found is None:
+        return None
+    channel_name, duties = found
+    calendar = Calendar()
+    calendar.add("prodid", "-//Unionhall//Livestream duties//ZH")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", channel_name)
+    for duty in duties:
+        event = Event()
+        event.add("uid", f"duty-{duty['id']}@{HOST}")
+        event.add("dtstamp", clock.now().astimezone(UTC))
+        event.add("dtstart", duty["starts_at"].astimezone(UTC))
+        event.add("dtend", duty["ends_at"].astimezone(UTC))
+        event.add("summary", f"{duty['title']} · {duty['role']}")
+        calendar.add_component(event)
+    return calendar.to_ical()

@@ -14,6 +14,7 @@ from typing import Any
 from service import kinds
 
 REMINDER_MESSAGE = "livestream_reminder"
+DUTY_MESSAGE = "livestream_duty"  # a crew member's duty on an episode
 
 
 class _Details:
@@ -61,9 +62,13 @@ KIND = kinds.Kind(
         REMINDER_MESSAGE: (
             "Starting soon, at %(time)s: %(title)s",
             "Watch: %(link)s — Stop these reminders: %(unsubscribe)s",
-        )
+        ),
+        DUTY_MESSAGE: (
+            "Your crew duty at %(time)s: %(title)s",
+            "Accept, decline or ask to swap under My activities: %(link)s",
+        ),
     },
-    start_reminders=(REMINDER_MESSAGE,),
+    start_reminders=(REMINDER_MESSAGE, DUTY_MESSAGE),
     details=_Details(),
     detail_partial="livestreams/_episode.html",
     form_partial="livestreams/_form.html",

@@ -17,6 +17,7 @@ from service.errors import DomainError
 from service.http import form_error, page, parse_local, require_actor
 from service.livestreams import feeds
 from service.livestreams import services as livestreams
+from service.livestreams.crew_pages import CrewPages
 from service.livestreams.schemas import (
     FIGURE_DEFINITIONS,
     NTH_LABELS,
@@ -385,4 +386,4 @@ def _column_from(form: Any) -> ColumnIn:
     )
 
 
-ROUTES = [LivestreamPages]
+ROUTES = [LivestreamPages, CrewPages]

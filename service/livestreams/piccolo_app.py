@@ -3,10 +3,15 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from service.livestreams.tables import (
+    Blockout,
     Channel,
     ChannelColumn,
+    CrewMember,
+    Duty,
     Episode,
+    EpisodeDepartment,
     ReminderKey,
+    RoleNeed,
     Schedule,
     Subscription,
     ViewerFigures,
@@ -23,6 +28,11 @@ APP_CONFIG = AppConfig(
         Subscription,
         ReminderKey,
         ViewerFigures,
+        CrewMember,
+        RoleNeed,
+        Blockout,
+        Duty,
+        EpisodeDepartment,
     ],
     migration_dependencies=[
         "service.activities.piccolo_app",

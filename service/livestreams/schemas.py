@@ -181,3 +181,108 @@ class FiguresOut(msgspec.Struct):
     source: str
     recorded_at: datetime
     definitions: dict[str, str]
+
+
+# --- crew and rota --------------------------------------------------------------------
+
+# Each role's crew group (English msgids for both).
+ROLE_LABELS: dict[str, str] = {
+    "host": "Host",
+    "planner": "Planner",
+    "camera": "Camera",
+    "editor": "Editor",
+    "technician": "Technician",
+}
+GROUP_LABELS: dict[str, str] = {
+    "planning_hosting": "Planning & hosting",
+    "filming_editing": "Filming & editing",
+    "technical_support": "Technical support",
+}
+ROLE_GROUPS: dict[str, str] = {
+    "host": "planning_hosting",
+    "planner": "planning_hosting",
+    "camera": "filming_editing",
+    "editor": "filming_editing",
+    "technician": "technical_support",
+}
+# Why a duty was given (English msgids), by rota reason code.
+REASON_LABELS: dict[str, str] = {
+    "fewest_so_far": "Fewest duties so far",
+    "longest_since_last": "Longest since their last duty",
+    "only_available": "The only one available",
+    "next_department": "Next department in turn",
+    "swapped": "Swapped, approved by the organiser",
+}
+DUTY_STATUS_LABELS: dict[str, str] = {
+    "planned": "Waiting for your answer",
+    "accepted": "Accepted",
+    "declined": "Declined",
+}
+
+
+class CrewIn(msgspec.Struct):
+    member_id: int
+    role: str
+    department: str = ""
+
+
+class CrewOut(msgspec.Struct):
+    id: int
+    member_id: int
+    name: str
+    phone_masked: str
+    role: str
+    group: str
+    department: str
+
+
+class NeedIn(msgspec.Struct):
+    role: str
+    needed: int
+
+
+class BlockoutIn(msgspec.Struct):
+    starts_on: date
+    ends_on: date | None = None  # none: that one date (or, weekly, for good)
+    weekly: bool = False
+    reason: str = ""
+
+
+class BlockoutOut(msgspec.Struct):
+    id: int
+    crew_id: int
+    starts_on: date
+    ends_on: date | None
+    weekly: bool
+    reason: str
+
+
+class DutyOut(msgspec.Struct):
+    id: int
+    activity_id: int
+    starts_at: datetime
+    crew_id: int
+    member_id: int
+    name: str
+    role: str
+    status: str
+    reason: str  # fewest_so_far | longest_since_last | only_available | swapped
+    swap_with: int | None = None  # crew id asked to take it over
+
+
+class RotaEpisodeOut(msgspec.Struct):
+    activity_id: int
+    title: str
+    starts_at: datetime
+    department: str
+    department_reason: str  # next_department
+    duties: list[DutyOut]
+
+
+class PlannedOut(msgspec.Struct):
+    planned: int  # duties written
+    kept: int  # duties kept as they were (the past, accepted)
+
+
+class SwapIn(msgspec.Struct):
+    crew_id: int  # the colleague (their crew id) asked to take the duty over

@@ -25,28 +25,45 @@ from service.activities import services as activities
 from service.activities.schemas import ActivityIn, ActivityOut, VenueIn
 from service.db import is_postgres, is_unique_violation, run_sql, write_transaction
 from service.errors import DomainError, Forbidden, NotFound
+from service.i18n import gettext
+from service.livestreams import rota as rota_rule
 from service.livestreams.schemas import (
     FIGURE_DEFINITIONS,
+    ROLE_GROUPS,
+    ROLE_LABELS,
     WEEKDAYS,
+    BlockoutIn,
+    BlockoutOut,
     ChannelIn,
     ChannelOut,
     ColumnIn,
     ColumnOut,
+    CrewIn,
+    CrewOut,
+    DutyOut,
     EpisodeOut,
     FiguresIn,
     FiguresOut,
     GeneratedOut,
+    NeedIn,
+    PlannedOut,
     PreviewOut,
+    RotaEpisodeOut,
     RuleIn,
     RuleOut,
     Segment,
     SubscriptionOut,
 )
 from service.livestreams.tables import (
+    Blockout,
     Channel,
     ChannelColumn,
+    CrewMember,
+    Duty,
     Episode,
+    EpisodeDepartment,
     ReminderKey,
+    RoleNeed,
     Schedule,
     Subscription,
     ViewerFigures,
@@ -1246,3 +1263,703 @@ async def summary(node_path: str, start: datetime, end: datetime) -> list[Summar
             groups.items(), key=lambda item: (item[0][1], item[0][0])
         )
     ]
+
+
+# --- crew, blockouts and the rota ----------------------------------------------------------
+#
+# The choice of who and which department is the pure rule in rota.py; here are the rows it
+# reads and writes. Re-planning keeps the past (episodes already started) and accepted
+# duties, remembers declines, and rewrites only the planned duties that changed, so a
+# person keeps a duty (and its reminder) the new plan gives them again.
+
+DUTY_MESSAGE = "livestream_duty"
+DUTY_REMINDER_BEFORE = timedelta(days=1)
+MAX_CREW = 60
+MAX_NEEDED = 10
+MAX_BLOCKOUTS = 50
+MAX_BLOCKOUT_DAYS = 366
+LIVE_STATUSES = ("published", "closed")
+
+
+async def _crew_rows(channel_id: int) -> list[dict[str, Any]]:
+    return (
+        await CrewMember.select(
+            CrewMember.id,
+            CrewMember.member,
+            CrewMember.role,
+            CrewMember.department,
+            CrewMember.member.name.as_alias("name"),
+            CrewMember.member.phone.as_alias("phone"),
+        )
+        .where(CrewMember.channel == channel_id)
+        .order_by(CrewMember.id)
+        .run()
+    )
+
+
+def _crew_out(row: dict[str, Any]) -> CrewOut:
+    return CrewOut(
+        id=row["id"],
+        member_id=row["member"],
+        name=row["name"],
+        phone_masked=orgs.mask_phone(row["phone"]),
+        role=row["role"],
+        group=ROLE_GROUPS[row["role"]],
+        department=row["department"],
+    )
+
+
+async def list_crew(channel_id: int) -> list[CrewOut]:
+    await _channel_row(channel_id)
+    # Someone taken off the crew with past duties stays on record, off the list.
+    return [_crew_out(row) for row in await _crew_rows(channel_id) if row["role"] in ROLE_GROUPS]
+
+
+def _role(raw: str) -> str:
+    role = raw.strip().lower()
+    if role not in ROLE_GROUPS:
+        raise DomainError("validation_error", "Choose a role from the list.", field="role")
+    return role
+
+
+async def add_crew(actor: Actor, channel_id: int, data: CrewIn) -> CrewOut:
+    """Put a member of the channel's organisation on its crew (once per channel)."""
+    channel = await _owned_channel(actor, channel_id)
+    role = _role(data.role)
+    department = plain_text(data.department, field="department", limit=60)
+    member = await orgs.get_member(actor, data.member_id)
+    if not (await _owner_path(member.node_code)).startswith(channel["node.path"]):
+        raise DomainError(
+            "validation_error",
+            "Only members of the channel's organisation can be on its crew.",
+            field="member_id",
+        )
+    duplicate = DomainError(
+        "validation_error", "This member is already on the crew.", field="member_id"
+    )
+    try:
+        async with write_transaction():
+            count = await CrewMember.count().where(CrewMember.channel == channel_id).run()
+            if count >= MAX_CREW:
+                raise DomainError(
+                    "validation_error",
+                    "A crew has at most %(limit)s people.",
+                    field="member_id",
+                    limit=MAX_CREW,
+                )
+            inserted = (
+                await CrewMember.insert(
+                    CrewMember(
+                        channel=channel_id, member=member.id, role=role, department=department
+                    )
+                )
+                .returning(CrewMember.id)
+                .run()
+            )
+    except DomainError:
+        raise
+    except Exception as error:
+        if is_unique_violation(error):
+            raise duplicate from error
+        raise
+    found = [row for row in await _crew_rows(channel_id) if row["id"] == inserted[0]["id"]]
+    return _crew_out(found[0])
+
+
+async def _owned_crew(actor: Actor, crew_id: int) -> dict[str, Any]:
+    """A crew row, for the organisers of its channel."""
+    row = (
+        await CrewMember.select(CrewMember.id, CrewMember.channel, CrewMember.member)
+        .where(CrewMember.id == crew_id)
+        .first()
+        .run()
+    )
+    if row is None:
+        raise NotFound("There is no such crew member.")
+    await _owned_channel(actor, row["channel"])
+    return row
+
+
+async def remove_crew(actor: Actor, crew_id: int) -> None:
+    """Off the crew; their duties of episodes not yet started go with them (re-plan)."""
+    row = await _owned_crew(actor, crew_id)
+    async with write_transaction():
+        future = await _future_activity_ids(row["channel"])
+        await Duty.delete().where((Duty.crew == crew_id) & Duty.activity.is_in(future or [0])).run()
+        await outbox.supersede_member_messages(
+            DUTY_MESSAGE, member_id=row["member"], activity_ids=future
+        )
+        if await Duty.count().where(Duty.crew == crew_id).run() == 0:
+            await CrewMember.delete().where(CrewMember.id == crew_id).run()
+        else:  # past duties stay on record under their name: only leave the rota
+            await (
+                CrewMember.update({CrewMember.role: "former"}).where(CrewMember.id == crew_id).run()
+            )
+
+
+async def role_needs(channel_id: int) -> dict[str, int]:
+    """People needed per role for each episode, host first (one host unless set)."""
+    rows = await RoleNeed.select().where(RoleNeed.channel == channel_id).run()
+    needs = {"host": 1} | {row["role"]: row["needed"] for row in rows}
+    return {role: needs[role] for role in ROLE_LABELS if needs.get(role)}
+
+
+async def set_need(actor: Actor, channel_id: int, data: NeedIn) -> dict[str, int]:
+    await _owned_channel(actor, channel_id)
+    role = _role(data.role)
+    if not 0 <= data.needed <= MAX_NEEDED:
+        raise DomainError(
+            "validation_error",
+            "Between 0 and %(limit)s people a role.",
+            field="needed",
+            limit=MAX_NEEDED,
+        )
+    async with write_transaction():
+        await (
+            RoleNeed.delete()
+            .where((RoleNeed.channel == channel_id) & (RoleNeed.role == role))
+            .run()
+        )
+        await RoleNeed.insert(RoleNeed(channel=channel_id, role=role, needed=data.needed)).run()
+    return await role_needs(channel_id)
+
+
+def blocked_on(blockouts: Sequence[dict[str, Any]], day: date) -> bool:
+    """Whether any of these blockouts covers the day: one date, a range, or weekly on the
+    first date's weekday until the end (no end: for good)."""
+    for row in blockouts:
+        start, end = row["starts_on"], row["ends_on"]
+        if day < start:
+            continue
+        if row["weekly"]:
+            if (end is None or day <= end) and day.weekday() == start.weekday():
+                return True
+        elif day <= (end or start):
+            return True
+    return False
+
+
+async def _may_edit_blockouts(actor: Actor, crew_id: int) -> dict[str, Any]:
+    """The crew member themself, or the channel's organisers."""
+    row = (
+        await CrewMember.select(CrewMember.id, CrewMember.channel, CrewMember.member)
+        .where(CrewMember.id == crew_id)
+        .first()
+        .run()
+    )
+    if row is None:
+        raise NotFound("There is no such crew member.")
+    if actor.member_id != row["member"]:
+        await _owned_channel(actor, row["channel"])
+    return row
+
+
+def _blockout_out(row: dict[str, Any]) -> BlockoutOut:
+    return BlockoutOut(
+        id=row["id"],
+        crew_id=row["crew"],
+        starts_on=row["starts_on"],
+        ends_on=row["ends_on"],
+        weekly=row["weekly"],
+        reason=row["reason"],
+    )
+
+
+async def add_blockout(actor: Actor, crew_id: int, data: BlockoutIn) -> BlockoutOut:
+    """A date, a range or a weekly day the crew member cannot work. Re-plan afterwards to
+    move their planned duties (accepted ones stay: they said yes)."""
+    await _may_edit_blockouts(actor, crew_id)
+    ends_on = data.ends_on if data.ends_on is not None or data.weekly else data.starts_on
+    if ends_on is not None and ends_on < data.starts_on:
+        raise DomainError(
+            "validation_error", "The end date must be on or after the start date.", field="ends_on"
+        )
+    if (
+        not data.weekly
+        and ends_on is not None
+        and (ends_on - data.starts_on).days > MAX_BLOCKOUT_DAYS
+    ):
+        raise DomainError("validation_error", "A blockout is at most a year long.", field="ends_on")
+    reason = plain_text(data.reason, field="reason", limit=200)
+    async with write_transaction():
+        if await Blockout.count().where(Blockout.crew == crew_id).run() >= MAX_BLOCKOUTS:
+            raise DomainError(
+                "validation_error",
+                "At most %(limit)s blockouts a person.",
+                field="starts_on",
+                limit=MAX_BLOCKOUTS,
+            )
+        inserted = (
+            await Blockout.insert(
+                Blockout(
+                    crew=crew_id,
+                    starts_on=data.starts_on,
+                    ends_on=ends_on,
+                    weekly=data.weekly,
+                    reason=reason,
+                )
+            )
+            .returning(Blockout.id)
+            .run()
+        )
+    row = await Blockout.select().where(Blockout.id == inserted[0]["id"]).first().run()
+    assert row is not None
+    return _blockout_out(row)
+
+
+async def remove_blockout(actor: Actor, blockout_id: int) -> None:
+    row = await Blockout.select().where(Blockout.id == blockout_id).first().run()
+    if row is None:
+        raise NotFound("There is no such blockout.")
+    await _may_edit_blockouts(actor, row["crew"])
+    async with write_transaction():
+        await Blockout.delete().where(Blockout.id == blockout_id).run()
+
+
+async def list_blockouts(channel_id: int) -> list[BlockoutOut]:
+    rows = (
+        await Blockout.select()
+        .where(Blockout.crew.channel == channel_id)
+        .order_by(Blockout.starts_on)
+        .run()
+    )
+    return [_blockout_out(row) for row in rows]
+
+
+async def _channel_zone(channel_id: int) -> ZoneInfo:
+    rule = await channel_rule(channel_id)
+    return rule.zone if rule is not None else get_settings().zone
+
+
+async def _live_episode_rows(channel_id: int) -> list[dict[str, Any]]:
+    """The episodes the crew work: published or over, not skipped, by start."""
+    return [
+        row
+        for row in await _episode_rows(channel_id)
+        if row["status"] in LIVE_STATUSES and not row["skipped"]
+    ]
+
+
+async def _future_activity_ids(channel_id: int) -> list[int]:
+    now = clock.now()
+    return [row["activity"] for row in await _episode_rows(channel_id) if row["starts_at"] > now]
+
+
+async def plan_rota(actor: Actor, channel_id: int) -> PlannedOut:
+    """Plan (or re-plan) the crew of every live episode not yet started."""
+    await _owned_channel(actor, channel_id)
+    async with write_transaction():
+        return await _replan(channel_id)
+
+
+async def _replan(channel_id: int) -> PlannedOut:
+    """Inside the caller's transaction. A role that cannot be filled raises before any
+    write, so the transaction leaves everything as it was."""
+    if is_postgres():
+        await run_sql("SELECT pg_advisory_xact_lock({}, {})", 7301, channel_id)
+    now = clock.now()
+    zone = await _channel_zone(channel_id)
+    episodes_rows = await _live_episode_rows(channel_id)
+    activity_ids = [row["activity"] for row in episodes_rows]
+    started = {row["activity"] for row in episodes_rows if row["starts_at"] <= now}
+    crew_rows = [row for row in await _crew_rows(channel_id) if row["role"] in ROLE_GROUPS]
+    blockouts: dict[int, list[dict[str, Any]]] = {}
+    for row in await Blockout.select().where(Blockout.crew.channel == channel_id).run():
+        blockouts.setdefault(row["crew"], []).append(row)
+    duties = (
+        await Duty.select(Duty.id, Duty.activity, Duty.crew, Duty.role, Duty.reason, Duty.status)
+        .where(Duty.activity.is_in(activity_ids or [0]))
+        .order_by(Duty.id)
+        .run()
+    )
+    kept = [
+        rota_rule.Duty(row["activity"], row["crew"], row["role"], row["reason"])
+        for row in duties
+        if row["status"] != "declined"
+        and (row["activity"] in started or row["status"] == "accepted")
+    ]
+    declined = frozenset(
+        (row["activity"], row["crew"]) for row in duties if row["status"] == "declined"
+    )
+    departments = {
+        row["activity"]: row["department"]
+        for row in await EpisodeDepartment.select()
+        .where(EpisodeDepartment.activity.is_in(activity_ids or [0]))
+        .run()
+    }
+    slots = [
+        rota_rule.Slot(
+            row["activity"], row["starts_at"].astimezone(zone).date(), row["activity"] in started
+        )
+        for row in episodes_rows
+    ]
+    try:
+        plan = rota_rule.plan(
+            slots,
+            [rota_rule.Person(row["id"], row["role"], row["department"]) for row in crew_rows],
+            await role_needs(channel_id),
+            lambda crew_id, day: not blocked_on(blockouts.get(crew_id, []), day),
+            kept=kept,
+            declined=declined,
+            kept_departments=departments,
+        )
+    except rota_rule.Shortage as short:
+        raise DomainError(
+            "rota_short",
+            "On %(date)s only %(available)s people can be %(role)s, and %(needed)s are "
+            "needed. Nothing was changed.",
+            date=short.day.isoformat(),
+            available=short.available,
+            needed=short.needed,
+            # The role's name in the reader's language (the message itself is translated
+            # at the edge; a parameter is not).
+            role=gettext(ROLE_LABELS.get(short.role, short.role)),
+        ) from short
+    members = {row["id"]: row["member"] for row in crew_rows}
+    starts = {row["activity"]: row["starts_at"] for row in episodes_rows}
+    planned_before = {
+        (row["activity"], row["crew"], row["role"]): row["id"]
+        for row in duties
+        if row["status"] == "planned" and row["activity"] not in started
+    }
+    wanted = {(duty.activity_id, duty.crew_id, duty.role): duty for duty in plan.duties}
+    gone = [key for key in planned_before if key not in wanted]
+    if gone:
+        await Duty.delete().where(Duty.id.is_in([planned_before[key] for key in gone])).run()
+    for activity_id, crew_id, _ in gone:
+        member_id = await _crew_member_id(crew_id)
+        if member_id is not None:
+            await outbox.supersede_member_messages(
+                DUTY_MESSAGE, member_id=member_id, activity_ids=[activity_id]
+            )
+    written = 0
+    for key, duty in wanted.items():
+        if key in planned_before:
+            await (
+                Duty.update({Duty.reason: duty.reason}).where(Duty.id == planned_before[key]).run()
+            )
+            continue
+        await Duty.insert(
+            Duty(activity=duty.activity_id, crew=duty.crew_id, role=duty.role, reason=duty.reason)
+        ).run()
+        await _remind_of_duty(members[duty.crew_id], duty.activity_id, starts[duty.activity_id])
+        written += 1
+    for turn in plan.departments:
+        await EpisodeDepartment.delete().where(EpisodeDepartment.activity == turn.activity_id).run()
+        await EpisodeDepartment.insert(
+            EpisodeDepartment(
+                activity=turn.activity_id, department=turn.department, reason=turn.reason
+            )
+        ).run()
+    return PlannedOut(planned=written, kept=len(kept) + len(planned_before) - len(gone))
+
+
+async def _crew_member_id(crew_id: int) -> int | None:
+    row = await CrewMember.select(CrewMember.member).where(CrewMember.id == crew_id).first().run()
+    return row["member"] if row else None
+
+
+async def _remind_of_duty(member_id: int, activity_id: int, starts_at: datetime) -> None:
+    """The duty reminder goes out a day before (at once when the episode is sooner)."""
+    due = max(starts_at - DUTY_REMINDER_BEFORE, clock.now())
+    await outbox.record(
+        DUTY_MESSAGE, [member_id], activity_id=activity_id, due_at=due, link="/me/activities"
+    )
+
+
+def _duty_out(row: dict[str, Any]) -> DutyOut:
+    return DutyOut(
+        id=row["id"],
+        activity_id=row["activity"],
+        starts_at=row["starts_at"],
+        crew_id=row["crew"],
+        member_id=row["member_id"],
+        name=row["name"],
+        role=row["role"],
+        status=row["status"],
+        reason=row["reason"],
+        swap_with=row["swap_with"],
+    )
+
+
+DUTY_COLUMNS = (
+    Duty.id,
+    Duty.activity,
+    Duty.crew,
+    Duty.role,
+    Duty.reason,
+    Duty.status,
+    Duty.swap_with,
+    Duty.activity.starts_at.as_alias("starts_at"),
+    Duty.activity.title.as_alias("title"),
+    Duty.crew.member.as_alias("member_id"),
+    Duty.crew.member.name.as_alias("name"),
+    Duty.crew.channel.as_alias("channel_id"),
+)
+
+
+async def rota(
+    channel_id: int, date_from: datetime | None = None, date_to: datetime | None = None
+) -> list[RotaEpisodeOut]:
+    """Each live episode in the range with its department and duties, each with why. A
+    bound given without a zone is read in the channel's zone."""
+    await _channel_row(channel_id)
+    zone = await _channel_zone(channel_id)
+    if date_from is not None and date_from.tzinfo is None:
+        date_from = date_from.replace(tzinfo=zone)
+    if date_to is not None and date_to.tzinfo is None:
+        date_to = date_to.replace(tzinfo=zone)
+    rows = [
+        row
+        for row in await _live_episode_rows(channel_id)
+        if (date_from is None or row["starts_at"] >= date_from)
+        and (date_to is None or row["starts_at"] <= date_to)
+    ]
+    ids = [row["activity"] for row in rows] or [0]
+    duties: dict[int, list[DutyOut]] = {}
+    for row in (
+        await Duty.select(*DUTY_COLUMNS)
+        .where(Duty.activity.is_in(ids) & (Duty.status != "declined"))
+        .order_by(Duty.id)
+        .run()
+    ):
+        duties.setdefault(row["activity"], []).append(_duty_out(row))
+    departments = {
+        row["activity"]: row
+        for row in await EpisodeDepartment.select()
+        .where(EpisodeDepartment.activity.is_in(ids))
+        .run()
+    }
+    order = list(ROLE_LABELS)
+    return [
+        RotaEpisodeOut(
+            activity_id=row["activity"],
+            title=row["title"],
+            starts_at=row["starts_at"],
+            department=departments.get(row["activity"], {}).get("department", ""),
+            department_reason=departments.get(row["activity"], {}).get("reason", ""),
+            duties=sorted(duties.get(row["activity"], []), key=lambda d: order.index(d.role)),
+        )
+        for row in rows
+    ]
+
+
+async def my_duties(actor: Actor, *, upcoming_only: bool = True) -> list[DutyOut]:
+    """The actor's duties on every channel, soonest first (declined ones left out)."""
+    if actor.member_id is None:
+        return []
+    where = (Duty.crew.member == actor.member_id) & (Duty.status != "declined")
+    if upcoming_only:
+        where &= Duty.activity.starts_at > clock.now() - timedelta(hours=12)
+    rows = await Duty.select(*DUTY_COLUMNS).where(where).order_by(Duty.activity.starts_at).run()
+    return [_duty_out(row) for row in rows[:100]]
+
+
+async def _own_duty(actor: Actor, duty_id: int) -> dict[str, Any]:
+    row = await Duty.select(*DUTY_COLUMNS).where(Duty.id == duty_id).first().run()
+    if row is None or actor.member_id is None or row["member_id"] != actor.member_id:
+        raise NotFound("There is no such duty.")
+    if row["starts_at"] <= clock.now():
+        raise DomainError("validation_error", "This episode has already started.")
+    return row
+
+
+async def answer_duty(actor: Actor, duty_id: int, *, accept: bool) -> DutyOut:
+    """Accept (the duty then stays put on re-plans) or decline (it is re-planned at once
+    to someone else; if nobody else can, the decline is refused and nothing changes)."""
+    row = await _own_duty(actor, duty_id)
+    if row["status"] == "declined":
+        raise DomainError("validation_error", "You have already declined this duty.")
+    async with write_transaction():
+        await (
+            Duty.update({Duty.status: "accepted" if accept else "declined", Duty.swap_with: None})
+            .where(Duty.id == duty_id)
+            .run()
+        )
+        if not accept:
+            await outbox.supersede_member_messages(
+                DUTY_MESSAGE, member_id=row["member_id"], activity_ids=[row["activity"]]
+            )
+            await _replan(row["channel_id"])
+    found = await Duty.select(*DUTY_COLUMNS).where(Duty.id == duty_id).first().run()
+    assert found is not None
+    return _duty_out(found)
+
+
+async def _check_colleague(duty: Mapping[str, Any], colleague_id: int) -> dict[str, Any]:
+    """A colleague who may take the duty over: same channel and role, not blocked out that
+    day, not on that episode already."""
+    colleague = (
+        await CrewMember.select(CrewMember.id, CrewMember.member, CrewMember.role)
+        .where((CrewMember.id == colleague_id) & (CrewMember.channel == duty["channel_id"]))
+        .first()
+        .run()
+    )
+    if colleague is None or colleague["id"] == duty["crew"]:
+        raise DomainError("validation_error", "Choose a colleague on this crew.", field="crew_id")
+    if colleague["role"] != duty["role"]:
+        raise DomainError(
+            "validation_error", "Choose a colleague with the same role.", field="crew_id"
+        )
+    day = duty["starts_at"].astimezone(await _channel_zone(duty["channel_id"])).date()
+    blockouts = await Blockout.select().where(Blockout.crew == colleague_id).run()
+    if blocked_on(blockouts, day):
+        raise DomainError(
+            "swap_blocked_out",
+            "This colleague is blocked out on %(date)s.",
+            field="crew_id",
+            date=day.isoformat(),
+        )
+    already = (
+        await Duty.count()
+        .where((Duty.activity == duty["activity"]) & (Duty.crew == colleague_id))
+        .run()
+    )
+    if already:
+        raise DomainError(
+            "validation_error",
+            "This colleague already has a duty on this episode.",
+            field="crew_id",
+        )
+    return colleague
+
+
+async def request_swap(actor: Actor, duty_id: int, colleague_id: int) -> DutyOut:
+    """Ask that a colleague take this duty over; the organiser decides."""
+    row = await _own_duty(actor, duty_id)
+    if row["status"] == "declined":
+        raise DomainError("validation_error", "You have already declined this duty.")
+    await _check_colleague(row, colleague_id)
+    async with write_transaction():
+        await Duty.update({Duty.swap_with: colleague_id}).where(Duty.id == duty_id).run()
+    row["swap_with"] = colleague_id
+    return _duty_out(row)
+
+
+async def decide_swap(actor: Actor, duty_id: int, *, approve: bool) -> DutyOut:
+    """The organiser approves (the colleague gets the duty, to accept in turn) or refuses
+    a swap request. A colleague blocked out since the request cannot be approved."""
+    row = await Duty.select(*DUTY_COLUMNS).where(Duty.id == duty_id).first().run()
+    if row is None:
+        raise NotFound("There is no such duty.")
+    await _owned_channel(actor, row["channel_id"])
+    if row["swap_with"] is None:
+        raise DomainError("validation_error", "Nobody asked to swap this duty.")
+    if not approve:
+        async with write_transaction():
+            await Duty.update({Duty.swap_with: None}).where(Duty.id == duty_id).run()
+    else:
+        if row["starts_at"] <= clock.now():
+            raise DomainError("validation_error", "This episode has already started.")
+        colleague = await _check_colleague(row, row["swap_with"])
+        async with write_transaction():
+            await (
+                Duty.update(
+                    {
+                        Duty.crew: colleague["id"],
+                        Duty.reason: rota_rule.SWAPPED,
+                        Duty.status: "planned",
+                        Duty.swap_with: None,
+                    }
+                )
+                .where(Duty.id == duty_id)
+                .run()
+            )
+            await outbox.supersede_member_messages(
+                DUTY_MESSAGE, member_id=row["member_id"], activity_ids=[row["activity"]]
+            )
+            await _remind_of_duty(colleague["member"], row["activity"], row["starts_at"])
+    found = await Duty.select(*DUTY_COLUMNS).where(Duty.id == duty_id).first().run()
+    assert found is not None
+    return _duty_out(found)
+
+
+async def swap_requests(actor: Actor, channel_id: int) -> list[DutyOut]:
+    await _owned_channel(actor, channel_id)
+    rows = (
+        await Duty.select(*DUTY_COLUMNS)
+        .where((Duty.crew.channel == channel_id) & Duty.swap_with.is_not_null())
+        .order_by(Duty.activity.starts_at)
+        .run()
+    )
+    return [_duty_out(row) for row in rows]
+
+
+async def colleagues(actor: Actor, duty_id: int) -> list[CrewOut]:
+    """Whom the duty's holder could ask to swap: same role, free that day."""
+    row = await _own_duty(actor, duty_id)
+    out = []
+    for crew in await list_crew(row["channel_id"]):
+        if crew.role != row["role"] or crew.id == row["crew"]:
+            continue
+        try:
+            await _check_colleague(row, crew.id)
+        except DomainError:
+            continue
+        out.append(crew)
+    return out
+
+
+# --- the private duty feed ------------------------------------------------------------------
+
+
+async def duty_feed_token(actor: Actor, crew_id: int) -> str:
+    """The secret of this crew member's duty feed (made on first use), for them only."""
+    row = await CrewMember.select().where(CrewMember.id == crew_id).first().run()
+    if row is None or actor.member_id != row["member"]:
+        raise NotFound("There is no such crew member.")
+    if row["feed_token"]:
+        return row["feed_token"]
+    return await revoke_duty_feed(actor, crew_id)
+
+
+async def revoke_duty_feed(actor: Actor, crew_id: int) -> str:
+    """A new secret: the old link stops working at once."""
+    row = await CrewMember.select().where(CrewMember.id == crew_id).first().run()
+    if row is None or actor.member_id != row["member"]:
+        raise NotFound("There is no such crew member.")
+    token = secrets.token_urlsafe(32)
+    async with write_transaction():
+        await (
+            CrewMember.update({CrewMember.feed_token: token}).where(CrewMember.id == crew_id).run()
+        )
+    return token
+
+
+async def duties_for_feed(token: str) -> tuple[str, list[dict[str, Any]]] | None:
+    """The channel name and the duties behind a feed token; None for a revoked or
+    unknown one. Declined duties and skipped or cancelled episodes are left out."""
+    if not token or len(token) > 64:
+        return None
+    crew = (
+        await CrewMember.select(CrewMember.id, CrewMember.channel.name.as_alias("channel_name"))
+        .where(CrewMember.feed_token == token)
+        .first()
+        .run()
+    )
+    if crew is None:
+        return None
+    rows = (
+        await Duty.select(
+            *DUTY_COLUMNS,
+            Duty.activity.ends_at.as_alias("ends_at"),
+            Duty.activity.status.as_alias("activity_status"),
+        )
+        .where((Duty.crew == crew["id"]) & (Duty.status != "declined"))
+        .order_by(Duty.activity.starts_at)
+        .run()
+    )
+    return crew["channel_name"], [row for row in rows if row["activity_status"] in LIVE_STATUSES]
+
+
+async def my_crew_places(actor: Actor) -> list[dict[str, Any]]:
+    """The channels the actor is on the crew of (for their duty feed links)."""
+    if actor.member_id is None:
+        return []
+    return (
+        await CrewMember.select(
+            CrewMember.id, CrewMember.role, CrewMember.channel.name.as_alias("channel_name")
+        )
+        .where(CrewMember.member == actor.member_id)
+        .run()
+    )

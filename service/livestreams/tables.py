@@ -106,3 +106,58 @@ class ViewerFigures(Table, tablename="livestream_viewer_figures"):
     source = Varchar(length=100, default="")
     recorded_by = ForeignKey(Member, null=True, default=None, on_delete=OnDelete.set_null)
     recorded_at = Timestamptz(default=TimestamptzNow())
+
+
+class CrewMember(Table, tablename="livestream_crew"):
+    """A member of the channel's node on its crew: one role (whose group follows from it,
+    see services.ROLE_GROUPS) and the department they bring content from. `feed_token`
+    is their private duty feed's secret; revoking replaces it."""
+
+    channel = ForeignKey(Channel, null=False, on_delete=OnDelete.cascade)
+    member = ForeignKey(Member, null=False, on_delete=OnDelete.cascade)
+    role = Varchar(length=20)
+    department = Varchar(length=60, default="")
+    feed_token = Varchar(length=64, default="", index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class RoleNeed(Table, tablename="livestream_role_need"):
+    """How many people of one role each episode of the channel needs."""
+
+    channel = ForeignKey(Channel, null=False, on_delete=OnDelete.cascade)
+    role = Varchar(length=20)
+    needed = Integer(default=1)
+
+
+class Blockout(Table, tablename="livestream_blockout"):
+    """Dates a crew member cannot work: one date (ends_on = starts_on), a range, or weekly
+    on starts_on's weekday until ends_on (no end: for good)."""
+
+    crew = ForeignKey(CrewMember, null=False, on_delete=OnDelete.cascade)
+    starts_on = Date()
+    ends_on = Date(null=True, default=None)
+    weekly = Boolean(default=False)
+    reason = Varchar(length=200, default="")
+
+
+class Duty(Table, tablename="livestream_duty"):
+    """One crew member's duty on one episode, with why it was chosen. Planned duties of
+    future episodes are re-planned; accepted ones and the past stay as they are; a
+    declined one is kept so the rota never asks that person again for that episode.
+    `swap_with` is a colleague asked to take it over, until the organiser decides."""
+
+    activity = ForeignKey(Activity, null=False, on_delete=OnDelete.cascade)
+    crew = ForeignKey(CrewMember, null=False, on_delete=OnDelete.cascade)
+    role = Varchar(length=20)
+    reason = Varchar(length=30)
+    status = Varchar(length=12, default="planned")  # planned | accepted | declined
+    swap_with = ForeignKey(CrewMember, null=True, default=None, on_delete=OnDelete.set_null)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class EpisodeDepartment(Table, tablename="livestream_episode_department"):
+    """The department whose turn it is to supply an episode's content, and why."""
+
+    activity = ForeignKey(Activity, null=False, unique=True, on_delete=OnDelete.cascade)
+    department = Varchar(length=60)
+    reason = Varchar(length=30)

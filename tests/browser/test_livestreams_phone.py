@@ -1,6 +1,7 @@
 """Issue 13's "done when" on a phone (360 px, zh-CN, real server): an organiser previews
 and saves a Tue/Thu rule, skips a date; a worker subscribes to one column and sees
-"watch" near the start of an episode. (The crew rota and host swaps are not built.)"""
+"watch" near the start of an episode. The crew rota and a host swap are in
+test_livestream_crew_phone.py."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ import pytest
 from service.accounts import services as accounts
 from service.accounts.tables import ApiToken
 from service.demo import NODES, PEOPLE
+from service.livestreams.demo import CREW as livestream_crew
 from service.orgs.tables import Member, Node
 from tests.conftest import Org
 
@@ -205,7 +206,7 @@ async def test_demo_is_idempotent() -> None:
     assert added, first.stdout
     assert int(added.group(1)) >= len(NODES) + len(PEOPLE)
     counts = (await Node.count().run(), await member_count())
-    assert counts == (len(NODES), len(PEOPLE))
+    assert counts == (len(NODES), len(PEOPLE) + len(livestream_crew))
 
     second = await unionhall("demo")
     assert second.returncode == 0, second.stderr

@@ -398,6 +398,11 @@ async def test_the_demo_channel(org: Org) -> None:
     assert sum(one.skipped for one in listed) == 1
     past = [one.activity_id for one in listed if one.ends_at < NOW]
     assert past and set(await livestreams.figures_for(past)) == set(past)
+    crew = await livestreams.list_crew(channel.id)
+    assert len(crew) == 12 and len({one.group for one in crew}) == 3
+    rota = await livestreams.rota(channel.id)
+    assert len(rota) == 11  # the skipped holiday has no crew
+    assert all(len(one.duties) == 5 and one.department for one in rota)
 
 
 async def test_the_summary_with_no_figures_is_empty(org: Org) -> None:
