@@ -7,13 +7,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from jinja2 import Environment
-from litestar import Litestar, Response, get
+from litestar import Litestar, Request, Response, get
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import File
+from litestar.response import File, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
@@ -26,10 +26,11 @@ from service.http import (
     Identity,
     add_security_headers,
     local_input,
+    page,
     reject_out_of_range_integers,
     resolve_request,
 )
-from service.i18n import gettext, localtime, ngettext
+from service.i18n import LANGUAGES, current_language, gettext, localtime, ngettext
 from service.keys import secret_key
 from service.openapi import document_errors
 from service.redis_client import close_redis
@@ -38,7 +39,7 @@ from service.settings import PROJECT_ROOT
 WEB = PROJECT_ROOT / "web"
 # Bump with web/static/sw.js's VERSION when CSS or scripts change: installed apps serve
 # them from the service worker's cache.
-STATIC_VERSION = "6"
+STATIC_VERSION = "7"
 MAX_BODY_BYTES = 1024 * 1024
 
 
@@ -59,6 +60,17 @@ async def service_worker() -> File:
     )
 
 
+@get("/offline", include_in_schema=False, cache_control=CacheControlHeader(no_cache=True))
+async def offline_page(request: Request[Any, Any, Any], lang: str | None = None) -> Template:
+    """The page the service worker shows for a page it does not hold, kept once per
+    language at install (it shows no one's data: offline.js lists what this phone kept)."""
+    if lang in LANGUAGES:
+        current_language.set(lang)
+    # Signed-out look: the nav's links would only lead back here without a signal.
+    # It must not make boot.js drop the kept pages as a signed-out page does.
+    return page(request, "offline.html", actor=None, unread=None, keeps_private_pages=True)
+
+
 @asynccontextmanager
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
     await db.open_pool()
@@ -71,6 +83,8 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
 
 async def add_headers(response: Response[Any]) -> Response[Any]:
     response.headers.setdefault("Vary", "HX-Request")
+    # The service worker reads it to show its offline page in the language last seen.
+    response.headers.setdefault("Content-Language", current_language.get())
     return response
 
 
@@ -112,6 +126,7 @@ def create_app() -> Litestar:
             *rooms.route_handlers(),
             healthz,
             service_worker,
+            offline_page,
             create_static_files_router(
                 path="/static", directories=[WEB / "static"], include_in_schema=False
             ),

@@ -10,4 +10,12 @@
     if (worker) worker.postMessage("forget");
     if (window.indexedDB) indexedDB.deleteDatabase("unionhall-door");
   }).catch(function () {});
+  if (signedOut) return;
+  // The first page ever opened loaded before the worker existed: tell it what this page
+  // is and what it loaded, so that a ticket opened once opens again with no signal.
+  navigator.serviceWorker.ready.then(function (registration) {
+    var assets = performance.getEntriesByType("resource").map(function (entry) { return entry.name; });
+    registration.active.postMessage({ type: "opened", url: location.pathname, assets: assets,
+      lang: document.documentElement.lang });
+  }).catch(function () {});
 })();
