@@ -8,16 +8,19 @@ from typing import Any
 
 from jinja2 import Environment
 from litestar import Litestar, Request, Response, get
+from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.params import FromQuery
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import File, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from service import db, rooms
+from service.caching import ConditionalCachingMiddleware
 from service.health import healthz
 from service.http import (
     EXCEPTION_HANDLERS,
@@ -61,7 +64,9 @@ async def service_worker() -> File:
 
 
 @get("/offline", include_in_schema=False, cache_control=CacheControlHeader(no_cache=True))
-async def offline_page(request: Request[Any, Any, Any], lang: str | None = None) -> Template:
+async def offline_page(
+    request: Request[Any, Any, Any], lang: FromQuery[str | None] = None
+) -> Template:
     """The page the service worker shows for a page it does not hold, kept once per
     language at install (it shows no one's data: offline.js lists what this phone kept)."""
     if lang in LANGUAGES:
@@ -136,7 +141,14 @@ def create_app() -> Litestar:
             engine=JinjaTemplateEngine,
             engine_callback=configure_jinja,
         ),
-        middleware=[DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf)],
+        middleware=[
+            ConditionalCachingMiddleware,
+            DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf),
+        ],
+        # gzip for pages, CSS, JS and JSON: a phone on a slow network pays for every byte.
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=500, gzip_compress_level=6
+        ),
         csrf_config=None,
         guards=[reject_out_of_range_integers],
         before_request=resolve_request,

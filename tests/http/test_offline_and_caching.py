@@ -38,3 +38,61 @@ async def test_the_service_worker_precaches_real_files_at_the_current_version(
         assert response.status_code == 200, name
         assert f"/static/{name}?v={STATIC_VERSION}" in page.text, name
     assert (await client.get("/static/vendor/htmx-2.0.11.min.js")).status_code == 200
+
+
+async def test_pages_css_js_and_json_are_gzipped(client: httpx.AsyncClient) -> None:
+    gzip = {"accept-encoding": "gzip"}
+    for url in (
+        "/offline?lang=en",
+        f"/static/app.css?v={STATIC_VERSION}",
+        "/static/vendor/htmx-2.0.11.min.js",
+        "/schema/openapi.json",
+    ):
+        response = await client.get(url, headers=gzip)
+        assert response.status_code == 200, url
+        assert response.headers.get("content-encoding") == "gzip", url
+        assert len(response.content) > 0  # httpx undid the gzip: the body is intact
+    # A client that does not ask for gzip gets plain bytes.
+    plain = await client.get(
+        f"/static/app.css?v={STATIC_VERSION}", headers={"accept-encoding": "identity"}
+    )
+    assert "content-encoding" not in plain.headers
+    assert b"font-size" in plain.content
+
+
+async def test_versioned_static_files_are_immutable_and_unversioned_are_revalidated(
+    client: httpx.AsyncClient,
+) -> None:
+    versioned = await client.get(f"/static/app.css?v={STATIC_VERSION}")
+    assert versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
+    vendored = await client.get("/static/vendor/htmx-2.0.11.min.js")
+    assert vendored.headers["cache-control"] == "public, max-age=31536000, immutable"
+    bare = await client.get("/static/app.css")
+    assert bare.headers["cache-control"] == "no-cache"
+    empty_version = await client.get("/static/app.css?v=")
+    assert empty_version.headers["cache-control"] == "no-cache"
+
+
+async def test_a_file_the_browser_holds_is_answered_304_without_its_body(
+    client: httpx.AsyncClient,
+) -> None:
+    for url in (f"/static/boot.js?v={STATIC_VERSION}", "/static/app.css", "/sw.js"):
+        first = await client.get(url)
+        etag = first.headers["etag"]
+        again = await client.get(url, headers={"if-none-match": etag})
+        assert again.status_code == 304, url
+        assert again.content == b""
+        assert again.headers["etag"] == etag
+        assert "cache-control" in again.headers
+        # A list holding it, and a weak form of it, match too; another tag does not.
+        listed = await client.get(url, headers={"if-none-match": f'"other", W/{etag}'})
+        assert listed.status_code == 304, url
+        stale = await client.get(url, headers={"if-none-match": '"not-this-one"'})
+        assert stale.status_code == 200 and stale.content == first.content
+
+
+async def test_pages_are_never_answered_304(client: httpx.AsyncClient) -> None:
+    # Pages are private and change with each sign-up: no ETag, so no 304, even for "*".
+    response = await client.get("/signin", headers={"if-none-match": "*"})
+    assert response.status_code == 200
+    assert "etag" not in response.headers
