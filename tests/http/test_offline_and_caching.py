@@ -96,3 +96,23 @@ async def test_pages_are_never_answered_304(client: httpx.AsyncClient) -> None:
     response = await client.get("/signin", headers={"if-none-match": "*"})
     assert response.status_code == 200
     assert "etag" not in response.headers
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+async def test_the_manifest_offers_the_icon_sizes_installers_ask_for(
+    client: httpx.AsyncClient,
+) -> None:
+    manifest = (await client.get("/static/manifest.webmanifest")).json()
+    icons = manifest["icons"]
+    sizes = {(icon["sizes"], icon.get("purpose", "any")) for icon in icons}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
+    for icon in icons:
+        response = await client.get(icon["src"])
+        assert response.status_code == 200, icon["src"]
+        if icon["type"] == "image/png":
+            width, height = png_size(response.content)
+            assert f"{width}x{height}" == icon["sizes"], icon["src"]
