@@ -35,6 +35,7 @@ async def test_the_install_offer_comes_after_a_sign_up_and_only_once(
     activity_id = await one_place_activity(org)
     await page.goto("/")
     await sign_in(page, org.phones["worker_a1"])
+    await expect(page.locator("nav.bottom")).to_be_visible()
     await page.goto(f"/activities/{activity_id}")
     # Kept, not shown: the browser's own banner is held back for the right moment.
     assert await page.evaluate(FAKE_INSTALL_PROMPT) is True
@@ -60,6 +61,7 @@ async def test_a_new_version_taking_over_says_reload(phone_page: Any, org: Org) 
     page = phone_page
     await page.goto("/")
     await sign_in(page, org.phones["worker_a1"])
+    await expect(page.locator("nav.bottom")).to_be_visible()
     await page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     notice = page.locator("#update-ready")
     await expect(notice).to_be_hidden()
