@@ -7,17 +7,20 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from jinja2 import Environment
-from litestar import Litestar, Response, get
+from litestar import Litestar, Request, Response, get
+from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.params import FromQuery
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import File
+from litestar.response import File, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from service import db, rooms
+from service.caching import ConditionalCachingMiddleware
 from service.health import healthz
 from service.http import (
     EXCEPTION_HANDLERS,
@@ -26,10 +29,11 @@ from service.http import (
     Identity,
     add_security_headers,
     local_input,
+    page,
     reject_out_of_range_integers,
     resolve_request,
 )
-from service.i18n import gettext, local_span, localtime, ngettext
+from service.i18n import LANGUAGES, current_language, gettext, local_span, localtime, ngettext
 from service.keys import secret_key
 from service.openapi import document_errors
 from service.redis_client import close_redis
@@ -38,7 +42,7 @@ from service.settings import PROJECT_ROOT
 WEB = PROJECT_ROOT / "web"
 # Bump with web/static/sw.js's VERSION when CSS or scripts change: installed apps serve
 # them from the service worker's cache.
-STATIC_VERSION = "10"
+STATIC_VERSION = "11"
 MAX_BODY_BYTES = 1024 * 1024
 
 
@@ -60,6 +64,19 @@ async def service_worker() -> File:
     )
 
 
+@get("/offline", include_in_schema=False, cache_control=CacheControlHeader(no_cache=True))
+async def offline_page(
+    request: Request[Any, Any, Any], lang: FromQuery[str | None] = None
+) -> Template:
+    """The page the service worker shows for a page it does not hold, kept once per
+    language at install (it shows no one's data: offline.js lists what this phone kept)."""
+    if lang in LANGUAGES:
+        current_language.set(lang)
+    # Signed-out look: the nav's links would only lead back here without a signal.
+    # It must not make boot.js drop the kept pages as a signed-out page does.
+    return page(request, "offline.html", actor=None, unread=None, keeps_private_pages=True)
+
+
 @asynccontextmanager
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
     await db.open_pool()
@@ -72,6 +89,8 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
 
 async def add_headers(response: Response[Any]) -> Response[Any]:
     response.headers.setdefault("Vary", "HX-Request")
+    # The service worker reads it to show its offline page in the language last seen.
+    response.headers.setdefault("Content-Language", current_language.get())
     return response
 
 
@@ -113,6 +132,7 @@ def create_app() -> Litestar:
             *rooms.route_handlers(),
             healthz,
             service_worker,
+            offline_page,
             create_static_files_router(
                 path="/static", directories=[WEB / "static"], include_in_schema=False
             ),
@@ -122,7 +142,14 @@ def create_app() -> Litestar:
             engine=JinjaTemplateEngine,
             engine_callback=configure_jinja,
         ),
-        middleware=[DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf)],
+        middleware=[
+            ConditionalCachingMiddleware,
+            DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf),
+        ],
+        # gzip for pages, CSS, JS and JSON: a phone on a slow network pays for every byte.
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=500, gzip_compress_level=6
+        ),
         csrf_config=None,
         guards=[reject_out_of_range_integers],
         before_request=resolve_request,

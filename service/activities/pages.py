@@ -149,6 +149,7 @@ class ActivityPages(Controller):
             just_cancelled=request.query_params.get("cancelled") == "1"
             and mine is not None
             and mine.status == "cancelled",
+            just_signed_up=request.query_params.get("signed_up") == "1",
         )
 
     @post("/activities/{activity_id:int}/signup")
@@ -169,7 +170,7 @@ class ActivityPages(Controller):
                 now=clock.now(),
                 **form_error(error),
             )
-        return Redirect(f"/activities/{activity_id}")
+        return Redirect(f"/activities/{activity_id}?signed_up=1")
 
     @get("/registrations/{registration_id:int}/cancel")
     async def confirm_cancel_registration(

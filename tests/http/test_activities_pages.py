@@ -183,7 +183,7 @@ async def test_sign_up_on_the_activity_page_then_see_confirmed(
 
     response = await post_form(client, f"/activities/{activity_id}/signup", {})
     assert response.status_code in {302, 303}, response.text
-    assert response.headers["location"] == f"/activities/{activity_id}"
+    assert response.headers["location"] == f"/activities/{activity_id}?signed_up=1"
 
     after = await client.get(response.headers["location"])
     assert said("You are confirmed.") in after.text

@@ -1,17 +1,26 @@
 // Unionhall service worker: static files from the cache, and the pages that must open
 // with no signal once opened: a member's tickets and the door scanner. Pages are private
 // to the signed-in member, so only those are kept, and they are dropped at sign-out (the
-// page posts "forget").
-const VERSION = "v10"; // with service/app.py STATIC_VERSION
+// page posts "forget"). Any other page, offline, is the app's own offline page.
+const VERSION = "v11"; // with service/app.py STATIC_VERSION
 const STATIC = `static-${VERSION}`;
 const PRIVATE = "private-pages";
+const LANGUAGES = ["zh-CN", "en"];
+const LANGUAGE_KEY = "/offline-language";
+const q = `?v=${VERSION.slice(1)}`;
+// What every page loads (base.html) and the offline page itself, once per language; the
+// rest (the scanner's files, a room's CSS) is kept the first time a page asks for it.
+const PRECACHE = [
+  `/static/app.css${q}`,
+  `/static/boot.js${q}`,
+  `/static/offline.js${q}`,
+  "/static/vendor/htmx-2.0.11.min.js",
+  ...LANGUAGES.map((lang) => `/offline?lang=${lang}`),
+];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
-    caches.open(STATIC).then((cache) =>
-      // The scan queue too: a scanner page must be able to queue scans with no signal.
-      cache.addAll(["/static/app.css?v=2", "/static/vendor/htmx-2.0.11.min.js", "/static/scan-queue.js"])
-    ).then(() => self.skipWaiting())
+    caches.open(STATIC).then((cache) => cache.addAll(PRECACHE)).then(() => self.skipWaiting())
   );
 });
 
@@ -23,12 +32,63 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+function isOfflinePage(url) {
+  return /^\/(me\/tickets|door)\/\d+$/.test(url.pathname) || ["/heat-relief/today", "/booth-device"].includes(url.pathname);
+}
+
+function keepPage(pathname, response) {
+  if (!response.ok || response.redirected) return Promise.resolve();
+  return caches.open(PRIVATE).then((cache) => cache.put(pathname, response));
+}
+
+function keepStatic(request, response) {
+  if (!response.ok) return Promise.resolve();
+  return caches.open(STATIC).then((cache) => cache.put(request, response));
+}
+
+// A page opened before this worker controlled it (the very first page ever opened) was
+// not seen by "fetch": boot.js tells us about it, and we keep it and what it loaded.
+function keepOpened(message) {
+  const jobs = [storeLanguage(message.lang)];
+  const url = new URL(message.url, self.location.origin);
+  if (url.origin === self.location.origin && isOfflinePage(url)) {
+    jobs.push(
+      caches.open(PRIVATE).then((cache) => cache.match(url.pathname, { ignoreVary: true })).then((hit) =>
+        hit ? undefined : fetch(url.pathname, { credentials: "same-origin" }).then((response) => keepPage(url.pathname, response))
+      )
+    );
+  }
+  for (const asset of message.assets || []) {
+    const assetUrl = new URL(asset, self.location.origin);
+    if (assetUrl.origin !== self.location.origin || !assetUrl.pathname.startsWith("/static/")) continue;
+    jobs.push(
+      caches.match(assetUrl.href).then((hit) =>
+        hit ? undefined : fetch(assetUrl.href).then((response) => keepStatic(assetUrl.href, response))
+      )
+    );
+  }
+  return Promise.all(jobs).catch(() => undefined);
+}
+
 self.addEventListener("message", (event) => {
   if (event.data === "forget") event.waitUntil(caches.delete(PRIVATE));
+  else if (event.data && event.data.type === "opened") event.waitUntil(keepOpened(event.data));
 });
 
-function isOfflinePage(url) {
-  return /^\/(me\/tickets|door)\/\d+$/.test(url.pathname) || url.pathname === "/heat-relief/today";
+function storeLanguage(lang) {
+  if (!LANGUAGES.includes(lang)) return Promise.resolve();
+  return caches.open(STATIC).then((cache) => cache.put(LANGUAGE_KEY, new Response(lang)));
+}
+
+function rememberLanguage(response) {
+  storeLanguage(response.headers.get("Content-Language"));
+}
+
+function offlinePage() {
+  return caches.match(LANGUAGE_KEY)
+    .then((hit) => (hit ? hit.text() : LANGUAGES[0]))
+    .then((lang) => caches.match(`/offline?lang=${LANGUAGES.includes(lang) ? lang : LANGUAGES[0]}`))
+    .then((hit) => hit || Response.error());
 }
 
 self.addEventListener("fetch", (event) => {
@@ -39,27 +99,32 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname.startsWith("/static/")) {
     event.respondWith(
       caches.match(request).then((hit) => hit || fetch(request).then((response) => {
-        if (response.ok) {
-          const copy = response.clone();
-          caches.open(STATIC).then((cache) => cache.put(request, copy));
-        }
+        keepStatic(request, response.clone());
         return response;
       }))
     );
     return;
   }
   // A boosted link (hx-boost) gets the whole page too, so it is kept like a plain load.
-  const partial = request.headers.get("HX-Request") && !request.headers.get("HX-Boosted");
-  if (isOfflinePage(url) && !partial) {
+  const boosted = Boolean(request.headers.get("HX-Boosted"));
+  const partial = request.headers.get("HX-Request") && !boosted;
+  if (partial) return;
+  const navigation = request.mode === "navigate" || boosted;
+  if (isOfflinePage(url)) {
     // Network first, so a reissued code replaces the old one; the copy when offline.
     event.respondWith(
       fetch(request).then((response) => {
-        if (response.ok) {
-          const copy = response.clone();
-          caches.open(PRIVATE).then((cache) => cache.put(url.pathname, copy));
-        }
+        keepPage(url.pathname, response.clone());
+        rememberLanguage(response);
         return response;
-      }).catch(() => caches.match(url.pathname).then((hit) => hit || Response.error()))
+      }).catch(() => caches.match(url.pathname, { ignoreVary: true }).then((hit) => hit || offlinePage()))
+    );
+  } else if (navigation) {
+    event.respondWith(
+      fetch(request).then((response) => {
+        rememberLanguage(response);
+        return response;
+      }).catch(() => offlinePage())
     );
   }
 });
