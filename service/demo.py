@@ -11,9 +11,9 @@ from service.activities import services as activities
 from service.activities.schemas import ActivityIn, VenueIn
 from service.activities.tables import Activity
 from service.checkin import services as checkin
+from service.heatrelief import demo as heat_relief_demo
 from service.jobfairs import demo as jobfair_demo
 from service.livestreams import demo as livestreams_demo
-from service.heatrelief import demo as heat_relief_demo
 from service.orgs import services as orgs
 from service.orgs.schemas import SYSTEM, WORKER_GROUPS, Actor, MemberIn, NodeIn
 from service.orgs.tables import Member, Node
