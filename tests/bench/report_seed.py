@@ -300,12 +300,20 @@ async def report(out: Path, activity_id: int, runs: int) -> None:
     )
 
 
-def _rss_mb() -> float:
+def _rss_mb(field: str = "VmRSS") -> float:
     with open("/proc/self/status") as handle:
         for line in handle:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM). Not getrusage's ru_maxrss: Linux carries that over
+    exec from the forked parent, so a subprocess started by a large pytest process reported
+    the parent's size (B6 read 122 MB, or 288 MB after the other benchmarks had grown the
+    parent, whatever the export did)."""
+    return _rss_mb("VmHWM")
 
 
 async def xlsx(out: Path, activity_id: int) -> None:
@@ -318,10 +326,13 @@ async def xlsx(out: Path, activity_id: int) -> None:
     try:
         actor = await _admin()
         baseline_mb = _rss_mb()
+        # The peak so far (start-up, imports, the pool), beside the peak after the export.
+        peak_before_mb = _peak_rss_mb()
         started = time.perf_counter()
         export = await exports.registrations_export(actor, activity_id, "xlsx")
         wall_s = time.perf_counter() - started
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak_mb = _peak_rss_mb()
+        inherited_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         assert export.path is not None
         size = export.path.stat().st_size
         book = load_workbook(export.path, read_only=True)
@@ -336,6 +347,8 @@ async def xlsx(out: Path, activity_id: int) -> None:
                 "wall_s": round(wall_s, 2),
                 "peak_rss_mb": round(peak_mb, 1),
                 "rss_before_mb": round(baseline_mb, 1),
+                "peak_before_mb": round(peak_before_mb, 1),
+                "ru_maxrss_mb": round(inherited_mb, 1),  # what B6 reported before
                 "file_mb": round(size / 1e6, 1),
                 "rows": rows,
                 "batch": exports.BATCH,

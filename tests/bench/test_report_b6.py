@@ -10,9 +10,10 @@ Each measurement is its own subprocess bound to that database:
   aggregate over asyncpg (`SELECT status, COUNT(*) … GROUP BY status`);
 - the XLSX export of all 100,000 rows (exports.registrations_export, the route's code
   path: keyset batches into the streaming sheet writer, service/reports/xlsx.py, on
-  disk): wall time, and peak memory as the peak RSS of that process (getrusage
-  ru_maxrss, the interpreter and its imports included; its RSS before the export is
-  reported beside it);
+  disk): wall time, and peak memory as the peak RSS of that process (VmHWM, the
+  interpreter and its imports included; its RSS before the export is reported beside
+  it; getrusage's ru_maxrss is not used, as it carries the forking pytest process's size
+  over exec);
 - EXPLAIN ANALYZE of the report's main queries (the service's own SQL) and of the last
   export batch.
 
@@ -84,7 +85,8 @@ def test_b6_report_and_xlsx_export(tmp_path: Path) -> None:
         f"p95 {timed['raw_p95_ms']} ms\n"
         f"  XLSX of {exported['rows']} rows: {exported['wall_s']} s (target < 5 s), "
         f"peak RSS {exported['peak_rss_mb']} MB (target < 200 MB; "
-        f"{exported['rss_before_mb']} MB before the export), file {exported['file_mb']} MB\n"
+        f"{exported['rss_before_mb']} MB before the export; getrusage's ru_maxrss, which "
+        f"B6 quoted before, says {exported['ru_maxrss_mb']} MB), file {exported['file_mb']} MB\n"
         f"  plans and figures: {path}"
     )
     for name, lines in plans.items():
@@ -111,6 +113,7 @@ def test_b6_xlsx_export_on_sqlite(tmp_path: Path) -> None:
         f"  seed (executemany): {seeded['seed_s']} s\n"
         f"  XLSX of {exported['rows']} rows: {exported['wall_s']} s (target < 5 s), "
         f"peak RSS {exported['peak_rss_mb']} MB (target < 200 MB; "
-        f"{exported['rss_before_mb']} MB before the export), file {exported['file_mb']} MB\n"
+        f"{exported['rss_before_mb']} MB before the export; getrusage's ru_maxrss, which "
+        f"B6 quoted before, says {exported['ru_maxrss_mb']} MB), file {exported['file_mb']} MB\n"
         f"  figures: {path}"
     )
