@@ -107,9 +107,6 @@ async def test_concurrent_self_signups_for_one_phone_make_one_member(
         slow_commits(monkeypatch, orgs)
         for client, token in zip(clients, tokens, strict=True):
             client.cookies.set(SESSION_COOKIE, token, domain="testserver.local")
-        # The sign-up page, as each browser opens it: its CSRF token is bound to the new
-        # session (the one from /signin belonged to no session).
-        await asyncio.gather(*(client.get("/signup") for client in clients))
         responses = await asyncio.gather(
             *(
                 post_form(c, "/signup", {"name": f"新人{n}", "node": "ent-a1", "group": "courier"})
