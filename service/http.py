@@ -3,11 +3,8 @@ and how errors come back (JSON on /api, a page in the user's language elsewhere)
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import re
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,7 +15,6 @@ from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import MediaType, Request, Response
 from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import (
     HTTPException,
     NotFoundException,
@@ -29,7 +25,6 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.response import Redirect, Template
 from litestar.types import Message, Receive, Scope, Send
-from litestar.utils.scope.state import ScopeState
 
 from service import kinds
 from service.errors import DomainError
@@ -380,90 +375,24 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
 
 # --- CSRF -------------------------------------------------------------------------------
 
-CSRF_NONCE_BYTES = 32
-
 
 class BearerAwareCSRFMiddleware(CSRFMiddleware):
-    """CSRF on every cookie-authenticated request, with the token bound to the session.
-
-    A bearer-token request carries no ambient credentials, so it has nothing to forge and
-    skips the check. Otherwise the token is Litestar's double-submit pair (the cookie and
-    the form field or X-CSRFToken header must be equal), but its HMAC also covers the
-    session cookie: a token taken from one session is refused in any other, and a sign-in
-    (a new session cookie on the response) or a sign-out sets a fresh token at once."""
+    """CSRF on every cookie-authenticated request; a bearer-token request carries no
+    ambient credentials, so it has nothing to forge and skips the check."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers", []))
-        bearer = headers.get(b"authorization", b"")[:7].lower() == b"bearer "
-        # An API call without a session cookie has no ambient credential to forge: it
-        # is either a bearer call or anonymous (and gets a 401, not a CSRF message).
-        cookieless_api = scope["path"].startswith(API_PREFIX) and (
-            SESSION_COOKIE.encode() not in headers.get(b"cookie", b"")
-        )
-        if bearer or cookieless_api:
-            await self.app(scope, receive, send)
-            return
-        request: Request[Any, Any, Any] = scope["litestar_app"].request_class(scope, receive)
-        session = request.cookies.get(SESSION_COOKIE, "")
-        cookie = request.cookies.get(self.config.cookie_name)
-        state = ScopeState.from_scope(scope)
-        if request.method in self.config.safe_methods:
-            valid = cookie is not None and self._bound_token_valid(cookie, session)
-            token = cookie if valid and cookie is not None else self._new_token(session)
-            state.csrf_token = token
-            await self.app(scope, receive, self._rotating_send(send, token if not valid else None))
-            return
-        sent = request.headers.get(self.config.header_name)
-        if not sent and request.content_type[0] in {
-            RequestEncodingType.URL_ENCODED,
-            RequestEncodingType.MULTI_PART,
-        }:
-            sent = (await request.form()).get("_csrf_token")
-        if not (
-            isinstance(sent, str)
-            and cookie is not None
-            and hmac.compare_digest(sent.encode(), cookie.encode())
-            and self._bound_token_valid(cookie, session)
-        ):
-            raise PermissionDeniedException("CSRF token verification failed")
-        state.csrf_token = sent
-        await self.app(scope, receive, self._rotating_send(send, None))
-
-    def _hash(self, nonce: str, session: str) -> str:
-        message = f"{nonce}:{session}".encode()
-        return hmac.new(self.config.secret.encode(), message, hashlib.sha256).hexdigest()
-
-    def _new_token(self, session: str) -> str:
-        nonce = secrets.token_hex(CSRF_NONCE_BYTES)
-        return nonce + self._hash(nonce, session)
-
-    def _bound_token_valid(self, token: str, session: str) -> bool:
-        nonce, signature = token[: 2 * CSRF_NONCE_BYTES], token[2 * CSRF_NONCE_BYTES :]
-        if len(nonce) != 2 * CSRF_NONCE_BYTES or not signature:
-            return False
-        return hmac.compare_digest(signature.encode(), self._hash(nonce, session).encode())
-
-    def _rotating_send(self, send: Send, token: str | None) -> Send:
-        """Set `token` as the CSRF cookie (a new one for this session); and whenever the
-        response itself sets or clears the session cookie, a token for the new session."""
-
-        async def wrapped(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                fresh = token
-                for value in headers.getall("set-cookie", []):
-                    if value.startswith(f"{SESSION_COOKIE}="):
-                        new_session = value.split(";", 1)[0].split("=", 1)[1].strip('"')
-                        cleared = "max-age=0" in value.lower().replace(" ", "")
-                        fresh = self._new_token("" if cleared else new_session)
-                if fresh is not None:
-                    self._set_cookie_if_needed(message=message, token=fresh)  # type: ignore[arg-type]
-            await send(message)
-
-        return wrapped
+        if scope["type"] == "http":
+            headers = dict(scope.get("headers", []))
+            bearer = headers.get(b"authorization", b"")[:7].lower() == b"bearer "
+            # An API call without a session cookie has no ambient credential to forge: it
+            # is either a bearer call or anonymous (and gets a 401, not a CSRF message).
+            cookieless_api = scope["path"].startswith(API_PREFIX) and (
+                SESSION_COOKIE.encode() not in headers.get(b"cookie", b"")
+            )
+            if bearer or cookieless_api:
+                await self.app(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 # --- integers the database cannot hold --------------------------------------------------
