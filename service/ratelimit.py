@@ -12,11 +12,12 @@ from service.redis_client import get_redis
 log = logging.getLogger(__name__)
 
 
-async def hit(bucket: str, key: str, *, limit: int, window_seconds: int) -> None:
+async def hit(bucket: str, key: str, *, limit: int, window_seconds: int, unavailable: str) -> None:
     """Count one hit; raise too_many_requests past the limit.
 
     When Redis cannot be reached the limit fails closed: better a short wait than an
-    unmetered sign-in.
+    unmetered action. `unavailable` names what is refused then, in the caller's words
+    (a sign-in, a new ticket code): each limited action says its own.
     """
     name = f"ratelimit:{bucket}:{key}"
     try:
@@ -27,9 +28,7 @@ async def hit(bucket: str, key: str, *, limit: int, window_seconds: int) -> None
             _, count = await pipe.execute()
     except (RedisError, OSError) as error:
         log.warning("rate limit store unreachable: %s", error)
-        raise DomainError(
-            "service_unavailable", "Sign-in is briefly unavailable. Try again in a minute."
-        ) from error
+        raise DomainError("service_unavailable", unavailable) from error
     if int(count) > limit:
         raise DomainError(
             "too_many_requests",

@@ -37,6 +37,8 @@ CODES_PER_PHONE_AND_REQUESTER = (5, 15 * 60)
 CODES_PER_PHONE = (15, 15 * 60)
 CODES_PER_IP = (30, 15 * 60)
 VERIFY_PER_IP = (60, 15 * 60)
+# What a limit answers when its store (Redis) cannot be reached: sign-in fails closed.
+SIGNIN_UNAVAILABLE_REFUSAL = "Sign-in is briefly unavailable. Try again in a minute."
 
 
 def _code_hash(phone: str, code: str) -> str:
@@ -59,15 +61,26 @@ class CodeRequested:
 
 async def request_code(raw_phone: str, ip: str) -> CodeRequested:
     phone = orgs.normalise_phone(raw_phone)
-    await ratelimit.hit("code-ip", ip, limit=CODES_PER_IP[0], window_seconds=CODES_PER_IP[1])
+    await ratelimit.hit(
+        "code-ip",
+        ip,
+        limit=CODES_PER_IP[0],
+        window_seconds=CODES_PER_IP[1],
+        unavailable=SIGNIN_UNAVAILABLE_REFUSAL,
+    )
     await ratelimit.hit(
         "code-phone-ip",
         f"{phone}:{ip}",
         limit=CODES_PER_PHONE_AND_REQUESTER[0],
         window_seconds=CODES_PER_PHONE_AND_REQUESTER[1],
+        unavailable=SIGNIN_UNAVAILABLE_REFUSAL,
     )
     await ratelimit.hit(
-        "code-phone", phone, limit=CODES_PER_PHONE[0], window_seconds=CODES_PER_PHONE[1]
+        "code-phone",
+        phone,
+        limit=CODES_PER_PHONE[0],
+        window_seconds=CODES_PER_PHONE[1],
+        unavailable=SIGNIN_UNAVAILABLE_REFUSAL,
     )
     code = f"{secrets.randbelow(1_000_000):06d}"
     now = clock.now()
@@ -92,7 +105,13 @@ async def verify_code(raw_phone: str, code: str, ip: str) -> str:
     code = (code or "").strip()
     if not (len(code) == 6 and code.isdigit()):
         raise DomainError("validation_error", "Enter the 6-digit code from the SMS.", field="code")
-    await ratelimit.hit("verify-ip", ip, limit=VERIFY_PER_IP[0], window_seconds=VERIFY_PER_IP[1])
+    await ratelimit.hit(
+        "verify-ip",
+        ip,
+        limit=VERIFY_PER_IP[0],
+        window_seconds=VERIFY_PER_IP[1],
+        unavailable=SIGNIN_UNAVAILABLE_REFUSAL,
+    )
     async with write_transaction():
         refusal = await _spend_code(phone, code, clock.now())
     # Raised after the commit, so a wrong try stays counted.

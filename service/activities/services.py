@@ -52,6 +52,12 @@ CAMPAIGN_MAX = 60
 DESCRIPTION_MAX = 5000
 MAX_CAPACITY = 100_000
 REISSUES_PER_TICKET = (5, 60 * 60)  # (limit, window seconds)
+# A re-issue refused because the limit's store (Redis) cannot be reached: the ticket the
+# member holds still works, only a new code must wait.
+REISSUE_UNAVAILABLE_REFUSAL = (
+    "A new ticket code cannot be made just now. Your current ticket still works; "
+    "try again in a minute."
+)
 MAX_DURATION = timedelta(days=31)
 MAX_LIST = 200
 
@@ -1315,6 +1321,7 @@ async def reissue_ticket(actor: Actor, registration_id: int) -> RegistrationOut:
         str(registration_id),
         limit=REISSUES_PER_TICKET[0],
         window_seconds=REISSUES_PER_TICKET[1],
+        unavailable=REISSUE_UNAVAILABLE_REFUSAL,
     )
     async with write_transaction():
         await tickets.revoke(registration_id, row["activity"], "reissued")

@@ -362,8 +362,12 @@ async def _registration_batches(activity_id: int, unmasked: bool) -> AsyncIterat
         while pending is not None:
             rows = await pending
             pending = fetch(int(rows[-1]["id"])) if len(rows) == BATCH else None
-            if rows:
-                yield _registration_rows(rows, unmasked)
+            cells = _registration_rows(rows, unmasked)
+            # The driver's rows go before the cells are written, so at most two batches
+            # are held at once: the cells being written and the rows being read ahead.
+            del rows
+            if cells:
+                yield cells
     finally:
         if pending is not None:  # the reader stopped early: do not leave a read behind
             pending.cancel()

@@ -78,6 +78,9 @@ _TEXT_END = "</t></is></c>"
 # columns (labels, organisations, gates, times to the minute) and many in a few (names,
 # phones); past this many the memo starts over, so memory stays flat.
 _MEMO_SIZE = 20_000
+# Rows of XML joined into one write: large enough that the joins cost nothing, small
+# enough that the text and its bytes are a few hundred KB, not a batch's megabytes.
+_ROWS_A_WRITE = 500
 
 
 def _cell(value: Cell) -> str:
@@ -106,8 +109,9 @@ class SheetWriter:
         self.rows = 0
 
     def write_rows(self, rows: Iterable[Sequence[Cell]]) -> None:
-        # One flat list of XML pieces and one join a batch: the per-cell work is a memo
-        # lookup for a text seen before, _cell otherwise.
+        # A flat list of XML pieces, joined and written every _ROWS_A_WRITE rows: the
+        # per-cell work is a memo lookup for a text seen before, _cell otherwise, and what
+        # is held at once is a few hundred rows of XML, whatever the batch the caller gives.
         memo = self._memo
         parts: list[str] = []
         count = 0
@@ -126,8 +130,12 @@ class SheetWriter:
                     parts.append(_cell(value))
             parts.append("</row>")
             count += 1
+            if count % _ROWS_A_WRITE == 0:
+                self._sheet.write("".join(parts).encode())
+                parts.clear()
         self.rows += count
-        self._sheet.write("".join(parts).encode())
+        if parts:
+            self._sheet.write("".join(parts).encode())
 
     def close(self) -> None:
         if self._sheet is not None:

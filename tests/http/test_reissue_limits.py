@@ -4,9 +4,13 @@ a few new codes an hour, and the list keeps only each ticket's newest revocation
 
 from __future__ import annotations
 
-import httpx
+import socket
 
-from service import db
+import httpx
+import pytest
+from redis.asyncio import Redis
+
+from service import db, ratelimit
 from service.activities import services as activities
 from service.tickets import services as tickets
 from service.tickets import tokens
@@ -77,3 +81,33 @@ async def test_the_revocation_list_keeps_one_row_per_ticket(
     assert (first.id, 301) in [
         (item["ticket_id"], item["below_reissue"]) for item in later.json()["items"]
     ]
+
+
+async def test_a_reissue_refused_while_redis_is_down_says_so_not_sign_in(
+    client: httpx.AsyncClient, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    activity_id = await new_published(org)
+    (person,) = await workers(1)
+    registration, _ = await activities.register(person.actor, activity_id)
+    holder = await bearer(person.phone)
+    url = f"/api/v1/registrations/{registration.id}/reissue"
+    before = (await client.get(f"/api/v1/registrations/{registration.id}", headers=holder)).json()
+    with socket.socket() as probe:  # a port nothing listens on: the limit's store is down
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    unreachable = Redis.from_url(f"redis://127.0.0.1:{port}/0", socket_connect_timeout=1)
+    monkeypatch.setattr(ratelimit, "get_redis", lambda: unreachable)
+    try:
+        refused = await client.post(url, headers=holder)  # the member reads zh-CN
+    finally:
+        await unreachable.aclose()
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["code"] == "service_unavailable"
+    assert (
+        refused.json()["message"]
+        == "暂时无法生成新的入场码。您当前的入场码仍然有效，请一分钟后再试。"
+    )
+    assert "登录" not in refused.text  # not the sign-in wording it had
+    # Nothing was re-issued: the code the member holds is the one they had.
+    after = (await client.get(f"/api/v1/registrations/{registration.id}", headers=holder)).json()
+    assert after["ticket_code"] == before["ticket_code"]

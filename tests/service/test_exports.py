@@ -334,3 +334,33 @@ async def test_an_empty_report_is_a_valid_file_with_headers(org: Org) -> None:
 
 def test_exports_dir_is_under_the_data_dir() -> None:
     assert exports.exports_dir() == Path(exports.get_settings().data_dir) / "exports"
+
+
+def test_the_sheet_writer_holds_a_few_hundred_rows_of_xml_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16 (B6 peak memory): a batch of rows used to become one string and one bytes
+    object of the whole batch's XML; now it goes into the file a few hundred rows at a
+    time, whatever the batch, and the file is the same."""
+    from service.reports import xlsx
+
+    rows = [[index, f"职工{index}", "138****8000", None] for index in range(1, 1201)]
+    path = tmp_path / "list.xlsx"
+    with xlsx.SheetWriter(path, "Registrations") as sheet:
+        writes: list[int] = []
+        member = sheet._sheet
+        original = member.write
+
+        def counted(data: bytes) -> int:
+            writes.append(len(data))
+            return original(data)
+
+        monkeypatch.setattr(member, "write", counted)
+        sheet.write_rows(rows)
+        monkeypatch.undo()
+    assert len(writes) == -(-len(rows) // xlsx._ROWS_A_WRITE)  # 3 writes, not 1
+    assert max(writes) < 128 * 1024, writes  # 1,200 rows are some 200 KB
+    book = load_workbook(path, read_only=True)
+    read = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+    book.close()
+    assert read == rows

@@ -61,6 +61,13 @@ def python_messages() -> dict[str, str]:
             if isinstance(node, ast.AnnAssign | ast.Assign):
                 targets = [node.target] if isinstance(node, ast.AnnAssign) else node.targets
                 names = [t.id for t in targets if isinstance(t, ast.Name)]
+                # A message kept in a constant (NAME_REFUSAL = "…") and passed on by name.
+                if (
+                    any(name.endswith("_REFUSAL") for name in names)
+                    and isinstance(node.value, ast.Constant)
+                    and isinstance(node.value.value, str)
+                ):
+                    found.setdefault(node.value.value, f"{where}:{node.lineno}")
                 if any(name.endswith(MESSAGE_DICTS) for name in names) and isinstance(
                     node.value, ast.Dict
                 ):
