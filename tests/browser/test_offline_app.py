@@ -54,6 +54,14 @@ async def first_page_ever_is_the_ticket(browser: Any, server: str, state: Any, t
     assert response is not None and not response.from_service_worker  # truly the first
     await page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     await page.wait_for_function(f"{KEPT_PAGES}.then((kept) => kept.includes('{ticket}'))")
+    # The page's language is stored beside it, by the same message: wait for it too, or
+    # the offline page may be looked up before the worker has written it.
+    lang = await page.evaluate("document.documentElement.lang")
+    await page.wait_for_function(
+        "(lang) => caches.match('/offline-language')"
+        ".then((hit) => (hit ? hit.text() : '')).then((text) => text === lang)",
+        arg=lang,
+    )
     return context, page
 
 
