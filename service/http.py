@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import MediaType, Request, Response
+from litestar.background_tasks import BackgroundTask
 from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions import (
@@ -23,7 +25,7 @@ from litestar.exceptions import (
 )
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.csrf import CSRFMiddleware
-from litestar.response import Redirect, Template
+from litestar.response import File, Redirect, Stream, Template
 from litestar.types import Message, Receive, Scope, Send
 
 from service import kinds
@@ -520,3 +522,38 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
 
 def _needs_secure(cookie: str) -> bool:
     return cookie.startswith(f"{CSRF_COOKIE}=") and "secure" not in cookie.lower()
+
+
+# --- files --------------------------------------------------------------------------------
+
+
+class Downloadable(Protocol):
+    """A file ready to send (service/reports/exports.py's Export): `chunks` to stream, or a
+    finished file at `path`, deleted once sent when `temporary`."""
+
+    filename: str
+    media_type: str
+    chunks: AsyncIterator[bytes] | None
+    path: Path | None
+    temporary: bool
+
+
+def send(export: Downloadable) -> Response[Any]:
+    """A file as a private download, for every room that offers one."""
+    private = {"Cache-Control": "no-store"}
+    if export.chunks is not None:
+        disposition = f'attachment; filename="{export.filename}"'
+        return Stream(
+            export.chunks,
+            media_type=export.media_type,
+            headers={**private, "Content-Disposition": disposition},
+        )
+    assert export.path is not None
+    path = export.path
+    return File(
+        path,
+        filename=export.filename,
+        media_type=export.media_type,
+        headers=private,
+        background=BackgroundTask(path.unlink, missing_ok=True) if export.temporary else None,
+    )

@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from service import clock
-from service.http import require_actor
+from service.http import require_actor, send
 from service.reading import reports as reading_reports
 from service.reading import services as reading
 from service.reading.schemas import (
@@ -36,7 +36,6 @@ from service.reading.schemas import (
 )
 
 # The one way a file goes out (streamed CSV, or an XLSX removed once sent).
-from service.reports.api import send
 
 AnyRequest = Request[Any, Any, Any]
 

@@ -5,40 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import CacheControlHeader
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from litestar.response import File, Stream
 
-from service.http import parse_day, parse_day_end, require_actor
+from service.http import parse_day, parse_day_end, require_actor, send
 from service.reports import exports
 from service.reports import services as reports
-from service.reports.exports import Export, ExportJobIn, ExportJobOut, ExportJobStatus
+from service.reports.exports import ExportJobIn, ExportJobOut, ExportJobStatus
 from service.reports.schemas import ActivityReport, MemberHistory, SummaryReport
 
 AnyRequest = Request[Any, Any, Any]
-PRIVATE = {"Cache-Control": "no-store"}
-
-
-def send(export: Export) -> Response[Any]:
-    """A file as a download: streamed chunks, or a file on disk (removed after sending
-    when it was made for this request)."""
-    if export.chunks is not None:
-        disposition = f'attachment; filename="{export.filename}"'
-        return Stream(
-            export.chunks,
-            media_type=export.media_type,
-            headers={**PRIVATE, "Content-Disposition": disposition},
-        )
-    assert export.path is not None
-    path = export.path
-    return File(
-        path,
-        filename=export.filename,
-        media_type=export.media_type,
-        headers=PRIVATE,
-        background=BackgroundTask(path.unlink, missing_ok=True) if export.temporary else None,
-    )
 
 
 class ReportApi(Controller):
