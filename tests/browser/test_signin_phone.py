@@ -71,6 +71,9 @@ async def sign_in(page: Any, phone: str, *, words: Any = zh, shots: str | None =
         await snap(page, f"code-{shots}")
     await page.locator("#code").fill((await demo_code.inner_text()).strip())
     await page.get_by_role("button", name=words("Sign in"), exact=True).click()
+    # Signed in once the code form is gone: a caller that navigates at once would otherwise
+    # race the session cookie and land back on the sign-in page.
+    await expect(page.locator("#code")).to_have_count(0)
 
 
 async def test_worker_signs_in_with_phone_and_demo_code_in_chinese(
