@@ -4,7 +4,6 @@ form works without JavaScript."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid
 from typing import Any, TypeVar
@@ -294,9 +293,7 @@ class HeatReliefPages(Controller):
             # What the phone needs to check a poster offline: the public keys, and a hash
             # of each site's short code (the code itself is for the poster, not the page).
             verify_keys=msgspec.to_builtins(tickets.keys().keys),
-            code_hashes={
-                d.site.id: hashlib.sha256(d.site.code.encode()).hexdigest() for d in deliveries
-            },
+            code_hashes={d.site.id: d.site_code_hash for d in deliveries},
             refusals={code: gettext(RESULT_LABELS[code]) for code in POSTER_REFUSALS},
             new_client_id=uuid.uuid4().hex,
             groups=WORKER_GROUPS,

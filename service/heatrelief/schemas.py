@@ -206,7 +206,8 @@ class DeliveryLineOut(msgspec.Struct):
 class DeliveryOut(msgspec.Struct):
     id: int
     activity_id: int
-    site: SiteOut
+    site: SiteOut  # its code is empty for a team: the poster at the site is the proof
+    site_code_hash: str  # SHA-256 of the site's short code, to check a typed code offline
     team_id: int
     team_name: str
     planned_date: date

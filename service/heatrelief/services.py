@@ -9,6 +9,7 @@ table's CHECK (balance >= 0, migration heatrelief_2026_12_04t16_37_13) is the la
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -17,6 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+
+import msgspec
 
 from service import clock, db, signing
 from service.activities import services as activities
@@ -73,7 +76,6 @@ from service.seams import SEAMS
 KIND_CODE = "heat_relief"
 MAX_LIST = 500
 MAX_SITES = 2000
-
 
 
 class StockInsufficient(DomainError):
@@ -773,10 +775,15 @@ async def plan_delivery(actor: Actor, activity_id: int, data: DeliveryIn) -> Del
             await DeliveryLine.insert(
                 DeliveryLine(delivery_id=delivery_id, item_id=item_id, planned=quantity)
             ).run()
-    return (await _deliveries_out([delivery_id]))[0]
+    return (await _deliveries_out([delivery_id], poster_codes=True))[0]
 
 
-async def _deliveries_out(delivery_ids: Sequence[int]) -> list[DeliveryOut]:
+async def _deliveries_out(
+    delivery_ids: Sequence[int], *, poster_codes: bool = False
+) -> list[DeliveryOut]:
+    """Deliveries as their readers see them. The site's short code proves a team was at the
+    site (it is printed on the poster there), so it is left out unless `poster_codes` (an
+    organiser's plan); a team's phone gets its hash to check a typed code offline."""
     ids = list(delivery_ids) or [0]
     rows = await Delivery.select().where(Delivery.id.is_in(ids)).run()
     by_id = {row["id"]: row for row in rows}
@@ -802,7 +809,10 @@ async def _deliveries_out(delivery_ids: Sequence[int]) -> list[DeliveryOut]:
             DeliveryOut(
                 id=row["id"],
                 activity_id=row["activity_id"],
-                site=sites[row["site_id"]],
+                site=sites[row["site_id"]]
+                if poster_codes
+                else msgspec.structs.replace(sites[row["site_id"]], code=""),
+                site_code_hash=hashlib.sha256(sites[row["site_id"]].code.encode()).hexdigest(),
                 team_id=row["team_id"],
                 team_name=teams.get(row["team_id"], ""),
                 planned_date=row["planned_date"],
@@ -840,7 +850,7 @@ async def list_deliveries(
     if status in DELIVERY_STATUSES:
         query = query.where(Delivery.status == status)
     rows = await query.order_by(Delivery.planned_date).order_by(Delivery.id).limit(MAX_SITES)
-    return await _deliveries_out([row["id"] for row in rows])
+    return await _deliveries_out([row["id"] for row in rows], poster_codes=True)
 
 
 async def _delivery_row(delivery_id: int) -> dict[str, Any] | None:

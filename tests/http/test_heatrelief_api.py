@@ -5,6 +5,7 @@ the OpenAPI document. The rules themselves: tests/service/test_heatrelief.py."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -294,3 +295,31 @@ async def test_the_report_counts_coverage_reach_and_supplies(
     assert report["not_served"] == []
     # 10 carried, 6 handed over: 4 left, 3 found.
     assert [(c["counted"], c["expected"]) for c in report["counts"]] == [(3, 4)]
+
+
+async def test_a_team_is_not_told_the_code_its_poster_proves(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    """The short code printed on a site's poster is what shows the team was there: the
+    team's phone gets only its hash (to check a typed code offline), the organiser's plan
+    the code itself, and the code typed at the site still records the delivery."""
+    setup = await day(client, org)
+    code = setup["site"]["code"]
+    assert code.startswith("HR")
+    today = await client.get("/api/v1/deliveries/today", headers=setup["member"])
+    assert today.status_code == 200
+    (delivery,) = today.json()
+    assert code not in today.text
+    assert delivery["site_code_hash"] == hashlib.sha256(code.encode()).hexdigest()
+    one = await client.get(f"/api/v1/deliveries/{setup['delivery_id']}", headers=setup["member"])
+    assert code not in one.text
+    plan = await client.get(
+        f"/api/v1/activities/{setup['activity_id']}/deliveries", headers=setup["boss"]
+    )
+    assert plan.json()[0]["site"]["code"] == code
+    typed = record(setup["delivery_id"], setup["item_id"], 2, site_code=code.lower())
+    del typed["by_hand_reason"]
+    done = await client.post(
+        "/api/v1/deliveries/batch", json={"scans": [typed]}, headers=setup["member"]
+    )
+    assert done.json()["results"][0]["result"] == "delivered"
