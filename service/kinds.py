@@ -102,6 +102,9 @@ class Kind:
     report_section: ActivitySectionBuilder | None = None
     summary_section: SummarySectionBuilder | None = None
     check: ActivityCheck | None = None
+    # Work the kind does on a schedule: the worker calls it hourly (and at start-up); it
+    # returns how many things it did, for the job's log.
+    upkeep: Callable[[], Awaitable[int]] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -181,6 +184,11 @@ def labels() -> dict[str, str]:
 def messages() -> dict[str, tuple[str, str]]:
     """Every kind's own message kinds with their (title, body) msgids."""
     return {name: texts for kind in all_kinds() for name, texts in kind.messages.items()}
+
+
+async def run_upkeep() -> dict[str, int]:
+    """Every kind's scheduled upkeep, by kind code."""
+    return {kind.code: await kind.upkeep() for kind in all_kinds() if kind.upkeep is not None}
 
 
 def start_reminders() -> tuple[str, ...]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from service import jobs
+from service import jobs, kinds
 from service.reminders import delivery, services
 
 
@@ -35,3 +35,8 @@ async def deliver_batch(ctx: dict[str, Any], claim: str, message_ids: list[int])
     """Deliver the rows of `message_ids` still held by `claim`; returns a count per outcome."""
     outcomes = await delivery.deliver_batch(message_ids, claim=claim)
     return dict(Counter(outcomes.values()))
+
+
+async def kinds_upkeep(ctx: dict[str, Any]) -> dict[str, int]:
+    """Each kind's scheduled upkeep (a livestream records the coming week's reminders)."""
+    return await kinds.run_upkeep()

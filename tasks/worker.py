@@ -14,7 +14,7 @@ from service.health import WORKER_HEARTBEAT_KEY
 from service.redis_client import redis_url
 from service.reminders import channels
 from tasks.exports import export_registrations
-from tasks.reminders import deliver_batch, send_due
+from tasks.reminders import deliver_batch, kinds_upkeep, send_due
 
 HEARTBEAT_TTL_SECONDS = 120
 
@@ -43,13 +43,15 @@ def cron_jobs() -> list[CronJob]:
         cron(heartbeat, second={0, 30}, run_at_startup=False),
         # Due reminders are claimed every 15 s, and once at start-up.
         cron(send_due, second={0, 15, 30, 45}, run_at_startup=True, unique=True),
+        # The kinds' upkeep, hourly and at start-up (a worker that was down catches up).
+        cron(kinds_upkeep, minute=7, second=0, run_at_startup=True, unique=True),
     ]
 
 
 class WorkerSettings:
     """arq's settings class (`arq tasks.worker.WorkerSettings` runs it too)."""
 
-    functions = (heartbeat, export_registrations, deliver_batch, send_due)
+    functions = (heartbeat, export_registrations, deliver_batch, send_due, kinds_upkeep)
     cron_jobs = cron_jobs()
     on_startup = startup
     on_shutdown = shutdown

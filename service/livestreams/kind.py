@@ -38,6 +38,12 @@ class _Details:
         await self._hooks().copy(source_id, target_id)
 
 
+async def _upkeep() -> int:
+    from service.livestreams.services import upkeep_viewer_reminders
+
+    return await upkeep_viewer_reminders()
+
+
 async def _report_section(activity_id: int) -> list[Any]:
     from service.livestreams.reports import episode_section
 
@@ -74,4 +80,5 @@ KIND = kinds.Kind(
     form_partial="livestreams/_form.html",
     report_section=_report_section,
     summary_section=_summary_section,
+    upkeep=_upkeep,
 )

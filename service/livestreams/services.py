@@ -78,6 +78,10 @@ KIND = "livestream"
 REMINDER_MESSAGE = "livestream_reminder"
 REMINDER_BEFORE = timedelta(minutes=10)
 WATCH_FROM = timedelta(minutes=15)  # the link is shown from this long before the start
+# Viewers' reminders are recorded for the episodes of the coming week only (and the
+# worker's hourly upkeep records them as episodes come into it): a subscription to a
+# weekly channel is a handful of rows, not one per episode of the year ahead.
+REMINDER_HORIZON = timedelta(days=8)
 HORIZON = timedelta(days=365)
 PREVIEW_COUNT = 20
 MAX_MINUTES = 12 * 60
@@ -982,7 +986,8 @@ async def subscribe(
     token = secrets.token_urlsafe(24)
     await _replace_subscription(actor.member_id, channel_id, chosen, token)
     scheduled = 0
-    for found in await episodes(channel_id, clock.now()):
+    now = clock.now()
+    for found in await episodes(channel_id, now, now + REMINDER_HORIZON + REMINDER_BEFORE):
         if found.status == "published" and (not chosen or found.column_id in chosen):
             scheduled += await schedule_viewer_reminders(found.activity_id, [actor.member_id])
     return SubscriptionOut(
@@ -1073,7 +1078,8 @@ async def schedule_viewer_reminders(
     """Record the 10-minute reminder of one episode for its subscribers (or these of
     them), at most once per member and start time: the key table's unique index decides,
     so a repeat or a concurrent call records nothing twice. A reminder whose time has
-    passed is not sent late; a skipped or cancelled episode gets none."""
+    passed is not sent late; a skipped or cancelled episode gets none, and one beyond
+    REMINDER_HORIZON none yet (upkeep_viewer_reminders records it when its week comes)."""
     row = (
         await Episode.select(
             Episode.channel,
@@ -1090,7 +1096,8 @@ async def schedule_viewer_reminders(
     if row is None or row["channel"] is None or row["skipped"] or row["status"] != "published":
         return 0
     due = row["starts_at"] - REMINDER_BEFORE
-    if due <= clock.now():
+    now = clock.now()
+    if due <= now or due > now + REMINDER_HORIZON:
         return 0
     where = (Subscription.channel == row["channel"]) & (
         (Subscription.column_id == 0) | (Subscription.column_id == (row["column"] or -1))
@@ -1103,6 +1110,13 @@ async def schedule_viewer_reminders(
         .where(where)
         .run()
     }
+    # Those already reminded of this start (the hourly upkeep passes every episode of the
+    # week again): skipped without a write; the unique index still settles a race.
+    keyed = await ReminderKey.select(ReminderKey.member_id).where(
+        (ReminderKey.activity_id == activity_id) & (ReminderKey.starts_at == row["starts_at"])
+    )
+    for found in keyed:
+        subscribers.pop(found["member_id"], None)
     recorded = 0
     for member_id, token in subscribers.items():
         try:
@@ -1123,6 +1137,22 @@ async def schedule_viewer_reminders(
         except Exception as error:
             if not is_unique_violation(error):
                 raise
+    return recorded
+
+
+async def upkeep_viewer_reminders() -> int:
+    """Record viewers' reminders for the published episodes whose reminder falls within
+    REMINDER_HORIZON from now (the worker runs it hourly); returns how many were recorded."""
+    now = clock.now()
+    rows = await Episode.select(Episode.activity).where(
+        (Episode.skipped == False)  # noqa: E712
+        & (Episode.activity.status == "published")
+        & (Episode.activity.starts_at > now + REMINDER_BEFORE)
+        & (Episode.activity.starts_at <= now + REMINDER_HORIZON + REMINDER_BEFORE)
+    )
+    recorded = 0
+    for row in rows:
+        recorded += await schedule_viewer_reminders(row["activity"])
     return recorded
 
 

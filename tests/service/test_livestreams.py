@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from service import clock
+from service import clock, kinds
 from service.activities import services as activities
 from service.activities.schemas import ActivityIn
 from service.activities.tables import Activity
@@ -19,9 +19,10 @@ from service.errors import DomainError
 from service.livestreams import services as livestreams
 from service.livestreams.schemas import ChannelIn, ColumnIn, FiguresIn, RuleIn
 from service.livestreams.tables import Episode
+from service.orgs.schemas import Actor
 from service.reminders import services as outbox
 from service.reminders.tables import OutboxMessage
-from tests.conftest import Org
+from tests.conftest import Org, add_member
 
 # A Monday, 10:00 in Shanghai.
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -205,13 +206,18 @@ async def test_viewers_are_reminded_once_and_never_for_a_skipped_episode(org: Or
     first_column = listed[0].column_id
     assert first_column is not None
     result = await livestreams.subscribe(org.worker_a1, channel_id, [first_column])
-    assert result.reminders_scheduled == 2
+    # The coming week's episodes only: 3 March; 12 March is recorded by the upkeep.
+    assert result.reminders_scheduled == 1
     # Subscribing again, generating again, rescheduling concurrently: nothing twice.
     await livestreams.subscribe(org.worker_a1, channel_id, [first_column])
     await livestreams.generate(org.organiser_a, channel_id)
     await asyncio.gather(
         *(livestreams.schedule_viewer_reminders(listed[0].activity_id) for _ in range(4))
     )
+    assert await livestreams.upkeep_viewer_reminders() == 0  # 12 March is not due yet
+    with clock.frozen_at(NOW + timedelta(days=4)):
+        assert await livestreams.upkeep_viewer_reminders() == 1
+        assert await livestreams.upkeep_viewer_reminders() == 0
     pending = [
         row
         for row in await outbox.messages_for(org.worker_a1.member_id or 0, "livestream_reminder")
@@ -230,6 +236,31 @@ async def test_viewers_are_reminded_once_and_never_for_a_skipped_episode(org: Or
         OutboxMessage.kind == "livestream_reminder"
     )
     assert {row["status"] for row in statuses} == {"superseded"}
+
+
+async def test_a_year_of_weekly_episodes_costs_a_subscriber_a_weeks_reminders(org: Org) -> None:
+    """A subscription records the reminders of the coming week, not of the year ahead; the
+    worker's hourly upkeep (the kind's upkeep hook) records each later one in its week,
+    once, and none for a viewer who has unsubscribed meanwhile."""
+    channel_id = await new_channel(org)
+    await livestreams.save_schedule(
+        org.organiser_a, channel_id, tue_thu(end_date=date(2027, 2, 28))
+    )
+    assert len(await livestreams.episodes(channel_id)) > 100
+    other = await add_member("13900000077", "观众小周", "ent-a1", ["worker"])
+    await livestreams.subscribe(org.worker_a1, channel_id, None)
+    await livestreams.subscribe(other, channel_id, None)
+
+    async def recorded(member: Actor) -> int:
+        return len(await outbox.messages_for(member.member_id or 0, "livestream_reminder"))
+
+    assert await recorded(org.worker_a1) == 2  # 3 and 5 March (19:30 in Shanghai)
+    await livestreams.unsubscribe(other.member_id or 0, channel_id)
+    with clock.frozen_at(NOW + timedelta(days=7)):
+        upkeep = await kinds.run_upkeep()
+    assert upkeep["livestream"] == 2  # 10 and 12 March, for the one still subscribed
+    assert await recorded(org.worker_a1) == 4
+    assert await recorded(other) == 2  # and those 2 superseded
 
 
 async def test_a_moved_episode_reminds_at_the_new_time_only(org: Org) -> None:
