@@ -277,6 +277,30 @@ async def test_a_moved_episode_reminds_at_the_new_time_only(org: Org) -> None:
     assert pending == [later - timedelta(minutes=10)]
 
 
+async def test_an_episode_moved_by_the_activity_form_is_reminded_by_the_upkeep(org: Org) -> None:
+    """The generic activity form moves an episode without the channel page's rescheduling:
+    its old reminder is superseded by the core, and the next upkeep records the new one."""
+    channel_id = await new_channel(org)
+    await livestreams.save_schedule(org.organiser_a, channel_id, tue_thu(end_date=date(2026, 3, 6)))
+    await livestreams.subscribe(org.worker_a1, channel_id, None)
+    first = (await livestreams.episodes(channel_id))[0]
+    current = await activities.get_activity(org.organiser_a, first.activity_id)
+    later = first.starts_at + timedelta(hours=3)
+    await activities.update_activity(
+        org.organiser_a,
+        first.activity_id,
+        livestreams._same_activity(current, later, later + timedelta(hours=1)),
+    )
+    assert await kinds.run_upkeep() == {"livestream": 1}
+    rows = await OutboxMessage.select(OutboxMessage.status, OutboxMessage.due_at).where(
+        (OutboxMessage.activity_id == first.activity_id)
+        & (OutboxMessage.kind == "livestream_reminder")
+    )
+    assert [row["due_at"] for row in rows if row["status"] == "pending"] == [
+        later - timedelta(minutes=10)
+    ]
+
+
 async def test_unsubscribing_stops_every_recorded_reminder(org: Org) -> None:
     channel_id = await new_channel(org)
     await livestreams.save_schedule(
