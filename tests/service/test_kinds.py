@@ -1,6 +1,8 @@
-"""The kinds registry: a kind registered only here exercises every hook the activity core
-offers (details through create / update / duplicate, its report section, its reminder
-rule, its own message), and the core reads what a kind allows."""
+"""The kinds registry: kinds registered only here exercise every hook the activity core
+offers (details through create / update / duplicate, its report and summary sections, its
+reminder rules, its own start message moved with the activity, its scheduled upkeep), and
+the core reads what a kind allows. The form and page partials are covered by each room's
+page tests."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from service.activities import services as activities
 from service.activities.schemas import ActivityIn, VenueIn
 from service.activities.tables import Activity
 from service.errors import DomainError
-from service.reminders import policy
+from service.reminders import policy, texts
 from service.reminders.services import messages_for
 from service.reports import services as reports
 from service.reports.schemas import ReportSection
@@ -282,3 +284,87 @@ async def test_a_kind_s_check_sees_the_cleaned_values_and_refuses_before_any_wri
         (12, None, created.id),
         (10, None, created.id),
     ]
+
+
+# A kind that also sends a message of its own at the start, adds a section to the summary
+# report and does scheduled upkeep: the core must use each without naming the kind.
+BRING_ID = "test_lecture_bring_id"
+BRING_ID_RULE = kinds.ReminderRule(BRING_ID, minutes_before=30)
+
+
+async def lecture_summary(actor: Any, start: datetime, end: datetime) -> list[ReportSection]:
+    held = await Activity.count().where(
+        (Activity.kind == "test_lecture")
+        & (Activity.starts_at >= start)
+        & (Activity.starts_at < end)
+    )
+    return [ReportSection(kind="test_lecture", title="Lectures held", rows=[[str(held)]])]
+
+
+UPKEEP_RUNS: list[int] = []
+
+
+async def lecture_upkeep() -> int:
+    UPKEEP_RUNS.append(1)
+    return 7
+
+
+SEMINAR = kinds.Kind(
+    code="test_lecture",
+    label="Lecture",
+    reminder_rules=(BRING_ID_RULE,),
+    messages={BRING_ID: ("Bring your ID to %(title)s", "It starts at %(time)s, %(where)s.")},
+    start_reminders=(BRING_ID,),
+    summary_section=lecture_summary,
+    upkeep=lecture_upkeep,
+)
+
+
+@pytest.fixture
+async def seminar_kind() -> AsyncIterator[kinds.Kind]:
+    kinds.register(SEMINAR)
+    try:
+        yield SEMINAR
+    finally:
+        kinds.unregister(SEMINAR.code)
+
+
+async def test_its_own_start_message_is_sent_moved_with_the_activity_and_rendered(
+    org: Org, seminar_kind: kinds.Kind
+) -> None:
+    with clock.frozen_at(NOW):
+        created = await activities.create_activity(org.organiser_a, lecture(details=None))
+        await activities.publish(org.organiser_a, created.id)
+        worker = await add_member("13700000001", "职工一", "ent-a1", ["worker"], "courier")
+        await activities.register(worker, created.id)
+        (first,) = await messages_for(worker.member_id or 0, BRING_ID)
+        assert first["due_at"] == created.starts_at - timedelta(minutes=30)
+        later = created.starts_at + timedelta(hours=2)
+        await activities.update_activity(
+            org.organiser_a,
+            created.id,
+            lecture(details=None, starts_at=later, ends_at=later + timedelta(hours=2)),
+        )
+    rows = await messages_for(worker.member_id or 0, BRING_ID)
+    pending = [row for row in rows if row["status"] == "pending"]
+    assert len(rows) == 2 and len(pending) == 1  # the old one superseded, not sent
+    assert pending[0]["due_at"] == later - timedelta(minutes=30)
+    title, body = texts.render(pending[0], "en", await activities.message_activity(created.id))
+    assert title == "Bring your ID to 安全生产讲座"
+    assert body.startswith("It starts at ") and "工人文化宫" in body
+
+
+async def test_its_summary_section_and_upkeep_are_run_by_the_core(
+    org: Org, seminar_kind: kinds.Kind
+) -> None:
+    with clock.frozen_at(NOW):
+        await activities.create_activity(org.organiser_a, lecture(details=None))
+        report = await reports.summary(
+            org.organiser_a, date_from=NOW, date_to=NOW + timedelta(days=30)
+        )
+    assert ReportSection(kind="test_lecture", title="Lectures held", rows=[["1"]]) in (
+        report.sections
+    )
+    UPKEEP_RUNS.clear()
+    done = await kinds.run_upkeep()
+    assert done["test_lecture"] == 7 and UPKEEP_RUNS == [1]
