@@ -25,7 +25,7 @@ from service.checkin.schemas import (
     RosterOut,
     RosterTicket,
 )
-from service.checkin.tables import CheckinSettings, Scan
+from service.checkin.tables import CheckinSettings, Scan, standing_admission, standing_admission_sql
 from service.db import is_postgres, lock_key, run_sql, write_transaction
 from service.errors import DomainError, Forbidden, NotFound
 from service.orgs import access
@@ -275,11 +275,7 @@ def _judge_registration(found: Door, registration: DoorRegistration, at: datetim
 async def _admission(registration_id: int) -> dict[str, Any] | None:
     return (
         await Scan.select()
-        .where(
-            (Scan.registration_id == registration_id)
-            & (Scan.result == "admitted")
-            & Scan.undone_at.is_null()
-        )
+        .where((Scan.registration_id == registration_id) & standing_admission())
         .first()
         .run()
     )
@@ -339,11 +335,12 @@ INSERT_SCAN = (
     "scanner_name, client_id, scanned_at, recorded_at, walk_in, first_scan_id) "
     "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) RETURNING id"
 )
+# The admission rule is formatted in (a constant, checkin.tables): no input.
 INSERT_ADMISSION = (
-    "INSERT INTO checkin_scan (activity_id, registration_id, result, gate, scanner_id, "
+    "INSERT INTO checkin_scan (activity_id, registration_id, result, gate, scanner_id, "  # noqa: S608
     "scanner_name, client_id, scanned_at, recorded_at, walk_in, first_scan_id) "
     "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) "
-    "ON CONFLICT (registration_id) WHERE result = 'admitted' AND undone_at IS NULL "
+    f"ON CONFLICT (registration_id) WHERE {standing_admission_sql()} "
     "DO NOTHING RETURNING id"
 )
 # PostgreSQL: a verdict and its client id's row of the shared log, in one statement.
@@ -358,8 +355,8 @@ INSERT_SCAN_LOGGED_PG = (
     "SELECT id FROM scan"
 )
 STANDING_ADMISSION = (
-    "SELECT id, scanned_at, scanner_name, gate FROM checkin_scan "
-    "WHERE registration_id = {} AND result = 'admitted' AND undone_at IS NULL"
+    "SELECT id, scanned_at, scanner_name, gate FROM checkin_scan "  # noqa: S608
+    "WHERE registration_id = {} AND " + standing_admission_sql()
 )
 # PostgreSQL: a live scan's admission, or else its duplicate of the standing admission,
 # with its client id's row of the shared log, in one statement (one round trip, no
@@ -376,11 +373,11 @@ LIVE_ADMISSION_PG = (
     "scanner_id, scanner_name, client_id, scanned_at, recorded_at, walk_in) "
     "SELECT activity_id, registration_id, 'admitted', gate, scanner_id, scanner_name, "
     "client_id, scanned_at, recorded_at, walk_in FROM scan "
-    "ON CONFLICT (registration_id) WHERE result = 'admitted' AND undone_at IS NULL "
+    f"ON CONFLICT (registration_id) WHERE {standing_admission_sql()} "
     "DO NOTHING RETURNING id), "
     "standing AS (SELECT c.id, c.scanned_at, c.scanner_name, c.gate FROM checkin_scan c "
     "JOIN scan ON c.registration_id = scan.registration_id "
-    "WHERE c.result = 'admitted' AND c.undone_at IS NULL "
+    f"WHERE {standing_admission_sql('c')} "
     "AND NOT EXISTS (SELECT 1 FROM admission)), "
     "duplicate AS (INSERT INTO checkin_scan (activity_id, registration_id, result, gate, "
     "scanner_id, scanner_name, client_id, scanned_at, recorded_at, walk_in, first_scan_id) "
@@ -899,7 +896,7 @@ async def undo(actor: Actor, scan_id: int, reason: str) -> CheckinOut:
     async with write_transaction():
         undone = (
             await Scan.update({Scan.undone_at: clock.now()})
-            .where((Scan.id == scan_id) & (Scan.result == "admitted") & Scan.undone_at.is_null())
+            .where((Scan.id == scan_id) & standing_admission())
             .returning(Scan.id)
             .run()
         )
@@ -954,8 +951,7 @@ async def _counts(activity_id: int) -> dict[str, int]:
     rows = await Scan.raw(
         "SELECT COUNT(*) AS admitted, "
         "COALESCE(SUM(CASE WHEN walk_in THEN 1 ELSE 0 END), 0) AS walk_ins "
-        "FROM checkin_scan WHERE activity_id = {} AND result = 'admitted' "
-        "AND undone_at IS NULL",
+        "FROM checkin_scan WHERE activity_id = {} AND " + standing_admission_sql(),
         activity_id,
     ).run()
     return {"admitted": int(rows[0]["admitted"]), "walk_ins": int(rows[0]["walk_ins"])}
@@ -1008,11 +1004,7 @@ async def roster(actor: Actor, activity_id: int, since: str | None = None) -> Ro
         for row in await Scan.select(
             Scan.registration_id, Scan.scanned_at, Scan.client_id, Scan.gate, Scan.scanner_name
         )
-        .where(
-            Scan.registration_id.is_in(ids or [0])
-            & (Scan.result == "admitted")
-            & Scan.undone_at.is_null()
-        )
+        .where(Scan.registration_id.is_in(ids or [0]) & standing_admission())
         .run()
     }
     out = []
@@ -1041,11 +1033,7 @@ async def search(actor: Actor, activity_id: int, query: str) -> list[RosterTicke
     admissions = {
         row["registration_id"]: row
         for row in await Scan.select(Scan.registration_id, Scan.scanned_at, Scan.gate)
-        .where(
-            Scan.registration_id.is_in([r.id for r in found] or [0])
-            & (Scan.result == "admitted")
-            & Scan.undone_at.is_null()
-        )
+        .where(Scan.registration_id.is_in([r.id for r in found] or [0]) & standing_admission())
         .run()
     }
     return [
@@ -1130,11 +1118,7 @@ async def recent_admissions(actor: Actor, activity_id: int, limit: int = 10) -> 
     await door(actor, activity_id)
     rows = (
         await Scan.select()
-        .where(
-            (Scan.activity_id == activity_id)
-            & (Scan.result == "admitted")
-            & Scan.undone_at.is_null()
-        )
+        .where((Scan.activity_id == activity_id) & standing_admission())
         .order_by(Scan.id, ascending=False)
         .limit(limit)
         .run()
@@ -1152,7 +1136,7 @@ async def admitted_members(activity_ids: Sequence[int]) -> list[tuple[int, int]]
     rows = await run_sql(
         "SELECT s.activity_id, r.member FROM checkin_scan s "  # noqa: S608
         "JOIN activity_registration r ON r.id = s.registration_id "
-        f"WHERE s.result = 'admitted' AND s.undone_at IS NULL AND s.activity_id IN ({marks})",
+        f"WHERE {standing_admission_sql('s')} AND s.activity_id IN ({marks})",
         *activity_ids,
     )
     return [(row["activity_id"], row["member"]) for row in rows]

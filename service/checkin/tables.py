@@ -1,4 +1,5 @@
 from piccolo.columns import Boolean, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.combination import Where, WhereRaw
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -35,3 +36,15 @@ class CheckinSettings(Table, tablename="checkin_settings"):
     gates = Text(default="")  # one gate name a line; empty: a single unnamed entrance
 
 
+def standing_admission_sql(alias: str = "") -> str:
+    """A standing admission, as SQL: a scan that let its ticket in and was not undone.
+    The one source of that rule for every statement (the door's hot path, its counts, the
+    reports); `standing_admission()` is the same rule for the ORM, and a parity test ties
+    the two and the partial unique index (migration checkin_2026_11_24t19_37_55)."""
+    column = f"{alias}." if alias else ""
+    return f"{column}result = 'admitted' AND {column}undone_at IS NULL"
+
+
+def standing_admission() -> Where | WhereRaw:
+    """The same rule as `standing_admission_sql`, for Piccolo queries on Scan."""
+    return (Scan.result == "admitted") & Scan.undone_at.is_null()

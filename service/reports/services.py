@@ -20,6 +20,7 @@ from service import clock
 from service import kinds as kind_registry
 from service.activities import services as activities
 from service.activities.schemas import DoorActivity
+from service.checkin.tables import standing_admission_sql
 from service.db import engine, is_postgres, run_sql
 from service.errors import DomainError, Forbidden, NotFound
 from service.orgs import services as orgs
@@ -52,7 +53,7 @@ TOP_NODES = 5
 HISTORY_LIMIT = 500
 
 
-ADMITTED = "s.result = 'admitted' AND s.undone_at IS NULL"
+ADMITTED = standing_admission_sql("s")
 
 
 async def _rows(sql: str, *params: Any) -> list[dict[str, Any]]:
