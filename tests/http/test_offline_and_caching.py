@@ -42,7 +42,7 @@ async def test_the_service_worker_precaches_real_files_at_the_current_version(
     # `?v=` (a module's relative import drops the query): that is the one to keep.
     assert '"/static/camera.js",' in SW
     assert (await client.get("/static/camera.js")).status_code == 200
-    for page_script in ("scanner.js", "heatrelief-today.js"):
+    for page_script in ("scanner.js", "heatrelief-today.js", "booth-device.js"):
         assert 'from "./camera.js";' in (WEB / "static" / page_script).read_text(), page_script
 
 
