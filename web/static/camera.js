@@ -136,9 +136,12 @@ export async function startCamera(video, { onCode, ready = () => true, everyMs =
   const camera = { decoder: reader.name, stop, stopped: null };
   camera.stopped = (async () => {
     try {
-      // The first frame is read on a later task: the page holds `camera` by then.
+      // The first frame is read on the next task (the page holds `camera` by then), the
+      // rest `everyMs` apart.
+      let pause = 0;
       while (live && video.isConnected) {
-        await sleep(everyMs);
+        await sleep(pause);
+        pause = everyMs;
         if (!live || !video.isConnected || document.hidden || !ready()) continue;
         const frameAt = performance.now();
         let text = null;
