@@ -65,10 +65,13 @@ def write_y4m(path: Path, code: str, *, frames: int = 10, fps: int = 10) -> Path
 
 
 @asynccontextmanager
-async def camera_browser(video: Path) -> AsyncIterator[Any]:
-    """Chromium whose camera films `video` (the permission prompt is answered yes)."""
+async def camera_browser(video: Path, *, allow: bool = True) -> AsyncIterator[Any]:
+    """Chromium whose camera films `video`. The permission prompt is answered yes, or with
+    `allow=False` no (getUserMedia then fails with NotAllowedError, as when a person taps
+    "Block" or the site's camera setting is off)."""
     from playwright.async_api import async_playwright
 
+    answer = "--use-fake-ui-for-media-stream" if allow else "--deny-permission-prompts"
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -76,7 +79,7 @@ async def camera_browser(video: Path) -> AsyncIterator[Any]:
             args=[
                 *CHROMIUM_ARGS,
                 "--use-fake-device-for-media-stream",
-                "--use-fake-ui-for-media-stream",
+                answer,
                 f"--use-file-for-fake-video-capture={video}",
                 "--autoplay-policy=no-user-gesture-required",
             ],

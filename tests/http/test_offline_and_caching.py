@@ -38,6 +38,12 @@ async def test_the_service_worker_precaches_real_files_at_the_current_version(
         assert response.status_code == 200, name
         assert f"/static/{name}?v={STATIC_VERSION}" in page.text, name
     assert (await client.get("/static/vendor/htmx-2.0.11.min.js")).status_code == 200
+    # The camera loop is imported by the scanner pages' modules, at the address without
+    # `?v=` (a module's relative import drops the query): that is the one to keep.
+    assert '"/static/camera.js",' in SW
+    assert (await client.get("/static/camera.js")).status_code == 200
+    for page_script in ("scanner.js", "heatrelief-today.js", "booth-device.js"):
+        assert 'from "./camera.js";' in (WEB / "static" / page_script).read_text(), page_script
 
 
 async def test_pages_css_js_and_json_are_gzipped(client: httpx.AsyncClient) -> None:

@@ -4,6 +4,12 @@
 // POST /api/v1/booth-scans/batch when the network is back. The server settles the queue
 // earliest first by scan time, answers a resent client id with its first answer and keeps
 // the furthest stage when two phones disagree (service/jobfairs/services.py).
+//
+// The ticket can be scanned with the camera (camera.js, the door scanner's loop): the code
+// read fills the code field and the page moves on to the stage step, as after typing it.
+// When the camera is refused, missing or unsupported, the page says so and what to do
+// next: type the code.
+import { CameraError, cameraSupported, startCamera } from "./camera.js";
 import { scanQueue, uuid } from "./scan-queue.js";
 
 const page = document.getElementById("booth-scan");
@@ -34,8 +40,75 @@ if (page) {
     },
   });
 
+  // --- the camera: one ticket, then it stops ----------------------------------------------
+  const scanButton = document.getElementById("scan-ticket");
+  const stopButton = document.getElementById("scan-stop");
+  const video = document.getElementById("ticket-camera");
+  const message = document.getElementById("camera-message");
+  const codeField = form.querySelector("input[name=code]");
+  let camera = null; // while filming
+  let starting = null; // the tap whose camera is starting: a stop before it is live wins
+  const say = (text, bad) => {
+    message.textContent = text;
+    message.className = bad ? "form-error" : "ok";
+    message.setAttribute("role", bad ? "alert" : "status");
+    message.hidden = !text;
+  };
+  const filming = (on) => {
+    video.hidden = !on;
+    stopButton.hidden = !on;
+    scanButton.hidden = on;
+  };
+  const stopCamera = () => {
+    starting = null;
+    if (camera) camera.stop();
+    camera = null;
+    filming(false);
+  };
+  const problems = {
+    refused: strings.camera_refused,
+    missing: strings.camera_missing,
+    unsupported: strings.camera_unsupported,
+  };
+  const scanTicket = async () => {
+    const attempt = {};
+    starting = attempt;
+    say("");
+    filming(true); // the scan button hides: a second tap cannot open a second camera
+    try {
+      const started = await startCamera(video, {
+        onCode: async (text) => {
+          stopCamera();
+          codeField.value = text.trim();
+          say(strings.scanned, false);
+          // On to the stage step, as after typing the code.
+          const step = document.getElementById("stage-step");
+          step.scrollIntoView({ block: "end", behavior: "instant" });
+          step.focus({ preventScroll: true });
+        },
+      });
+      if (starting === attempt) camera = started;
+      else started.stop(); // stopped (or the form sent) while it was starting
+    } catch (error) {
+      if (starting !== attempt) return;
+      filming(false);
+      const reason = error instanceof CameraError ? error.reason : "failed";
+      say(problems[reason] || strings.camera_failed, true);
+    } finally {
+      if (starting === attempt) starting = null;
+    }
+  };
+  if (cameraSupported()) {
+    scanButton.hidden = false;
+    scanButton.addEventListener("click", scanTicket);
+    stopButton.addEventListener("click", stopCamera);
+  } else {
+    say(strings.camera_unsupported, true);
+  }
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    stopCamera();
     const stage = event.submitter ? event.submitter.value : "";
     // form.submit() sends no button: carry the stage pressed in a hidden field.
     let field = form.querySelector("input[type=hidden][name=stage]");
@@ -72,6 +145,7 @@ if (page) {
     queue.setOffline(true);
     show(strings.queued);
     form.reset();
+    say("");
   });
   window.addEventListener("online", () => queue.sync());
   window.addEventListener("offline", () => queue.setOffline(true));

@@ -7,8 +7,9 @@
 // Before a record is sent or queued, the poster's code is checked here (site-poster.js:
 // the signature with the public keys, and that the site is the delivery's), so a forged
 // poster or a ticket held up as one is refused on the spot, with no signal too. The
-// poster can be scanned with the camera (BarcodeDetector, else the vendored jsQR, as the
-// door scanner does); typing the code and confirming by hand stay.
+// poster can be scanned with the camera (camera.js, the door scanner's loop); typing the
+// code and confirming by hand stay.
+import { cameraSupported, startCamera } from "./camera.js";
 import { makeVerifier } from "./door-verify.js";
 import { kvGet, kvPut, scanQueue } from "./scan-queue.js";
 import { posterRefusal } from "./site-poster.js";
@@ -83,89 +84,57 @@ if (page) {
     return true;
   };
 
-  // --- the camera ------------------------------------------------------------------------
-  const loadScript = (src) =>
-    new Promise((resolve, reject) => {
-      const script = Object.assign(document.createElement("script"), { src, onload: resolve, onerror: reject });
-      document.head.append(script);
-    });
-  let decoder = null;
-  const makeDecoder = async () => {
-    if ("BarcodeDetector" in window) {
-      try {
-        if ((await window.BarcodeDetector.getSupportedFormats()).includes("qr_code")) {
-          const detector = new window.BarcodeDetector({ formats: ["qr_code"] });
-          return async (video) => {
-            const found = await detector.detect(video);
-            return found.length ? found[0].rawValue : null;
-          };
-        }
-      } catch {
-        // the vendored decoder below
-      }
-    }
-    await loadScript(data.jsqr);
-    const canvas = document.createElement("canvas");
-    const context = canvas.getContext("2d", { willReadFrequently: true });
-    return async (video) => {
-      if (!video.videoWidth || !video.videoHeight) return null;
-      const scale = Math.min(1, 640 / Math.max(video.videoWidth, video.videoHeight));
-      canvas.width = Math.round(video.videoWidth * scale);
-      canvas.height = Math.round(video.videoHeight * scale);
-      context.drawImage(video, 0, 0, canvas.width, canvas.height);
-      const frame = context.getImageData(0, 0, canvas.width, canvas.height);
-      const found = window.jsQR(frame.data, canvas.width, canvas.height, { inversionAttempts: "attemptBoth" });
-      return found ? found.data : null;
-    };
-  };
-  let camera = null; // {stream, form}
-  const stopCamera = () => {
-    if (!camera) return;
-    for (const track of camera.stream.getTracks()) track.stop();
-    const video = camera.form.querySelector("video.poster-camera");
-    video.srcObject = null;
-    video.hidden = true;
-    camera = null;
+  // --- the camera (camera.js): one poster, then it stops ----------------------------------
+  let filming = null; // {camera, form} while a form's camera is on
+  let latest = null; // the latest tap on a scan button: one still starting before it gives way
+  const stopFilming = () => {
+    latest = null;
+    if (!filming) return;
+    filming.camera.stop();
+    filming.form.querySelector("video.poster-camera").hidden = true;
+    filming = null;
   };
   const scanPoster = async (form) => {
-    stopCamera();
+    stopFilming();
+    const attempt = { form };
+    latest = attempt;
     const video = form.querySelector("video.poster-camera");
+    const overtaken = () => latest !== attempt;
+    const hideUnlessReused = () => {
+      if (!latest || latest.form !== form) video.hidden = true;
+    };
+    video.hidden = false;
+    let camera;
     try {
-      decoder = decoder || (await makeDecoder());
-      const stream = await navigator.mediaDevices.getUserMedia({
-        video: { facingMode: { ideal: "environment" }, width: { ideal: 640 }, height: { ideal: 480 } },
-        audio: false,
+      camera = await startCamera(video, {
+        onCode: async (text) => {
+          stopFilming();
+          form.querySelector("input[name=site_code]").value = text.trim();
+          await checkPoster(form);
+        },
+        everyMs: 100,
       });
-      camera = { stream, form };
-      video.srcObject = stream;
-      video.hidden = false;
-      await video.play();
     } catch {
-      stopCamera();
+      if (overtaken()) {
+        hideUnlessReused();
+        return;
+      }
+      latest = null;
+      video.hidden = true;
       sayVerdict(form, strings.camera_failed, false);
       return;
     }
-    while (camera && camera.form === form && video.isConnected) {
-      let text = null;
-      try {
-        text = await decoder(video);
-      } catch {
-        text = null;
-      }
-      if (text) {
-        stopCamera();
-        form.querySelector("input[name=site_code]").value = text.trim();
-        await checkPoster(form);
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    if (overtaken()) {
+      camera.stop();
+      hideUnlessReused();
+      return;
     }
+    filming = { camera, form };
   };
-  const canFilm = Boolean(navigator.mediaDevices && navigator.mediaDevices.getUserMedia);
 
   for (const form of document.querySelectorAll("form.record")) {
     const scanButton = form.querySelector("button.scan-poster");
-    if (scanButton && canFilm) {
+    if (scanButton && cameraSupported()) {
       scanButton.hidden = false;
       scanButton.addEventListener("click", () => scanPoster(form));
     }
@@ -174,7 +143,7 @@ if (page) {
     });
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      stopCamera();
+      stopFilming();
       if (!(await checkPoster(form))) return;
       try {
         // Reachable: the ordinary form post (form.submit() skips this listener).

@@ -1,8 +1,8 @@
-// The door scanner: camera (BarcodeDetector, else the vendored jsQR), hardware-scanner
-// field, manual look-up, walk-ins, undo; offline verdicts (door-verify.js) wait in the
-// shared scan queue (scan-queue.js), which syncs them through POST
-// /api/v1/checkins/batch. Every visible string comes from the page's #door-data block
+// The door scanner: the camera (camera.js), hardware-scanner field, manual look-up,
+// walk-ins, undo; offline verdicts (door-verify.js) wait in the shared scan queue
+// (scan-queue.js), which syncs them through POST /api/v1/checkins/batch. Every visible string comes from the page's #door-data block
 // (translated there); none is written here.
+import { cameraSupported, qrDecoder, startCamera } from "./camera.js";
 import { decideOffline, makeVerifier } from "./door-verify.js";
 import { getJSON, kvGet, kvPut, postJSON as post, scanQueue, uuid } from "./scan-queue.js";
 
@@ -374,54 +374,9 @@ async function settle(chunk, results) {
   });
 }
 
-// --- the camera --------------------------------------------------------------------------
+// --- the camera (camera.js) ----------------------------------------------------------------
 
-let stream = null;
-let detect = null;
 const seen = new Map(); // code → when the camera last saw it
-
-function loadScript(src) {
-  return new Promise((resolve, reject) => {
-    const script = document.createElement("script");
-    script.src = src;
-    script.onload = resolve;
-    script.onerror = reject;
-    document.head.append(script);
-  });
-}
-
-async function makeDetector() {
-  if ("BarcodeDetector" in window) {
-    try {
-      const formats = await window.BarcodeDetector.getSupportedFormats();
-      if (formats.includes("qr_code")) {
-        const detector = new window.BarcodeDetector({ formats: ["qr_code"] });
-        stats.decoder = "BarcodeDetector";
-        return async (video) => {
-          const codes = await detector.detect(video);
-          return codes.length ? codes[0].rawValue : null;
-        };
-      }
-    } catch {
-      // fall through to jsQR
-    }
-  }
-  await loadScript(DATA.jsqr);
-  stats.decoder = "jsQR";
-  const canvas = document.createElement("canvas");
-  const context = canvas.getContext("2d", { willReadFrequently: true });
-  return async (video) => {
-    const width = video.videoWidth, height = video.videoHeight;
-    if (!width || !height) return null;
-    const scale = Math.min(1, 640 / Math.max(width, height));
-    canvas.width = Math.round(width * scale);
-    canvas.height = Math.round(height * scale);
-    context.drawImage(video, 0, 0, canvas.width, canvas.height);
-    const image = context.getImageData(0, 0, canvas.width, canvas.height);
-    const found = window.jsQR(image.data, canvas.width, canvas.height, { inversionAttempts: "attemptBoth" });
-    return found ? found.data : null;
-  };
-}
 
 /** No camera: the black box collapses to its retry button, and the code field and the
  * look-up below it come first. */
@@ -431,62 +386,38 @@ function cameraFailed() {
   $("#camera-start").hidden = false;
 }
 
-async function startCamera() {
-  const video = $("#camera");
+/** A code in view: sent once, not again while it stays in view or its verdict is read. */
+async function cameraCode(text, { frameAt }) {
+  const now = Date.now();
+  const last = seen.get(text);
+  seen.set(text, now);
+  if (last && now - last <= SAME_CODE_MS) return;
+  onVerdictHidden = () => seen.set(text, Date.now());
+  await submitCode(text, { frameAt });
+}
+
+async function startScanning() {
   $("#camera-start").hidden = true;
   try {
-    stream = await navigator.mediaDevices.getUserMedia({
-      video: { facingMode: { ideal: "environment" }, width: { ideal: 640 }, height: { ideal: 480 } },
-      audio: false,
+    const camera = await startCamera($("#camera"), {
+      onCode: cameraCode,
+      ready: () => !busy && !(DATA.gates.length && !currentGate()),
     });
-    video.srcObject = stream;
-    await video.play();
-    detect = detect || (await makeDetector());
-    if (DATA.gates.length && !currentGate()) say(T.choose_gate);
+    stats.decoder = camera.decoder;
   } catch {
     cameraFailed();
     return;
   }
+  if (DATA.gates.length && !currentGate()) say(T.choose_gate);
   $("#camera-box").classList.remove("failed");
   $("#camera-box").classList.add("live");
-  scanLoop(video);
-}
-
-function stopCamera() {
-  if (stream) for (const track of stream.getTracks()) track.stop();
-  stream = null;
-}
-
-async function scanLoop(video) {
-  while (stream && video.isConnected) {
-    if (!busy && !document.hidden && !(DATA.gates.length && !currentGate())) {
-      const frameAt = performance.now();
-      let text = null;
-      try {
-        text = await detect(video);
-      } catch {
-        text = null;
-      }
-      if (text) {
-        const now = Date.now();
-        const last = seen.get(text);
-        seen.set(text, now);
-        if (!last || now - last > SAME_CODE_MS) {
-          onVerdictHidden = () => seen.set(text, Date.now());
-          await submitCode(text, { frameAt });
-        }
-      }
-    }
-    await sleep(80);
-  }
-  stopCamera();
 }
 
 // --- forms -------------------------------------------------------------------------------
 
 function wireForms() {
   $("#verdict").addEventListener("click", hideVerdict);
-  $("#camera-start").addEventListener("click", startCamera);
+  $("#camera-start").addEventListener("click", startScanning);
   if (DATA.gates.length) {
     const gate = $("#gate");
     gate.value = localStorage.getItem(`door-gate:${ACTIVITY}`) || "";
@@ -641,11 +572,8 @@ async function start() {
     queue.setOffline(true);
   }
   // The decoder is fetched now, while the network is there.
-  try {
-    detect = await makeDetector();
-  } catch {
-    detect = null;
-  }
+  const decoder = await qrDecoder().catch(() => null);
+  if (decoder) stats.decoder = decoder.name;
   window.addEventListener("online", () => sync());
   window.addEventListener("offline", () => queue.setOffline(true));
   // A boosted link may swap this page out: the timers stop with it.
@@ -658,7 +586,7 @@ async function start() {
   every(REFRESH_EVERY_MS, () => {
     if (!queue.offline && !queue.waiting) Promise.all([refreshRoster(), refreshCounts()]).catch(() => queue.setOffline(true));
   });
-  if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia && detect) await startCamera();
+  if (cameraSupported() && decoder) await startScanning();
   else cameraFailed();
   document.body.dataset.doorReady = "1";
   if (queue.waiting) sync();

@@ -2,18 +2,21 @@
 // with no signal once opened: a member's tickets and the door scanner. Pages are private
 // to the signed-in member, so only those are kept, and they are dropped at sign-out (the
 // page posts "forget"). Any other page, offline, is the app's own offline page.
-const VERSION = "v11"; // with service/app.py STATIC_VERSION
+const VERSION = "v12"; // with service/app.py STATIC_VERSION
 const STATIC = `static-${VERSION}`;
 const PRIVATE = "private-pages";
 const LANGUAGES = ["zh-CN", "en"];
 const LANGUAGE_KEY = "/offline-language";
 const q = `?v=${VERSION.slice(1)}`;
-// What every page loads (base.html) and the offline page itself, once per language; the
-// rest (the scanner's files, a room's CSS) is kept the first time a page asks for it.
+// What every page loads (base.html) and the offline page itself, once per language, and
+// the camera loop every scanner page imports; the rest (a scanner's own files, a room's
+// CSS) is kept the first time a page asks for it. camera.js is imported by modules
+// (`./camera.js`), so it is asked for without `?v=`: that is the address kept.
 const PRECACHE = [
   `/static/app.css${q}`,
   `/static/boot.js${q}`,
   `/static/offline.js${q}`,
+  "/static/camera.js",
   "/static/vendor/htmx-2.0.11.min.js",
   ...LANGUAGES.map((lang) => `/offline?lang=${lang}`),
 ];
