@@ -9,7 +9,7 @@
 // read fills the code field and the page moves on to the stage step, as after typing it.
 // When the camera is refused, missing or unsupported, the page says so and what to do
 // next: type the code.
-import { CameraError, cameraSupported, startCamera } from "./camera.js";
+import { CameraError, cameraSupported, qrDecoder, startCamera } from "./camera.js";
 import { scanQueue, uuid } from "./scan-queue.js";
 
 const page = document.getElementById("booth-scan");
@@ -99,6 +99,7 @@ if (page) {
     }
   };
   if (cameraSupported()) {
+    qrDecoder().catch(() => {}); // now, while there is signal: the first scan may be offline
     scanButton.hidden = false;
     scanButton.addEventListener("click", scanTicket);
     stopButton.addEventListener("click", stopCamera);

@@ -9,7 +9,7 @@
 // poster or a ticket held up as one is refused on the spot, with no signal too. The
 // poster can be scanned with the camera (camera.js, the door scanner's loop); typing the
 // code and confirming by hand stay.
-import { cameraSupported, startCamera } from "./camera.js";
+import { cameraSupported, qrDecoder, startCamera } from "./camera.js";
 import { makeVerifier } from "./door-verify.js";
 import { kvGet, kvPut, scanQueue } from "./scan-queue.js";
 import { posterRefusal } from "./site-poster.js";
@@ -132,6 +132,9 @@ if (page) {
     filming = { camera, form };
   };
 
+  // The decoder now, while there is signal: a site is often where there is none, and the
+  // first poster scanned there must not need the network.
+  if (cameraSupported()) qrDecoder().catch(() => {});
   for (const form of document.querySelectorAll("form.record")) {
     const scanButton = form.querySelector("button.scan-poster");
     if (scanButton && cameraSupported()) {
