@@ -134,6 +134,7 @@ class EpisodeOut(msgspec.Struct):
     rundown: list[Segment]
     rundown_minutes: int
     rundown_too_long: bool
+    rundown_edited: bool  # the organiser edited this episode's rundown
 
 
 class MoveIn(msgspec.Struct):
