@@ -1365,25 +1365,54 @@ async def figures_for(activity_ids: Sequence[int]) -> dict[int, FiguresOut]:
     return {row["activity"]: _figures_out(row) for row in rows}
 
 
+async def reminded_members(activity_ids: Sequence[int]) -> set[int]:
+    """The distinct subscribers whose reminder of any of these episodes was sent (a
+    recorded reminder that was superseded, by a move or a skip, reminded nobody)."""
+    sent = await outbox.members_sent(REMINDER_MESSAGE, activity_ids)
+    return set().union(*sent.values())
+
+
 async def reminded_count(activity_id: int) -> int:
-    return await ReminderKey.count().where(ReminderKey.activity_id == activity_id).run()
+    return len(await reminded_members([activity_id]))
 
 
 @dataclass(frozen=True)
 class SummaryRow:
+    """One column's episodes with figures in one month. Views add up; viewers do not (the
+    same people watch several episodes), so unique viewers and the peak are the highest of
+    one episode, and the average watch minutes is the mean per view over all the views."""
+
     column: str
     month: str
-    episodes: int
-    peak_concurrent: int
-    unique_viewers: int
+    episodes: int  # episodes with figures
     total_views: int
-    average_watch_minutes: float
+    highest_unique_viewers: int
+    highest_peak_concurrent: int
+    average_watch_minutes: float | None  # None: no views to average over
+    subscribers_reminded: int
+
+
+def summarise(
+    column: str, month: str, figures: Sequence[Mapping[str, Any]], reminded: int
+) -> SummaryRow:
+    """The summary of a group of episodes' figures (each a mapping of FIGURE_LABELS)."""
+    views = sum(row["total_views"] for row in figures)
+    minutes = sum(row["average_watch_minutes"] * row["total_views"] for row in figures)
+    return SummaryRow(
+        column=column,
+        month=month,
+        episodes=len(figures),
+        total_views=views,
+        highest_unique_viewers=max((row["unique_viewers"] for row in figures), default=0),
+        highest_peak_concurrent=max((row["peak_concurrent"] for row in figures), default=0),
+        average_watch_minutes=round(minutes / views, 1) if views else None,
+        subscribers_reminded=reminded,
+    )
 
 
 async def summary(node_path: str, start: datetime, end: datetime) -> list[SummaryRow]:
-    """Per column and month: the episodes with figures, and the figures side by side (the
-    highest peak, the sum of each episode's unique viewers and views, the mean of the
-    averages). Figures are never added into one another."""
+    """Per column and month, the episodes with figures (see SummaryRow: figures are never
+    added into one another) and the distinct subscribers reminded of them."""
     rows = (
         await ViewerFigures.select(
             ViewerFigures.peak_concurrent,
@@ -1401,6 +1430,7 @@ async def summary(node_path: str, start: datetime, end: datetime) -> list[Summar
         .run()
     )
     details = await EpisodeDetails().read([row["activity_id"] for row in rows])
+    sent = await outbox.members_sent(REMINDER_MESSAGE, [row["activity_id"] for row in rows])
     zone = get_settings().zone
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in rows:
@@ -1408,16 +1438,11 @@ async def summary(node_path: str, start: datetime, end: datetime) -> list[Summar
         month = row["starts_at"].astimezone(zone).strftime("%Y-%m")
         groups.setdefault((column, month), []).append(row)
     return [
-        SummaryRow(
-            column=column,
-            month=month,
-            episodes=len(found),
-            peak_concurrent=max(row["peak_concurrent"] for row in found),
-            unique_viewers=sum(row["unique_viewers"] for row in found),
-            total_views=sum(row["total_views"] for row in found),
-            average_watch_minutes=round(
-                sum(row["average_watch_minutes"] for row in found) / len(found), 1
-            ),
+        summarise(
+            column,
+            month,
+            found,
+            len(set().union(*(sent.get(row["activity_id"], set()) for row in found))),
         )
         for (column, month), found in sorted(
             groups.items(), key=lambda item: (item[0][1], item[0][0])
