@@ -24,15 +24,11 @@ def frozen() -> object:
 
 
 def cells(html: str) -> list[list[str]]:
-    """The livestream section's table rows, as text."""
+    """The livestream section as rows of text: the figures' names, then each row's values."""
     section = html.split('report-section" data-kind="livestream"', 1)[1].split("</section>", 1)[0]
-    return [
-        [
-            re.sub(r"<[^>]+>", "", cell).strip()
-            for cell in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row)
-        ]
-        for row in re.findall(r"<tr>(.*?)</tr>", section, re.S)
-    ]
+    items = re.findall(r"<li>(.*?)</li>", section, re.S)
+    names = re.findall(r"<dt>(.*?)</dt>", items[0])
+    return [names, *(re.findall(r"<dd>(.*?)</dd>", item) for item in items)]
 
 
 async def test_the_reports_page_shows_the_highest_not_the_sum(
