@@ -431,6 +431,12 @@ def _echo(form: Any) -> dict[str, Any]:
     }
     values["eligible_nodes"] = [str(code)[:32] for code in form.getall("eligible_nodes", [])]
     values["eligible_groups"] = [str(g)[:20] for g in form.getall("eligible_groups", [])]
+    # The kind's own fields as typed, for its form partial to refill (e.g. a rundown).
+    values["details"] = {
+        str(key)[len(DETAILS_PREFIX) :]: str(form.get(key, ""))[:8000]
+        for key in list(dict.fromkeys(form.keys()))[:MAX_DETAIL_FIELDS]
+        if str(key).startswith(DETAILS_PREFIX)
+    }
     return values
 
 

@@ -382,7 +382,7 @@ def _column_from(form: Any) -> ColumnIn:
         description=str(form.get("description", ""))[:2000],
         department=str(form.get("department", ""))[:200],
         colour=str(form.get("colour", ""))[:20],
-        rundown=str(form.get("rundown", ""))[:4000],
+        rundown=str(form.get("rundown", ""))[:8000],
     )
 
 

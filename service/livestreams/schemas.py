@@ -31,10 +31,23 @@ FIGURE_DEFINITION_LABELS: dict[str, str] = {
     "peak_concurrent": "The most viewers watching at the same moment, as the platform reports it.",
     "unique_viewers": "Distinct accounts or devices that watched at least once.",
     "total_views": "Every time playback started, including repeat views by the same viewer.",
-    "average_watch_minutes": "Total minutes watched divided by unique viewers.",
+    # Per view, so the minutes of several episodes average by their views (the summary).
+    "average_watch_minutes": "Total minutes watched divided by total views.",
 }
 FIGURE_DEFINITIONS: dict[str, tuple[str, str]] = {
     name: (label, FIGURE_DEFINITION_LABELS[name]) for name, label in FIGURE_LABELS.items()
+}
+# The columns of the summary per column and month (English msgids), in its order: what
+# adds up is summed, what does not is the highest of one episode, the average is per view.
+SUMMARY_LABELS: dict[str, str] = {
+    "month": "Month",
+    "column": "Column",
+    "episodes": "Episodes with figures",
+    "total_views": "Total views (summed)",
+    "highest_unique_viewers": "Highest unique viewers of one episode",
+    "highest_peak_concurrent": "Highest peak concurrent viewers of one episode",
+    "average_watch_minutes": "Average watch minutes per view (weighted by views)",
+    "subscribers_reminded": "Subscribers reminded (distinct, reminder sent)",
 }
 
 
@@ -134,6 +147,7 @@ class EpisodeOut(msgspec.Struct):
     rundown: list[Segment]
     rundown_minutes: int
     rundown_too_long: bool
+    rundown_edited: bool  # the organiser edited this episode's rundown
 
 
 class MoveIn(msgspec.Struct):

@@ -8,6 +8,7 @@ occurrence and so its place."""
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Mapping, Sequence
@@ -18,6 +19,7 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import msgspec
 from dateutil import rrule
 
 from service import clock
@@ -88,6 +90,9 @@ MAX_MINUTES = 12 * 60
 MAX_INTERVAL = 12
 MAX_COLUMNS = 30
 MAX_SEGMENTS = 30
+MAX_SEGMENT_MINUTES = 600
+SEGMENT_TEXT_MAX = 100
+RUNDOWN_TEXT_MAX = MAX_SEGMENTS * (2 * SEGMENT_TEXT_MAX + 12)
 MAX_FIGURE = 100_000_000
 NAME_MAX = 100
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -224,39 +229,112 @@ async def update_channel(actor: Actor, channel_id: int, data: ChannelIn) -> Chan
 # --- columns ------------------------------------------------------------------------------
 
 
-def parse_rundown(raw: str) -> list[Segment]:
-    """One segment a line, "title | minutes | who" (who may be left out)."""
-    text = plain_text(raw, field="rundown", limit=3000, multiline=True)
-    segments: list[Segment] = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        parts = [part.strip() for part in line.split("|")]
-        if len(parts) < 2 or not parts[0] or not parts[1].isdigit():
-            raise DomainError(
-                "validation_error",
-                "Write each segment as: title | minutes | who.",
-                field="rundown",
-            )
-        segments.append(
-            Segment(
-                title=parts[0][:100],
-                minutes=_minutes(int(parts[1]), "rundown"),
-                who=" ".join(parts[2:])[:100],
-            )
+def _segment(title: Any, minutes: Any, who: Any) -> Segment:
+    """One segment of a rundown (a column's template or an episode's own), checked one way
+    for both: a title, 1 to MAX_SEGMENT_MINUTES minutes, an optional who."""
+    if (
+        not isinstance(title, str)
+        or not isinstance(who, str)
+        or isinstance(minutes, bool)
+        or not isinstance(minutes, int)
+    ):
+        raise DomainError(
+            "validation_error", "Write each segment as: title | minutes | who.", field="rundown"
         )
-    if len(segments) > MAX_SEGMENTS:
+    clean_title = plain_text(title, field="rundown", limit=SEGMENT_TEXT_MAX)
+    clean_who = plain_text(who, field="rundown", limit=SEGMENT_TEXT_MAX)
+    if not clean_title:
+        raise DomainError("validation_error", "Give each segment a title.", field="rundown")
+    if "|" in clean_title or "|" in clean_who:
+        # "|" separates a segment's parts in the rundown's text form.
+        raise DomainError(
+            "validation_error", "A segment's title and who cannot contain |.", field="rundown"
+        )
+    if not 1 <= minutes <= MAX_SEGMENT_MINUTES:
+        raise DomainError(
+            "validation_error",
+            "A segment lasts 1 to %(limit)s minutes.",
+            field="rundown",
+            limit=MAX_SEGMENT_MINUTES,
+        )
+    return Segment(title=clean_title, minutes=minutes, who=clean_who)
+
+
+def _too_many_segments(count: int) -> None:
+    if count > MAX_SEGMENTS:
         raise DomainError(
             "validation_error",
             "A rundown has at most %(limit)s segments.",
             field="rundown",
             limit=MAX_SEGMENTS,
         )
+
+
+def parse_rundown(raw: str) -> list[Segment]:
+    """One segment a line, "title | minutes | who" (who may be left out)."""
+    text = plain_text(raw, field="rundown", limit=RUNDOWN_TEXT_MAX, multiline=True)
+    lines = [line for line in text.splitlines() if line.strip()]
+    _too_many_segments(len(lines))
+    segments: list[Segment] = []
+    for line in lines:
+        parts = [part.strip() for part in line.split("|")]
+        if len(parts) < 2 or not parts[0] or not parts[1].isdigit() or len(parts[1]) > 4:
+            raise DomainError(
+                "validation_error",
+                "Write each segment as: title | minutes | who.",
+                field="rundown",
+            )
+        segments.append(_segment(parts[0], int(parts[1]), " ".join(parts[2:])))
     return segments
+
+
+def clean_rundown(raw: Any) -> list[Segment]:
+    """An episode's rundown as given: the form's text (one segment a line) or the API's
+    list of {title, minutes, who}."""
+    if isinstance(raw, str):
+        return parse_rundown(raw)
+    if not isinstance(raw, list):
+        raise DomainError(
+            "validation_error", "Give the rundown as a list of segments.", field="rundown"
+        )
+    _too_many_segments(len(raw))
+    segments: list[Segment] = []
+    for item in raw:
+        if not isinstance(item, dict) or set(item) - {"title", "minutes", "who"}:
+            raise DomainError(
+                "validation_error",
+                "Give each segment a title, minutes and who.",
+                field="rundown",
+            )
+        segments.append(_segment(item.get("title"), item.get("minutes"), item.get("who", "")))
+    return segments
+
+
+def rundown_json(segments: Sequence[Segment]) -> str:
+    return json.dumps([msgspec.structs.asdict(one) for one in segments], ensure_ascii=False)
+
+
+def stored_rundown(stored: Any) -> list[Segment]:
+    """An episode's stored rundown (JSON text on SQLite; text or a list on PostgreSQL)."""
+    items = json.loads(stored) if isinstance(stored, str) else (stored or [])
+    return [Segment(**item) for item in items]
 
 
 def _rundown_text(segments: Sequence[Segment]) -> str:
     return "\n".join(f"{s.title} | {s.minutes} | {s.who}".rstrip(" |") for s in segments)
+
+
+async def _template(column_id: int | None) -> list[Segment]:
+    """A column's rundown template (none without a column)."""
+    if column_id is None:
+        return []
+    row = (
+        await ChannelColumn.select(ChannelColumn.rundown)
+        .where(ChannelColumn.id == column_id)
+        .first()
+        .run()
+    )
+    return parse_rundown(row["rundown"]) if row else []
 
 
 def _column_out(row: dict[str, Any]) -> ColumnOut:
@@ -562,6 +640,8 @@ async def _episode_rows(channel_id: int) -> list[dict[str, Any]]:
             Episode.column,
             Episode.topic,
             Episode.guests,
+            Episode.rundown,
+            Episode.rundown_edited,
             Episode.activity.starts_at.as_alias("starts_at"),
             Episode.activity.ends_at.as_alias("ends_at"),
             Episode.activity.status.as_alias("status"),
@@ -650,7 +730,8 @@ def _episode_out(
     row: dict[str, Any], columns: Mapping[int, ColumnOut], channel_id: int
 ) -> EpisodeOut:
     column = columns.get(row["column"]) if row["column"] else None
-    segments = column.rundown if column else []
+    # The episode's own copy: a later change to the column's template does not reach it.
+    segments = stored_rundown(row["rundown"])
     total = sum(segment.minutes for segment in segments)
     slot = int((row["ends_at"] - row["starts_at"]).total_seconds() // 60)
     return EpisodeOut(
@@ -671,6 +752,7 @@ def _episode_out(
         rundown=segments,
         rundown_minutes=total,
         rundown_too_long=total > slot,
+        rundown_edited=row["rundown_edited"],
     )
 
 
@@ -817,10 +899,20 @@ async def change_later(
             continue
         await move(actor, other["activity"], starts, length)
     if column_id is not None and later:
+        template = rundown_json(await _template(column_id))
         async with write_transaction():
             await (
                 Episode.update({Episode.column: column_id, Episode.edited: True})
                 .where(Episode.activity.is_in([other["activity"] for other in later]))
+                .run()
+            )
+            # The new column's template, except where the organiser edited the rundown.
+            await (
+                Episode.update({Episode.rundown: template})
+                .where(
+                    Episode.activity.is_in([other["activity"] for other in later])
+                    & (Episode.rundown_edited == False)  # noqa: E712
+                )
                 .run()
             )
     return await episodes(channel_id, this.starts_at)
@@ -838,10 +930,10 @@ async def episode(activity_id: int) -> EpisodeOut:
 
 
 class EpisodeDetails:
-    """An episode's channel, column, topic and guests, in livestream_episode."""
+    """An episode's channel, column, topic, guests and rundown, in livestream_episode."""
 
     def validate(self, raw: Mapping[str, Any]) -> dict[str, Any]:
-        unknown = set(raw) - {"channel_id", "column_id", "topic", "guests"}
+        unknown = set(raw) - {"channel_id", "column_id", "topic", "guests", "rundown"}
         if unknown:
             raise DomainError("validation_error", "Unknown field.", field="details")
 
@@ -861,6 +953,8 @@ class EpisodeDetails:
             "column": number("column_id"),
             "topic": plain_text(str(raw.get("topic") or ""), field="details.topic", limit=200),
             "guests": plain_text(str(raw.get("guests") or ""), field="details.guests", limit=300),
+            # None (left out): the rundown stays as stored.
+            "rundown": None if raw.get("rundown") is None else _details_rundown(raw["rundown"]),
         }
 
     async def write(self, activity_id: int, values: dict[str, Any]) -> None:
@@ -882,16 +976,33 @@ class EpisodeDetails:
             and not await Channel.exists().where(Channel.id == values["channel"]).run()
         ):
             raise DomainError("validation_error", "Choose a channel.", field="details.channel_id")
+        values = dict(values)
+        given: list[Segment] | None = values.pop("rundown", None)
         existing = (
-            await Episode.select(Episode.id).where(Episode.activity == activity_id).first().run()
+            await Episode.select(
+                Episode.id, Episode.column, Episode.rundown, Episode.rundown_edited
+            )
+            .where(Episode.activity == activity_id)
+            .first()
+            .run()
         )
         if existing:
+            # A rundown given as it is stored is no edit (the form always sends it); a new
+            # column brings its template unless the organiser edited this rundown.
+            if given is not None and given != stored_rundown(existing["rundown"]):
+                values.update(rundown=rundown_json(given), rundown_edited=True)
+            elif values["column"] != existing["column"] and not existing["rundown_edited"]:
+                values["rundown"] = rundown_json(await _template(values["column"]))
             await (
                 Episode.update({**values, Episode.edited: True})
                 .where(Episode.activity == activity_id)
                 .run()
             )
-        elif values["channel"] is not None or values["topic"] or values["guests"]:
+        elif values["channel"] is not None or values["topic"] or values["guests"] or given:
+            if given:
+                values.update(rundown=rundown_json(given), rundown_edited=True)
+            else:
+                values["rundown"] = rundown_json(await _template(values["column"]))
             await Episode.insert(
                 Episode(activity=activity_id, occurrence=_occurrence.get(), **values)
             ).run()
@@ -908,6 +1019,8 @@ class EpisodeDetails:
                 Episode.guests,
                 Episode.skipped,
                 Episode.moved,
+                Episode.rundown,
+                Episode.rundown_edited,
                 Episode.channel.name.as_alias("channel_name"),
                 Episode.channel.stream_url.as_alias("stream_url"),
                 Episode.column.name.as_alias("column_name"),
@@ -928,6 +1041,8 @@ class EpisodeDetails:
                 "guests": row["guests"],
                 "skipped": row["skipped"],
                 "moved": row["moved"],
+                "rundown": [msgspec.structs.asdict(one) for one in stored_rundown(row["rundown"])],
+                "rundown_edited": row["rundown_edited"],
             }
             for row in rows
         }
@@ -935,13 +1050,28 @@ class EpisodeDetails:
     async def copy(self, source_id: int, target_id: int) -> None:
         """A copy is a one-off episode of the same channel: it holds no rule slot."""
         row = (
-            await Episode.select(Episode.channel, Episode.column, Episode.topic, Episode.guests)
+            await Episode.select(
+                Episode.channel,
+                Episode.column,
+                Episode.topic,
+                Episode.guests,
+                Episode.rundown,
+                Episode.rundown_edited,
+            )
             .where(Episode.activity == source_id)
             .first()
             .run()
         )
         if row:
             await Episode.insert(Episode(activity=target_id, **row)).run()
+
+
+def _details_rundown(raw: Any) -> list[Segment]:
+    try:
+        return clean_rundown(raw)
+    except DomainError as error:
+        error.field = "details.rundown"
+        raise
 
 
 # --- viewers: watch, subscriptions and their reminders -------------------------------------
@@ -1235,25 +1365,54 @@ async def figures_for(activity_ids: Sequence[int]) -> dict[int, FiguresOut]:
     return {row["activity"]: _figures_out(row) for row in rows}
 
 
+async def reminded_members(activity_ids: Sequence[int]) -> set[int]:
+    """The distinct subscribers whose reminder of any of these episodes was sent (a
+    recorded reminder that was superseded, by a move or a skip, reminded nobody)."""
+    sent = await outbox.members_sent(REMINDER_MESSAGE, activity_ids)
+    return set().union(*sent.values())
+
+
 async def reminded_count(activity_id: int) -> int:
-    return await ReminderKey.count().where(ReminderKey.activity_id == activity_id).run()
+    return len(await reminded_members([activity_id]))
 
 
 @dataclass(frozen=True)
 class SummaryRow:
+    """One column's episodes with figures in one month. Views add up; viewers do not (the
+    same people watch several episodes), so unique viewers and the peak are the highest of
+    one episode, and the average watch minutes is the mean per view over all the views."""
+
     column: str
     month: str
-    episodes: int
-    peak_concurrent: int
-    unique_viewers: int
+    episodes: int  # episodes with figures
     total_views: int
-    average_watch_minutes: float
+    highest_unique_viewers: int
+    highest_peak_concurrent: int
+    average_watch_minutes: float | None  # None: no views to average over
+    subscribers_reminded: int
+
+
+def summarise(
+    column: str, month: str, figures: Sequence[Mapping[str, Any]], reminded: int
+) -> SummaryRow:
+    """The summary of a group of episodes' figures (each a mapping of FIGURE_LABELS)."""
+    views = sum(row["total_views"] for row in figures)
+    minutes = sum(row["average_watch_minutes"] * row["total_views"] for row in figures)
+    return SummaryRow(
+        column=column,
+        month=month,
+        episodes=len(figures),
+        total_views=views,
+        highest_unique_viewers=max((row["unique_viewers"] for row in figures), default=0),
+        highest_peak_concurrent=max((row["peak_concurrent"] for row in figures), default=0),
+        average_watch_minutes=round(minutes / views, 1) if views else None,
+        subscribers_reminded=reminded,
+    )
 
 
 async def summary(node_path: str, start: datetime, end: datetime) -> list[SummaryRow]:
-    """Per column and month: the episodes with figures, and the figures side by side (the
-    highest peak, the sum of each episode's unique viewers and views, the mean of the
-    averages). Figures are never added into one another."""
+    """Per column and month, the episodes with figures (see SummaryRow: figures are never
+    added into one another) and the distinct subscribers reminded of them."""
     rows = (
         await ViewerFigures.select(
             ViewerFigures.peak_concurrent,
@@ -1271,6 +1430,7 @@ async def summary(node_path: str, start: datetime, end: datetime) -> list[Summar
         .run()
     )
     details = await EpisodeDetails().read([row["activity_id"] for row in rows])
+    sent = await outbox.members_sent(REMINDER_MESSAGE, [row["activity_id"] for row in rows])
     zone = get_settings().zone
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in rows:
@@ -1278,16 +1438,11 @@ async def summary(node_path: str, start: datetime, end: datetime) -> list[Summar
         month = row["starts_at"].astimezone(zone).strftime("%Y-%m")
         groups.setdefault((column, month), []).append(row)
     return [
-        SummaryRow(
-            column=column,
-            month=month,
-            episodes=len(found),
-            peak_concurrent=max(row["peak_concurrent"] for row in found),
-            unique_viewers=sum(row["unique_viewers"] for row in found),
-            total_views=sum(row["total_views"] for row in found),
-            average_watch_minutes=round(
-                sum(row["average_watch_minutes"] for row in found) / len(found), 1
-            ),
+        summarise(
+            column,
+            month,
+            found,
+            len(set().union(*(sent.get(row["activity_id"], set()) for row in found))),
         )
         for (column, month), found in sorted(
             groups.items(), key=lambda item: (item[0][1], item[0][0])

@@ -3,6 +3,7 @@ episode details of each livestream activity (keyed by activity id), viewers'
 subscriptions with the reminders already recorded for them, and viewer figures."""
 
 from piccolo.columns import (
+    JSON,
     Boolean,
     Date,
     ForeignKey,
@@ -73,6 +74,12 @@ class Episode(Table, tablename="livestream_episode"):
     skipped = Boolean(default=False)
     moved = Boolean(default=False)
     edited = Boolean(default=False)
+    # The episode's own rundown: a JSON list of segments {title, minutes, who}, copied from
+    # its column's template when the episode is made (or its column changes), so editing
+    # the template never rewrites an episode, and an organiser may edit one episode's.
+    rundown = JSON(default="[]")
+    # The organiser edited this episode's rundown: a change of column keeps it.
+    rundown_edited = Boolean(default=False)
 
 
 class Subscription(Table, tablename="livestream_subscription"):

@@ -262,6 +262,27 @@ async def messages_for(member_id: int, kind: str | None = None) -> list[dict[str
     return await query.order_by(OutboxMessage.id).run()
 
 
+async def members_sent(kind: str, activity_ids: Sequence[int]) -> dict[int, set[int]]:
+    """Per activity, the members a message of this kind about it was sent to (only sent
+    ones: a pending, superseded or failed message reminded nobody)."""
+    if not activity_ids:
+        return {}
+    rows = (
+        await OutboxMessage.select(OutboxMessage.activity_id, OutboxMessage.member)
+        .where(
+            (OutboxMessage.kind == kind)
+            & OutboxMessage.activity_id.is_in(list(activity_ids))
+            & (OutboxMessage.status == "sent")
+        )
+        .distinct()
+        .run()
+    )
+    found: dict[int, set[int]] = {}
+    for row in rows:
+        found.setdefault(row["activity_id"], set()).add(row["member"])
+    return found
+
+
 # --- sending ------------------------------------------------------------------------------
 
 

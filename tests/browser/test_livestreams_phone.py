@@ -52,7 +52,7 @@ async def test_organiser_schedules_and_worker_subscribes(phone_page: Any, org: O
     await page.get_by_role("button", name=zh("Save and generate 12 months")).click()
     await expect(page.locator(".episodes > li").first).to_be_visible()
     first = page.locator(".episodes > li").first
-    await first.locator("summary").click()
+    await first.locator("summary", has_text=zh("Skip, move or change")).click()
     await first.get_by_label(zh("Reason (e.g. a holiday)")).fill("节假日")
     await first.get_by_role("button", name=zh("Skip this date")).click()
     await expect(page.locator(".episodes > li").first).to_contain_text(zh("Skipped"))
