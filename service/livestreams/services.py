@@ -948,16 +948,50 @@ class EpisodeDetails:
                     "validation_error", "Choose from the list.", field=f"details.{name}"
                 ) from error
 
-        return {
-            "channel": number("channel_id"),
-            "column": number("column_id"),
-            "topic": plain_text(str(raw.get("topic") or ""), field="details.topic", limit=200),
-            "guests": plain_text(str(raw.get("guests") or ""), field="details.guests", limit=300),
-            # None (left out): the rundown stays as stored.
-            "rundown": None if raw.get("rundown") is None else _details_rundown(raw["rundown"]),
-        }
+        # A field left out keeps what is stored (a partial update, as for members): only
+        # the fields given are in the result; write() fills the rest from the episode.
+        given: dict[str, Any] = {}
+        if "channel_id" in raw:
+            given["channel"] = number("channel_id")
+        if "column_id" in raw:
+            given["column"] = number("column_id")
+        if "topic" in raw:
+            given["topic"] = plain_text(
+                str(raw.get("topic") or ""), field="details.topic", limit=200
+            )
+        if "guests" in raw:
+            given["guests"] = plain_text(
+                str(raw.get("guests") or ""), field="details.guests", limit=300
+            )
+        # None (left out): the rundown stays as stored.
+        given["rundown"] = None if raw.get("rundown") is None else _details_rundown(raw["rundown"])
+        return given
 
-    async def write(self, activity_id: int, values: dict[str, Any]) -> None:
+    async def write(self, activity_id: int, given: dict[str, Any]) -> None:
+        existing = (
+            await Episode.select(
+                Episode.id,
+                Episode.channel,
+                Episode.column,
+                Episode.topic,
+                Episode.guests,
+                Episode.rundown,
+                Episode.rundown_edited,
+            )
+            .where(Episode.activity == activity_id)
+            .first()
+            .run()
+        )
+        stored = {
+            name: existing[name] if existing else default
+            for name, default in (
+                ("channel", None),
+                ("column", None),
+                ("topic", ""),
+                ("guests", ""),
+            )
+        }
+        values = {**stored, **given}
         if values["column"] is not None:
             column = (
                 await ChannelColumn.select(ChannelColumn.channel)
@@ -976,21 +1010,12 @@ class EpisodeDetails:
             and not await Channel.exists().where(Channel.id == values["channel"]).run()
         ):
             raise DomainError("validation_error", "Choose a channel.", field="details.channel_id")
-        values = dict(values)
-        given: list[Segment] | None = values.pop("rundown", None)
-        existing = (
-            await Episode.select(
-                Episode.id, Episode.column, Episode.rundown, Episode.rundown_edited
-            )
-            .where(Episode.activity == activity_id)
-            .first()
-            .run()
-        )
+        rundown: list[Segment] | None = values.pop("rundown", None)
         if existing:
             # A rundown given as it is stored is no edit (the form always sends it); a new
             # column brings its template unless the organiser edited this rundown.
-            if given is not None and given != stored_rundown(existing["rundown"]):
-                values.update(rundown=rundown_json(given), rundown_edited=True)
+            if rundown is not None and rundown != stored_rundown(existing["rundown"]):
+                values.update(rundown=rundown_json(rundown), rundown_edited=True)
             elif values["column"] != existing["column"] and not existing["rundown_edited"]:
                 values["rundown"] = rundown_json(await _template(values["column"]))
             await (
@@ -998,9 +1023,9 @@ class EpisodeDetails:
                 .where(Episode.activity == activity_id)
                 .run()
             )
-        elif values["channel"] is not None or values["topic"] or values["guests"] or given:
-            if given:
-                values.update(rundown=rundown_json(given), rundown_edited=True)
+        elif values["channel"] is not None or values["topic"] or values["guests"] or rundown:
+            if rundown:
+                values.update(rundown=rundown_json(rundown), rundown_edited=True)
             else:
                 values["rundown"] = rundown_json(await _template(values["column"]))
             await Episode.insert(

@@ -215,3 +215,32 @@ async def test_the_edit_form_saves_a_rundown_without_javascript(
     manage = await client.get(f"/organise/livestreams/{channel_id}")
     assert "劳模访谈" in manage.text
     assert zh("Rundown longer than the slot") in manage.text
+
+
+async def test_an_episode_put_with_only_a_rundown_keeps_its_channel_column_and_topic(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    channel_id, listed = await episodes(client, org)
+    first = listed[0]
+    organiser = await bearer(org.phones["organiser_a"])
+    body = await put_body(client, first["activity_id"], organiser)
+    body["details"]["topic"] = "劳模谈安全"
+    saved = await client.put(
+        f"/api/v1/activities/{first['activity_id']}", json=body, headers=organiser
+    )
+    assert saved.status_code == 200, saved.text
+    before = saved.json()["details"]
+    body["details"] = {"rundown": [{"title": "访谈", "minutes": 30, "who": "张师傅"}]}
+    saved = await client.put(
+        f"/api/v1/activities/{first['activity_id']}", json=body, headers=organiser
+    )
+    assert saved.status_code == 200, saved.text
+    after = saved.json()["details"]
+    assert (after["channel_id"], after["column_id"], after["topic"]) == (
+        before["channel_id"],
+        before["column_id"],
+        "劳模谈安全",
+    )
+    assert after["rundown"] == [{"title": "访谈", "minutes": 30, "who": "张师傅"}]
+    still = (await client.get(f"/api/v1/channels/{channel_id}/episodes", headers=organiser)).json()
+    assert first["activity_id"] in [episode["activity_id"] for episode in still]
