@@ -1,15 +1,16 @@
 """JSON API for job fairs: employers, booths, postings, booth scans (single and batch),
-undo, a booth's leads, employer invite links, and the fair's report.
+undo, a booth's leads (and their files), employer invite links, and the fair's report.
 Thin: each handler calls one service."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, JSONBody
 
-from service.http import bearer_token, client_ip, optional_actor, require_actor
+from service.http import bearer_token, client_ip, optional_actor, require_actor, send
+from service.jobfairs import exports as jobfair_exports
 from service.jobfairs import invites
 from service.jobfairs import services as jobfairs
 from service.jobfairs.schemas import (
@@ -91,6 +92,22 @@ class JobfairApi(Controller):
     @get("/booths/{booth_id:int}/leads")
     async def leads(self, request: AnyRequest, booth_id: FromPath[int]) -> list[LeadOut]:
         return await jobfairs.booth_leads(await booth_scanner(request), booth_id)
+
+    @get("/booths/{booth_id:int}/leads.csv")
+    async def leads_csv(self, request: AnyRequest, booth_id: FromPath[int]) -> Response[Any]:
+        """The booth's leads as CSV (UTF-8 with a BOM): the rows of the booth's page, the
+        full phone only where the page shows it. For the booth's staff, its signed-in
+        device and the fair's organisers."""
+        return send(
+            await jobfair_exports.booth_leads_export(await booth_scanner(request), booth_id, "csv")
+        )
+
+    @get("/booths/{booth_id:int}/leads.xlsx")
+    async def leads_xlsx(self, request: AnyRequest, booth_id: FromPath[int]) -> Response[Any]:
+        """The booth's leads as XLSX: the same rows as the CSV and the booth's page."""
+        return send(
+            await jobfair_exports.booth_leads_export(await booth_scanner(request), booth_id, "xlsx")
+        )
 
     @post("/booths/{booth_id:int}/device-links", status_code=200)
     async def device_link(self, request: AnyRequest, booth_id: FromPath[int]) -> DeviceLinkOut:
