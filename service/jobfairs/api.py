@@ -1,14 +1,17 @@
 """JSON API for job fairs: employers, booths, postings, booth scans (single and batch),
-undo, a booth's leads, and the fair's report. Thin: each handler calls one service."""
+undo, a booth's leads (and their files), employer invite links, and the fair's report.
+Thin: each handler calls one service."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, JSONBody
 
-from service.http import bearer_token, optional_actor, require_actor
+from service.http import bearer_token, client_ip, optional_actor, require_actor, send
+from service.jobfairs import exports as jobfair_exports
+from service.jobfairs import invites
 from service.jobfairs import services as jobfairs
 from service.jobfairs.schemas import (
     BoothIn,
@@ -19,7 +22,11 @@ from service.jobfairs.schemas import (
     BoothScanOut,
     DeviceLinkOut,
     EmployerIn,
+    EmployerInviteOut,
+    EmployerJoinedOut,
+    EmployerJoinIn,
     EmployerOut,
+    InvitedFairOut,
     JobfairReport,
     LeadOut,
     PostingIn,
@@ -86,6 +93,22 @@ class JobfairApi(Controller):
     async def leads(self, request: AnyRequest, booth_id: FromPath[int]) -> list[LeadOut]:
         return await jobfairs.booth_leads(await booth_scanner(request), booth_id)
 
+    @get("/booths/{booth_id:int}/leads.csv")
+    async def leads_csv(self, request: AnyRequest, booth_id: FromPath[int]) -> Response[Any]:
+        """The booth's leads as CSV (UTF-8 with a BOM): the rows of the booth's page, the
+        full phone only where the page shows it. For the booth's staff, its signed-in
+        device and the fair's organisers."""
+        return send(
+            await jobfair_exports.booth_leads_export(await booth_scanner(request), booth_id, "csv")
+        )
+
+    @get("/booths/{booth_id:int}/leads.xlsx")
+    async def leads_xlsx(self, request: AnyRequest, booth_id: FromPath[int]) -> Response[Any]:
+        """The booth's leads as XLSX: the same rows as the CSV and the booth's page."""
+        return send(
+            await jobfair_exports.booth_leads_export(await booth_scanner(request), booth_id, "xlsx")
+        )
+
     @post("/booths/{booth_id:int}/device-links", status_code=200)
     async def device_link(self, request: AnyRequest, booth_id: FromPath[int]) -> DeviceLinkOut:
         """The booth's device link (the same one until revoked): opening its path on a
@@ -149,4 +172,44 @@ class JobfairApi(Controller):
         return await jobfairs.jobfair_report(require_actor(request), activity_id)
 
 
-ROUTES = [JobfairApi]
+class EmployerInviteApi(Controller):
+    """A fair's employer invite link: its organisers create and withdraw it; a company
+    holding it enters itself with no account (services: service/jobfairs/invites.py)."""
+
+    path = "/api/v1"
+    tags = ["job fairs"]  # noqa: RUF012
+
+    @post("/activities/{activity_id:int}/employer-invites", status_code=200)
+    async def create_invite(
+        self, request: AnyRequest, activity_id: FromPath[int]
+    ) -> EmployerInviteOut:
+        """The fair's employer invite link, created if there is none (the same link until
+        it is withdrawn). Opening `path` lets a company enter itself, unapproved, until
+        the fair ends. For the fair's organisers; 409 once the fair is over."""
+        return await invites.create_invite(require_actor(request), activity_id)
+
+    @post("/activities/{activity_id:int}/employer-invites/revoke", status_code=200)
+    async def revoke_invite(
+        self, request: AnyRequest, activity_id: FromPath[int]
+    ) -> EmployerInviteOut:
+        """Withdraw the fair's invite link: every link handed out so far stops working at
+        once (a link created afterwards is a new one). Answers `active: false`."""
+        return await invites.revoke_invite(require_actor(request), activity_id)
+
+    @get("/employer-invites/{code:str}")
+    async def invited_fair(self, code: FromPath[str]) -> InvitedFairOut:
+        """What the invite link's page shows: the fair's name, time and place. No account
+        needed; 403 with the reason for a withdrawn, expired or not-an-invite code."""
+        return await invites.invite_page(code)
+
+    @post("/employer-invites/{code:str}/employers", status_code=201)
+    async def join(
+        self, request: AnyRequest, code: FromPath[str], data: JSONBody[EmployerJoinIn]
+    ) -> EmployerJoinedOut:
+        """A company enters itself through the invite link (no account needed). It waits
+        for the organisers' approval. 409 for a name already at the fair; 429 past
+        10 tries per address and fair in 10 minutes, or 200 per fair in an hour."""
+        return await invites.join_by_invite(code, data, ip=client_ip(request))
+
+
+ROUTES = [JobfairApi, EmployerInviteApi]

@@ -1,6 +1,7 @@
 """Demo data for job fairs: one spring job fair (春风行动) with 10 employers and their
-booths, 30 postings with realistic titles and pay, and a few recorded stages. Built
-through the services, like every other write."""
+booths, 30 postings with realistic titles and pay, a few recorded stages, and an 11th
+employer that entered itself through the fair's invite link and waits for approval.
+Built through the services, like every other write."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from datetime import timedelta
 from service import clock
 from service.activities import services as activities
 from service.activities.schemas import ActivityIn, VenueIn
+from service.jobfairs import invites
 from service.jobfairs import services as jobfairs
-from service.jobfairs.schemas import BoothIn, EmployerIn, PostingIn
+from service.jobfairs.schemas import BoothIn, EmployerIn, EmployerJoinIn, PostingIn
 from service.orgs import services as orgs
 from service.orgs.schemas import Actor
 
@@ -169,6 +171,13 @@ DEMO_STAGES: tuple[tuple[str, int, int | None, tuple[str, ...]], ...] = (
     ("13900000108", 7, 0, ("consulted",)),
 )
 DEMO_STAFF_PHONE = "13900000004"
+# Entered by the company itself from the organiser's invite link: no booth until approved.
+INVITED_EMPLOYER = EmployerJoinIn(
+    name="惠民电子装配厂",
+    industry="电子制造",
+    contact_name="林主管",
+    contact_phone="13911110011",
+)
 
 
 async def seed(organiser: Actor) -> int:
@@ -227,6 +236,9 @@ async def seed(organiser: Actor) -> int:
                 for title, headcount, low, high, district, groups, requirements in posts
             ]
         )
+    invite = await invites.create_invite(organiser, created.id)
+    assert invite.code is not None
+    await invites.add_invited_employer(invite.code, INVITED_EMPLOYER)
     await jobfairs.assign_booth_staff(organiser, booths[0].id, DEMO_STAFF_PHONE)
     await jobfairs.count_materials(organiser, booths[0].id, 120)
     await jobfairs.count_materials(organiser, booths[1].id, 80)

@@ -1,6 +1,7 @@
-"""Job-fair pages: the organiser's fair setup (employers, booths, postings, booth staff),
-the worker's job list with search, bookmarks and the phone-sharing consent, the booth
-page where staff record stages and count materials, and the worker's visited booths."""
+"""Job-fair pages: the organiser's fair setup (employers, booths, postings, booth staff,
+the employer invite link), the worker's job list with search, bookmarks and the
+phone-sharing consent, the booth page where staff record stages and count materials, the
+worker's visited booths, and the page where an invited company enters itself."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from litestar.response import Redirect, Response, Template
 from service import clock
 from service.activities import services as activities
 from service.errors import DomainError
-from service.http import form_error, is_https, page, require_actor, safe_next
+from service.http import client_ip, form_error, is_https, page, require_actor, safe_next
+from service.jobfairs import invites
 from service.jobfairs import services as jobfairs
 from service.jobfairs.api import DEVICE_COOKIE
 from service.jobfairs.schemas import (
@@ -25,6 +27,7 @@ from service.jobfairs.schemas import (
     STAGES,
     BoothIn,
     EmployerIn,
+    EmployerJoinIn,
     PostingIn,
 )
 from service.orgs.schemas import GROUP_LABELS, WORKER_GROUPS
@@ -70,6 +73,28 @@ def _posting_in(form: Any) -> PostingIn:
     )
 
 
+async def _invite_panel(request: AnyRequest, actor: Any, fair: Any) -> dict[str, Any]:
+    """The setup page's employer invite panel: the link with its QR while there is one."""
+    invite = await invites.current_invite(actor, fair.id)
+    url = str(request.base_url).rstrip("/") + invite.path if invite.path else ""
+    return {
+        "invite": invite,
+        "invite_url": url,
+        "invite_svg": jobfairs.link_qr_svg(url) if url else "",
+        "invite_closed": invites.joining_closed(fair),
+        "invite_revoked": request.query_params.get("invite") == "revoked",
+    }
+
+
+def _join_in(form: Any) -> EmployerJoinIn:
+    return EmployerJoinIn(
+        name=str(form.get("name", "")),
+        industry=str(form.get("industry", "")),
+        contact_name=str(form.get("contact_name", "")),
+        contact_phone=str(form.get("contact_phone", "")),
+    )
+
+
 class JobfairPages(Controller):
     include_in_schema = False
 
@@ -85,6 +110,7 @@ class JobfairPages(Controller):
             "jobfairs/setup.html",
             status_code=status_code,
             fair=fair,
+            **await _invite_panel(request, actor, fair),
             employers=await jobfairs.list_employers(actor, activity_id),
             booths=await jobfairs.list_booths(actor, activity_id),
             postings=await jobfairs.list_postings(actor, activity_id),
@@ -127,6 +153,37 @@ class JobfairPages(Controller):
             require_actor(request), employer_id, form.get("approved") == "1"
         )
         return Redirect(f"/organise/activities/{employer.activity_id}/jobfair#employers")
+
+    @post("/organise/activities/{activity_id:int}/jobfair/invite")
+    async def create_invite(
+        self, request: AnyRequest, activity_id: FromPath[int]
+    ) -> Template | Redirect:
+        try:
+            await invites.create_invite(require_actor(request), activity_id)
+        except DomainError as error:
+            if error.code in ("forbidden", "not_found", "not_signed_in"):
+                raise
+            return await self._setup(
+                request, activity_id, error.status_code, form_name="invite", **form_error(error)
+            )
+        return Redirect(f"/organise/activities/{activity_id}/jobfair#invite")
+
+    @post("/organise/activities/{activity_id:int}/jobfair/invite/revoke")
+    async def revoke_invite(
+        self, request: AnyRequest, activity_id: FromPath[int]
+    ) -> Template | Redirect:
+        """Asks first (a page with the confirming button, no JavaScript needed): every
+        company still holding the link is turned away from then on."""
+        actor = require_actor(request)
+        form = await request.form()
+        if form.get("confirm") != "yes":
+            return page(
+                request,
+                "jobfairs/confirm_revoke_invite.html",
+                fair=await jobfairs.organised_fair(actor, activity_id),
+            )
+        await invites.revoke_invite(actor, activity_id)
+        return Redirect(f"/organise/activities/{activity_id}/jobfair?invite=revoked#invite")
 
     @post("/organise/activities/{activity_id:int}/jobfair/booths")
     async def add_booth(
@@ -488,4 +545,69 @@ class JobfairPages(Controller):
         )
 
 
-ROUTES = [JobfairPages]
+class EmployerInvitePages(Controller):
+    """The page a company opens from a fair's invite link: no account needed, and it
+    works without JavaScript."""
+
+    include_in_schema = False
+
+    def _refused(self, request: AnyRequest, error: DomainError) -> Template:
+        return page(
+            request,
+            "jobfairs/invite_refused.html",
+            status_code=error.status_code,
+            **form_error(error),
+        )
+
+    async def _invite_form(
+        self,
+        request: AnyRequest,
+        code: str,
+        status_code: int = 200,
+        values: dict[str, str] | None = None,
+        **context: Any,
+    ) -> Template:
+        try:
+            fair = await invites.invite_page(code)
+        except DomainError as error:
+            return self._refused(request, error)
+        return page(
+            request,
+            "jobfairs/invite.html",
+            status_code=status_code,
+            fair=fair,
+            code=code,
+            values=values or {},
+            sent=request.query_params.get("sent") == "1",
+            **context,
+        )
+
+    @get("/employer-invite/{code:str}")
+    async def invite(self, request: AnyRequest, code: FromPath[str]) -> Template:
+        return await self._invite_form(request, code)
+
+    @post("/employer-invite/{code:str}")
+    async def join(self, request: AnyRequest, code: FromPath[str]) -> Template | Redirect:
+        form = await request.form()
+        data = _join_in(form)
+        try:
+            await invites.join_by_invite(code, data, ip=client_ip(request))
+        except DomainError as error:
+            if error.code == "forbidden":  # the link itself is refused: say why, no form
+                return self._refused(request, error)
+            return await self._invite_form(
+                request,
+                code,
+                error.status_code,
+                values={
+                    "name": data.name,
+                    "industry": data.industry,
+                    "contact_name": data.contact_name,
+                    "contact_phone": data.contact_phone,
+                },
+                **form_error(error),
+            )
+        return Redirect(f"/employer-invite/{code}?sent=1")
+
+
+ROUTES = [JobfairPages, EmployerInvitePages]

@@ -7,6 +7,7 @@ from service.jobfairs.tables import (
     Booth,
     Consent,
     Employer,
+    EmployerInvite,
     Lead,
     Posting,
     StageScan,
@@ -15,7 +16,7 @@ from service.jobfairs.tables import (
 APP_CONFIG = AppConfig(
     app_name="jobfairs",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[Employer, Booth, Posting, Bookmark, Consent, Lead, StageScan],
+    table_classes=[Employer, EmployerInvite, Booth, Posting, Bookmark, Consent, Lead, StageScan],
     migration_dependencies=[
         "service.orgs.piccolo_app",
         "service.checkin.piccolo_app",

@@ -54,6 +54,7 @@ class EmployerOut(msgspec.Struct):
     contact_phone_masked: str
     enterprise_node_id: int | None
     approved: bool
+    via_invite: bool = False  # entered by the employer from the fair's invite link
 
 
 class BoothIn(msgspec.Struct):
@@ -81,6 +82,48 @@ class DeviceLinkOut(msgspec.Struct):
     code: str
     path: str
     valid_until: datetime
+
+
+class EmployerInviteOut(msgspec.Struct):
+    """A fair's employer invite link, for its organisers. While `active`, anyone opening
+    `path` may enter their company (unapproved, for the organiser to review) until the
+    fair ends; withdrawing the link bumps `version`, and every link handed out before
+    stops working. Not active: no link (`code` and `path` are null)."""
+
+    activity_id: int
+    active: bool
+    version: int
+    code: str | None
+    path: str | None
+    valid_until: datetime
+
+
+class InvitedFairOut(msgspec.Struct):
+    """What an invite link's page shows before an employer enters its company."""
+
+    fair_title: str
+    starts_at: datetime
+    ends_at: datetime
+    venue_name: str
+
+
+class EmployerJoinIn(msgspec.Struct):
+    """A company entering itself through a fair's invite link (the contact's phone is a
+    mainland mobile number; the industry may be left empty)."""
+
+    name: str
+    contact_name: str
+    contact_phone: str
+    industry: str = ""
+
+
+class EmployerJoinedOut(msgspec.Struct):
+    """The answer to a company that entered itself: it waits for the organiser's
+    approval before it gets a booth."""
+
+    name: str
+    fair_title: str
+    approved: bool
 
 
 class PostingIn(msgspec.Struct):

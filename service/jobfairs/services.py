@@ -137,10 +137,13 @@ def _employer_out(row: dict[str, Any]) -> EmployerOut:
         contact_phone_masked=orgs.mask_phone(row["contact_phone"]) if row["contact_phone"] else "",
         enterprise_node_id=row["enterprise_node_id"],
         approved=row["approved"],
+        via_invite=bool(row["via_invite"]),
     )
 
 
-async def _employer_values(data: EmployerIn) -> dict[str, Any]:
+async def employer_values(data: EmployerIn) -> dict[str, Any]:
+    """An employer's columns from what was entered (an organiser's form, or the company's
+    own through an invite link: service/jobfairs/invites.py), each checked and cleaned."""
     node_id = None
     if data.enterprise_node:
         try:
@@ -187,7 +190,7 @@ async def list_employers(actor: Actor, activity_id: int) -> list[EmployerOut]:
 
 async def create_employer(actor: Actor, activity_id: int, data: EmployerIn) -> EmployerOut:
     await organised_fair(actor, activity_id)
-    values = await _employer_values(data)
+    values = await employer_values(data)
     rows = await Employer.insert(Employer(activity_id=activity_id, **values)).returning(
         *Employer.all_columns()
     )
@@ -204,7 +207,7 @@ async def _employer_row(employer_id: int) -> dict[str, Any]:
 async def update_employer(actor: Actor, employer_id: int, data: EmployerIn) -> EmployerOut:
     row = await _employer_row(employer_id)
     await organised_fair(actor, row["activity_id"])
-    values = await _employer_values(data)
+    values = await employer_values(data)
     await Employer.update(values).where(Employer.id == employer_id).run()
     return _employer_out({**row, **values})
 

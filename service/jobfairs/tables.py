@@ -18,7 +18,21 @@ class Employer(Table, tablename="jobfair_employer"):
     contact_name = Varchar(length=50, default="")
     contact_phone = Varchar(length=20, default="")  # shown masked in every list
     approved = Boolean(default=False)
+    # Entered by the employer itself from the fair's invite link (service: invites), so
+    # the organiser knows to check it before approving.
+    via_invite = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class EmployerInvite(Table, tablename="jobfair_employer_invite"):
+    """A fair's employer invite link (one row per fair). The version is written in the
+    link's code; withdrawing the link bumps it, so every link handed out before stops
+    working, and a link created afterwards is a new one (service: invites)."""
+
+    activity_id = Integer(unique=True)
+    version = Integer(default=1)
+    active = Boolean(default=False)
+    updated_at = Timestamptz(default=TimestamptzNow())
 
 
 class Booth(Table, tablename="jobfair_booth"):

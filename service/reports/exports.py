@@ -173,15 +173,15 @@ def parse_flag(raw: str | bool | None, field: str = "unmasked") -> bool:
     raise DomainError("validation_error", "Use 1 or 0 for this option.", field=field)
 
 
-def check_options(actor: Actor, fmt: str, unmasked: bool, reason: str | None) -> str:
+def check_options(actor: Actor | None, fmt: str, unmasked: bool, reason: str | None) -> str:
     """The format, and for full phone numbers: the admin role and a reason (returned
-    cleaned)."""
+    cleaned). No actor: an asker who is no member (a booth's device), never unmasked."""
     if fmt not in FORMATS:
         raise DomainError("validation_error", "Choose CSV or XLSX.", field="format")
     cleaned = plain_text(reason, field="reason", limit=REASON_MAX)
     if not unmasked:
         return ""
-    if not actor.has("admin"):
+    if actor is None or not actor.has("admin"):
         raise Forbidden("Only an admin may export full phone numbers.")
     if not cleaned:
         raise DomainError(
@@ -294,9 +294,10 @@ def local_cell(moment: Any) -> str:
     return _local(moment)
 
 
-async def rows_export(actor: Actor, fmt: str, stem: str, rows: list[Row]) -> Export:
+async def rows_export(actor: Actor | None, fmt: str, stem: str, rows: list[Row]) -> Export:
     """Another room's report, already built as blocks of rows (a header row first), as a
-    CSV or XLSX file like the activity report's. The caller checks who may see it."""
+    CSV or XLSX file like the activity report's. The caller checks who may see it (and
+    passes no actor for an asker who is no member, such as a booth's device)."""
     check_options(actor, fmt, False, None)
 
     async def one_batch() -> AsyncIterator[list[Row]]:

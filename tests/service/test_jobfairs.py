@@ -402,7 +402,7 @@ async def test_worker_sees_visited_booths_and_contacts_from_intent(org: Org) -> 
         await jobfairs.my_visits(org.worker_a1, registration_id)
 
 
-async def test_demo_fair_has_ten_employers_thirty_postings_and_some_intent() -> None:
+async def test_demo_fair_has_ten_booths_an_invited_employer_waiting_and_some_intent() -> None:
     from service import demo
     from service.orgs import services as orgs
 
@@ -412,7 +412,10 @@ async def test_demo_fair_has_ten_employers_thirty_postings_and_some_intent() -> 
     )
     assert organiser is not None
     fair_id = (await StageScan.select(StageScan.activity_id).first().run())["activity_id"]
-    assert len(await jobfairs.list_employers(organiser, fair_id)) == 10
+    employers = await jobfairs.list_employers(organiser, fair_id)
+    assert len(employers) == 11
+    invited = [employer for employer in employers if employer.via_invite]
+    assert [(e.name, e.approved) for e in invited] == [("惠民电子装配厂", False)]
     assert len(await jobfairs.list_booths(organiser, fair_id)) == 10
     assert len(await jobfairs.list_postings(organiser, fair_id)) == 30
     report = await jobfairs.jobfair_report(organiser, fair_id)
