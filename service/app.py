@@ -42,7 +42,7 @@ from service.settings import PROJECT_ROOT
 WEB = PROJECT_ROOT / "web"
 # Bump with web/static/sw.js's VERSION when CSS or scripts change: installed apps serve
 # them from the service worker's cache.
-STATIC_VERSION = "12"
+STATIC_VERSION = "13"
 MAX_BODY_BYTES = 1024 * 1024
 
 

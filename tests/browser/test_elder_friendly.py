@@ -2,7 +2,9 @@
 48 px and 60 px for the primary action, the English bottom nav fitting 360 px with its
 labels apart, and axe-core (vendored under tests/browser/vendor, never served to users)
 finding no serious or critical violation on home, activity, ticket, my activities and the
-report, in Chinese and in English."""
+report, and on the main worker-facing page of each kind in the demo data (a job fair's
+postings, a reading room, a livestream channel and an episode, the heat-relief campaign),
+in Chinese and in English."""
 
 from __future__ import annotations
 
@@ -13,7 +15,12 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
+from service import clock
 from service.activities import services as activities
+from service.activities.tables import Activity
+from service.demo import PEOPLE, load_demo
+from service.livestreams.tables import Channel
+from service.reading.tables import ReadingRoom
 from tests.browser.test_signin_phone import SCREENSHOTS, en, sign_in, snap, zh
 from tests.browser.test_waitlist_phone import one_place_activity
 from tests.conftest import ENGINE, Org
@@ -58,7 +65,8 @@ LABEL_GAPS = """() => {
 
 
 async def check_page(page: Any, path: str, name: str) -> None:
-    await page.goto(path)
+    response = await page.goto(path)
+    assert response is not None and response.status == 200, f"{path}: {response}"
     await expect(page.locator("h1").first).to_be_visible()
     base = await page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
     assert base >= 18, f"{path}: base text {base}px"
@@ -91,6 +99,47 @@ async def test_core_pages_are_readable_tappable_and_pass_axe(
     await check_page(
         organiser, f"/organise/activities/{activity_id}/report", f"a11y-report-360-{suffix}"
     )
+
+
+async def first_published(kind: str) -> int:
+    """The demo's first published activity of a kind that has not started yet."""
+    row = await (
+        Activity.select(Activity.id)
+        .where(
+            (Activity.kind == kind)
+            & (Activity.status == "published")
+            & (Activity.starts_at > clock.now())
+        )
+        .order_by(Activity.starts_at)
+        .first()
+    )
+    assert row is not None, f"the demo has no upcoming {kind}"
+    return int(row["id"])
+
+
+@pytest.mark.parametrize("words", [zh, en], ids=["zh", "en"])
+async def test_each_kinds_worker_page_in_the_demo_passes_axe(phone_page: Any, words: Any) -> None:
+    await load_demo()
+    worker = next(person for person in PEOPLE if person.roles == ("worker",))
+    room = await ReadingRoom.select(ReadingRoom.id).order_by(ReadingRoom.id).first()
+    channel = await Channel.select(Channel.id).order_by(Channel.id).first()
+    assert room is not None and channel is not None
+    pages = {
+        "jobfair-postings": f"/activities/{await first_published('job_fair')}/jobs",
+        "reading-room": f"/reading-rooms/{room['id']}",
+        "livestream-channel": f"/livestreams/channels/{channel['id']}",
+        "livestream-episode": f"/activities/{await first_published('livestream')}",
+        "heat-relief": f"/activities/{await first_published('heat_relief')}",
+    }
+    page = phone_page
+    await page.goto("/signin")
+    if words is en:
+        await page.locator("header").get_by_role("button", name="English").click()
+    await sign_in(page, worker.phone, words=words)
+    await expect(page.locator("nav.bottom")).to_be_visible()
+    suffix = "zh" if words is zh else "en"
+    for name, path in pages.items():
+        await check_page(page, path, f"a11y-{name}-360-{suffix}")
 
 
 async def test_the_english_bottom_nav_fits_360_px_with_its_labels_apart(

@@ -4,6 +4,8 @@
   var list = document.getElementById("offline-pages");
   var none = document.getElementById("offline-none");
   if (!list || !window.caches) return;
+  // "入场码：…" in Chinese, with the full-width colon; "Ticket: …" in English.
+  var colon = document.documentElement.lang === "zh-CN" ? "：" : ": ";
   caches.open("private-pages").then(function (cache) {
     return cache.keys().then(function (requests) {
       return Promise.all(requests.map(function (request) {
@@ -14,7 +16,7 @@
             var title = (doc.title || request.url).split(" · ")[0];
             var heading = doc.querySelector("h1");
             var name = heading ? heading.textContent.trim() : "";
-            return { url: new URL(request.url).pathname, title: name && name !== title ? title + ": " + name : title };
+            return { url: new URL(request.url).pathname, title: name && name !== title ? title + colon + name : title };
           });
       }));
     });
