@@ -641,21 +641,6 @@ async def room_detail(actor: Actor, room_id: int) -> RoomDetailOut:
     )
 
 
-def _nearness(actor: Actor, node_path: str) -> int:
-    """How many levels of the tree a room's node shares with the worker's (more: nearer).
-    Paths are "/1/4/9/": the shared levels are the slashes of the common prefix."""
-    mine = actor.node_path
-    if node_path.startswith(mine):
-        return mine.count("/")
-    shared = 0
-    for index, (a, b) in enumerate(zip(mine, node_path, strict=False)):
-        if a != b:
-            break
-        if a == "/":
-            shared = index
-    return node_path[: shared + 1].count("/")
-
-
 def matches(schedule: hours.Schedule, open_filter: str | None, now: datetime, today: date) -> bool:
     """Whether a room passes the list's filter: open now, open this evening (at some
     time between 18:00 and 22:00 today), open at the weekend (the coming Saturday or
@@ -724,7 +709,7 @@ async def list_rooms(actor: Actor, open_filter: str | None = None) -> list[RoomO
     moment = now.timestamp()
     horizon = (now + timedelta(days=HOURS_AHEAD)).timestamp()
     listed = []
-    for row in sorted(state.rows, key=lambda row: -_nearness(actor, row["node_path"])):
+    for row in sorted(state.rows, key=lambda row: -orgs.tree_nearness(actor, row["node_path"])):
         found = state.timelines[row["id"]]
         if open_filter == "now":
             if not hours.open_at(found, moment):
