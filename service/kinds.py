@@ -99,6 +99,10 @@ class Kind:
     details: DetailsHooks | None = None
     form_partial: str | None = None  # a template included in the activity form
     detail_partial: str | None = None  # a template included in the activity page
+    # What detail_partial shows that depends on who looks (the viewer's actor and the
+    # activity id in; a dict out, given to the partial as `kind_view`): `details` are the
+    # same for everyone, this is not (e.g. the delivery sites nearest the worker first).
+    detail_view: Callable[[Any, int], Awaitable[dict[str, Any]]] | None = None
     report_section: ActivitySectionBuilder | None = None
     summary_section: SummarySectionBuilder | None = None
     check: ActivityCheck | None = None
@@ -174,6 +178,14 @@ def get(code: str, *, field: str = "kind") -> Kind:
     if found is None:
         raise DomainError("validation_error", "Choose an activity kind from the list.", field=field)
     return found
+
+
+async def detail_view(code: str, actor: Any, activity_id: int) -> dict[str, Any]:
+    """The kind's per-viewer part of an activity page ({} when the kind has none)."""
+    kind = find(code)
+    if kind is None or kind.detail_view is None:
+        return {}
+    return await kind.detail_view(actor, activity_id)
 
 
 def labels() -> dict[str, str]:

@@ -144,6 +144,7 @@ class ActivityPages(Controller):
             request,
             "activities/detail.html",
             activity=activity,
+            kind_view=await kinds.detail_view(activity.kind, actor, activity_id),
             registration=mine,
             now=clock.now(),
             just_cancelled=request.query_params.get("cancelled") == "1"
@@ -166,6 +167,7 @@ class ActivityPages(Controller):
                 "activities/detail.html",
                 status_code=error.status_code,
                 activity=activity,
+                kind_view=await kinds.detail_view(activity.kind, actor, activity_id),
                 registration=None,
                 now=clock.now(),
                 **form_error(error),

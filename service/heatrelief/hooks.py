@@ -38,6 +38,15 @@ class CampaignDetails:
         await services.copy_sites(source_id, target_id)
 
 
+async def detail_view(actor: Any, activity_id: int) -> dict[str, Any]:
+    """The campaign as this worker sees it on its page: the sites nearest them first."""
+    from service.heatrelief import services
+
+    return (await services.campaign_summaries([activity_id], SITES_SHOWN, viewer=actor))[
+        activity_id
+    ]
+
+
 async def report_section(activity_id: int) -> list[Any]:
     from service.heatrelief import report
 

@@ -2,7 +2,7 @@
 deliveries to sites. Its teams are reminded on the morning of the delivery."""
 
 from service import kinds
-from service.heatrelief.hooks import CampaignDetails, report_section
+from service.heatrelief.hooks import CampaignDetails, detail_view, report_section
 
 KIND = kinds.Kind(
     code="heat_relief",
@@ -14,6 +14,7 @@ KIND = kinds.Kind(
     reminder_rules=(kinds.MORNING_OF,),
     details=CampaignDetails(),
     detail_partial="heatrelief/detail.html",
+    detail_view=detail_view,
     report_section=report_section,
     # The organiser's activity page links here (web/templates/activities/manage.html).
     extra={

@@ -18,6 +18,7 @@ from service import clock
 from service.activities import services as activities
 from service.errors import DomainError
 from service.heatrelief import services as relief
+from service.heatrelief.hooks import detail_view
 from service.heatrelief.schemas import (
     MANUAL_REASONS,
     POSTER_REFUSALS,
@@ -79,6 +80,11 @@ def labels() -> dict[str, Any]:
         "reason_labels": {code: gettext(text) for code, text in REASON_LABELS.items()},
         "group_labels": {code: gettext(GROUP_LABELS[code]) for code in WORKER_GROUPS},
     }
+
+
+def _int_or_none(raw: Any) -> int | None:
+    text = str(raw or "").strip()
+    return int(text) if text.isdigit() and len(text) < 10 else None
 
 
 class HeatReliefPages(Controller):
@@ -385,6 +391,30 @@ class HeatReliefPages(Controller):
         return Redirect(f"/heat-relief/today#d{delivery_id}")
 
     # --- a worker's "received" at a site ---------------------------------------------------
+
+    @post("/heat-relief/district")
+    async def pick_district(self, request: AnyRequest) -> Template | Redirect:
+        """The worker's district, to see its sites first; back to the campaign's page."""
+        form = await request.form()
+        actor = require_actor(request)
+        activity_id = _int_or_none(form.get("activity_id"))
+        try:
+            await relief.pick_district(actor, str(form.get("district", ""))[:200])
+        except DomainError as error:
+            if activity_id is None:
+                raise
+            # The campaign's page again, the message beside the list of districts.
+            return page(
+                request,
+                "activities/detail.html",
+                status_code=error.status_code,
+                activity=await activities.get_activity(actor, activity_id),
+                kind_view=await detail_view(actor, activity_id),
+                registration=None,
+                now=clock.now(),
+                **form_error(error),
+            )
+        return Redirect(f"/activities/{activity_id}#heat-relief" if activity_id else "/activities")
 
     @get("/heat-relief/received")
     async def received_form(self, request: AnyRequest) -> Template:

@@ -14,6 +14,7 @@ from service.heatrelief.tables import (
     SiteAcknowledgement,
     Stock,
     Team,
+    WorkerDistrict,
 )
 
 APP_CONFIG = AppConfig(
@@ -31,6 +32,7 @@ APP_CONFIG = AppConfig(
         DeliveryScan,
         SiteAcknowledgement,
         DeliveryPhoto,
+        WorkerDistrict,
     ],
     migration_dependencies=["service.activities.piccolo_app", "service.orgs.piccolo_app"],
 )

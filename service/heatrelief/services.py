@@ -63,11 +63,12 @@ from service.heatrelief.tables import (
     SiteAcknowledgement,
     Stock,
     Team,
+    WorkerDistrict,
 )
 from service.i18n import gettext
 from service.orgs import access
 from service.orgs import services as orgs
-from service.orgs.schemas import WORKER_GROUPS, Actor
+from service.orgs.schemas import WORKER_GROUPS, Actor, NodeOut
 from service.scans import points
 from service.scans import services as scanning
 from service.scans.points import ScanContext
@@ -240,8 +241,11 @@ async def _sites_out(site_ids: Sequence[int]) -> list[SiteOut]:
     return await _site_rows_out(rows)
 
 
-async def _site_rows_out(rows: list[dict[str, Any]]) -> list[SiteOut]:
-    nodes = {node.id: node for node in await orgs.list_nodes("/")} if rows else {}
+async def _site_rows_out(
+    rows: list[dict[str, Any]], nodes: Mapping[int, NodeOut] | None = None
+) -> list[SiteOut]:
+    if nodes is None:
+        nodes = {node.id: node for node in await orgs.list_nodes("/")} if rows else {}
     out = []
     for row in rows:
         node = nodes.get(row["node_id"])
@@ -308,11 +312,70 @@ async def posters(
     return [(site, poster_code(site), tickets.qr_svg(poster_code(site))) for site in sites]
 
 
+@dataclass(frozen=True)
+class Vicinity:
+    """What the app knows of where a worker works, to put a campaign's nearest sites first.
+    No location is asked for or kept: the district is one the worker picked from the sites'
+    districts, else the one most of their own organisation's sites in the campaign are in;
+    `source` says which ("picked", "organisation"), None when neither is known."""
+
+    district: str | None
+    source: str | None
+    actor: Actor
+
+
+def _own_district(sites: Sequence[SiteOut], node_id: int | None, nodes: Mapping[int, Any]) -> str:
+    """The district most of the campaign's sites of the worker's own node are in ("" when
+    none is): a sanitation worker's depot, a rider's station."""
+    node = nodes.get(node_id) if node_id is not None else None
+    counts: dict[str, int] = {}
+    for site in sites:
+        if node is not None and site.node_code == node.code and site.district:
+            counts[site.district] = counts.get(site.district, 0) + 1
+    return min(counts, key=lambda district: (-counts[district], district)) if counts else ""
+
+
+def nearest_first(
+    sites: Sequence[SiteOut],
+    visits: Mapping[int, list[dict[str, str]]],
+    vicinity: Vicinity,
+    node_paths: Mapping[str, str],
+    today: date,
+) -> list[SiteOut]:
+    """A campaign's sites for one worker: those in the worker's district first, then the
+    rest by how much of the organisation tree their node shares with the worker's (the
+    same union, then the same federation), each group by when it is next planned, then in
+    route order. With no district known: every site by when it is next planned."""
+    route_index = {site.id: index for index, site in enumerate(route_order(sites))}
+
+    def next_planned(site: SiteOut) -> tuple[int, str]:
+        coming = [
+            v["date"]
+            for v in visits.get(site.id, [])
+            if v["status"] in ("planned", "out") and v["date"] >= today.isoformat()
+        ]
+        return (0, min(coming)) if coming else (1, "")
+
+    if vicinity.district is None:
+        return sorted(sites, key=lambda site: (next_planned(site), route_index[site.id]))
+    return sorted(
+        sites,
+        key=lambda site: (
+            site.district != vicinity.district,
+            -orgs.tree_nearness(vicinity.actor, node_paths.get(site.node_code, "/")),
+            next_planned(site),
+            route_index[site.id],
+        ),
+    )
+
+
 async def campaign_summaries(
-    activity_ids: Sequence[int], sites_shown: int
+    activity_ids: Sequence[int], sites_shown: int, viewer: Actor | None = None
 ) -> dict[int, dict[str, Any]]:
-    """Each campaign's sites for its activity page (no contacts): the first `sites_shown`
-    in route order with the dates each is planned for, and how many there are."""
+    """Each campaign's sites for its activity page (no contacts), with the dates each is
+    planned for, and how many there are: the first `sites_shown` in route order, or, for a
+    `viewer`, nearest the viewer first (`nearest_first`), with the district used and where
+    it came from. A fixed number of reads whatever the number of campaigns and sites."""
     ids = list(activity_ids) or [0]
     rows = await Site.select().where(Site.activity_id.is_in(ids)).run()
     plans = await Delivery.select(Delivery.site_id, Delivery.planned_date, Delivery.status).where(
@@ -323,10 +386,31 @@ async def campaign_summaries(
         visits.setdefault(plan["site_id"], []).append(
             {"date": plan["planned_date"].isoformat(), "status": plan["status"]}
         )
-    sites = await _site_rows_out(rows)
+    nodes = {node.id: node for node in await orgs.list_nodes("/")} if rows else {}
+    node_paths = {node.code: node.path for node in nodes.values()}
+    sites = await _site_rows_out(rows, nodes)
+    picked = await picked_district(viewer) if viewer is not None else None
+    today = clock.now().astimezone(_zone()).date()
     out: dict[int, dict[str, Any]] = {}
     for activity_id in activity_ids:
-        mine = route_order([site for site in sites if site.activity_id == activity_id])
+        campaign = [site for site in sites if site.activity_id == activity_id]
+        near: dict[str, Any] = {}
+        if viewer is None:
+            mine = route_order(campaign)
+        else:
+            own = _own_district(campaign, viewer.node_id, nodes)
+            vicinity = Vicinity(
+                district=picked or own or None,
+                source="picked" if picked else "organisation" if own else None,
+                actor=viewer,
+            )
+            mine = nearest_first(campaign, visits, vicinity, node_paths, today)
+            near = {
+                "district": vicinity.district,
+                "source": vicinity.source,
+                "districts": sorted({site.district for site in campaign if site.district}),
+                "in_district": sum(1 for site in campaign if site.district == vicinity.district),
+            }
         out[activity_id] = {
             "site_count": len(mine),
             "sites": [
@@ -339,8 +423,40 @@ async def campaign_summaries(
                 }
                 for site in mine[:sites_shown]
             ],
+            **({"near": near} if viewer is not None else {}),
         }
     return out
+
+
+async def picked_district(actor: Actor) -> str | None:
+    """The district the worker picked, if any."""
+    if actor.member_id is None:
+        return None
+    row = (
+        await WorkerDistrict.select(WorkerDistrict.district)
+        .where(WorkerDistrict.member_id == actor.member_id)
+        .first()
+        .run()
+    )
+    return row["district"] if row else None
+
+
+async def pick_district(actor: Actor, district: str) -> None:
+    """The worker says which district they work in (one of the sites' districts), or
+    clears it with an empty one; only a name is kept."""
+    if actor.member_id is None:
+        raise Forbidden()
+    name = district.strip()
+    if name and (len(name) > 60 or not await Site.count().where(Site.district == name).run()):
+        raise DomainError(
+            "validation_error", "Choose your district from the list.", field="district"
+        )
+    async with db.write_transaction():
+        await WorkerDistrict.delete().where(WorkerDistrict.member_id == actor.member_id)
+        if name:
+            await WorkerDistrict.insert(
+                WorkerDistrict(member_id=actor.member_id, district=name)
+            ).run()
 
 
 async def copy_sites(source_id: int, target_id: int) -> None:

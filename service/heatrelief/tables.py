@@ -153,3 +153,12 @@ class DeliveryPhoto(Table, tablename="heatrelief_delivery_photo"):
     size = Integer()  # bytes stored
     uploaded_by = Integer(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class WorkerDistrict(Table, tablename="heatrelief_worker_district"):
+    """The district (街道) a worker said they work in, picked from the sites' districts, so
+    a campaign's page shows that district's sites first. A name only: no location."""
+
+    member_id = Integer(unique=True)
+    district = Varchar(length=60)
+    picked_at = Timestamptz(default=TimestamptzNow())

@@ -118,6 +118,22 @@ def _node_out(row: dict[str, Any]) -> NodeOut:
     )
 
 
+def tree_nearness(actor: Actor, node_path: str) -> int:
+    """How many levels of the tree a node shares with the actor's (more: nearer), for
+    lists that put what is near the worker first (reading rooms, heat-relief sites).
+    Paths are "/1/4/9/": the shared levels are the slashes of the common prefix."""
+    mine = actor.node_path
+    if node_path.startswith(mine):
+        return mine.count("/")
+    shared = 0
+    for index, (a, b) in enumerate(zip(mine, node_path, strict=False)):
+        if a != b:
+            break
+        if a == "/":
+            shared = index
+    return node_path[: shared + 1].count("/")
+
+
 async def list_nodes(within_path: str = "/") -> list[NodeOut]:
     """The tree in depth-first order (sorted by path ids, so children follow parents)."""
     rows = await Node.select().where(Node.path.like(f"{within_path}%")).run()

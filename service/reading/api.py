@@ -79,6 +79,18 @@ class ReadingApi(Controller):
     ) -> RoomDetailOut:
         return await reading.add_season(require_actor(request), room_id, data)
 
+    @put("/reading-rooms/{room_id:int}/seasons/{season_id:int}")
+    async def update_season(
+        self,
+        request: AnyRequest,
+        room_id: FromPath[int],
+        season_id: FromPath[int],
+        data: JSONBody[SeasonIn],
+    ) -> RoomDetailOut:
+        """The season's name, dates and week replaced; checked as a new season is (400 when
+        it overlaps another season of the room)."""
+        return await reading.update_season(require_actor(request), room_id, season_id, data)
+
     @delete("/reading-rooms/{room_id:int}/seasons/{season_id:int}", status_code=200)
     async def delete_season(
         self, request: AnyRequest, room_id: FromPath[int], season_id: FromPath[int]
@@ -92,6 +104,18 @@ class ReadingApi(Controller):
         """Closed (no intervals) or special hours over a range of dates; answers the
         sessions the exception leaves outside the hours."""
         return await reading.add_exception(require_actor(request), room_id, data)
+
+    @put("/reading-rooms/{room_id:int}/exceptions/{exception_id:int}")
+    async def update_exception(
+        self,
+        request: AnyRequest,
+        room_id: FromPath[int],
+        exception_id: FromPath[int],
+        data: JSONBody[ExceptionIn],
+    ) -> ExceptionsOut:
+        """One day's exception replaced (its day may move or become a range); checked as a
+        new one is, and answers the sessions it leaves outside the hours."""
+        return await reading.update_exception(require_actor(request), room_id, exception_id, data)
 
     @delete("/reading-rooms/{room_id:int}/exceptions/{exception_id:int}", status_code=200)
     async def delete_exception(

@@ -87,6 +87,34 @@ def _room_in(form: Any) -> RoomIn:
     )
 
 
+def _season_in(form: Any) -> SeasonIn:
+    """The season form (adding or editing): name, dates, and a line a weekday."""
+    return SeasonIn(
+        name=str(form.get("season_name", "")),
+        starts_on=_date(form.get("season_starts_on"), "starts_on"),
+        ends_on=_date(form.get("season_ends_on"), "ends_on"),
+        days=_week_from_form(form, "season_day"),
+    )
+
+
+def _exception_in(form: Any) -> ExceptionIn:
+    """The closed-day form (adding or editing): dates, special hours (empty: closed), note."""
+    first = _date(form.get("starts_on"), "starts_on")
+    last_raw = str(form.get("ends_on", "")).strip()
+    parsed = hours.parse_day_line(str(form.get("intervals", ""))[:200], field="intervals")
+    return ExceptionIn(
+        starts_on=first,
+        ends_on=_date(last_raw, "ends_on") if last_raw else None,
+        intervals=[IntervalIn(hours.format_minute(o), hours.format_minute(c)) for o, c in parsed],
+        note=str(form.get("note", "")),
+    )
+
+
+def _day_line(intervals: Any) -> str:
+    """Intervals as the line a form field shows: "08:00-11:00, 14:00-18:00"."""
+    return ", ".join(f"{i.opens}-{i.closes}" for i in intervals)
+
+
 class ReadingPages(Controller):
     include_in_schema = False
 
@@ -165,7 +193,7 @@ class ReadingPages(Controller):
         detail = await reading.room_detail(actor, room_id)
         if not detail.may_edit:
             raise DomainError("forbidden", "Only the room's organisers can change it.")
-        week_lines = [", ".join(f"{i.opens}-{i.closes}" for i in day) for day in detail.week]
+        week_lines = [_day_line(day) for day in detail.week]
         return page(
             request,
             "reading/room_edit.html",
@@ -173,6 +201,8 @@ class ReadingPages(Controller):
             detail=detail,
             week_lines=week_lines,
             values=context.pop("values", {}),
+            day_line=_day_line,
+            editing=context.pop("editing", None),
             demand=await reading.demand(actor, room_id),
             affected=context.pop("affected", None)
             or await reading.coming_sessions_outside_hours(actor, room_id),
@@ -207,15 +237,29 @@ class ReadingPages(Controller):
     async def add_season(self, request: AnyRequest, room_id: FromPath[int]) -> Template | Redirect:
         form = await request.form()
         try:
-            season = SeasonIn(
-                name=str(form.get("season_name", "")),
-                starts_on=_date(form.get("season_starts_on"), "starts_on"),
-                ends_on=_date(form.get("season_ends_on"), "ends_on"),
-                days=_week_from_form(form, "season_day"),
-            )
-            await reading.add_season(require_actor(request), room_id, season)
+            await reading.add_season(require_actor(request), room_id, _season_in(form))
         except DomainError as error:
             return await self._editor(request, room_id, 400, values=dict(form), **form_error(error))
+        return Redirect(f"/organise/reading-rooms/{room_id}?saved=season")
+
+    @post("/organise/reading-rooms/{room_id:int}/seasons/{season_id:int}/edit")
+    async def edit_season(
+        self, request: AnyRequest, room_id: FromPath[int], season_id: FromPath[int]
+    ) -> Template | Redirect:
+        form = await request.form()
+        try:
+            await reading.update_season(
+                require_actor(request), room_id, season_id, _season_in(form)
+            )
+        except DomainError as error:
+            return await self._editor(
+                request,
+                room_id,
+                400,
+                values=dict(form),
+                editing=f"season-{season_id}",
+                **form_error(error),
+            )
         return Redirect(f"/organise/reading-rooms/{room_id}?saved=season")
 
     @post("/organise/reading-rooms/{room_id:int}/seasons/{season_id:int}/delete")
@@ -228,27 +272,35 @@ class ReadingPages(Controller):
     @post("/organise/reading-rooms/{room_id:int}/exceptions")
     async def add_exception(self, request: AnyRequest, room_id: FromPath[int]) -> Template:
         form = await request.form()
-        actor = require_actor(request)
         try:
-            first = _date(form.get("starts_on"), "starts_on")
-            last_raw = str(form.get("ends_on", "")).strip()
-            parsed = hours.parse_day_line(str(form.get("intervals", ""))[:200], field="intervals")
             result = await reading.add_exception(
-                actor,
-                room_id,
-                ExceptionIn(
-                    starts_on=first,
-                    ends_on=_date(last_raw, "ends_on") if last_raw else None,
-                    intervals=[
-                        IntervalIn(hours.format_minute(o), hours.format_minute(c))
-                        for o, c in parsed
-                    ],
-                    note=str(form.get("note", "")),
-                ),
+                require_actor(request), room_id, _exception_in(form)
             )
         except DomainError as error:
             return await self._editor(request, room_id, 400, values=dict(form), **form_error(error))
         # The sessions the exception now leaves outside the hours, to move or cancel.
+        return await self._editor(
+            request, room_id, affected=result.affected_sessions, saved="exception"
+        )
+
+    @post("/organise/reading-rooms/{room_id:int}/exceptions/{exception_id:int}/edit")
+    async def edit_exception(
+        self, request: AnyRequest, room_id: FromPath[int], exception_id: FromPath[int]
+    ) -> Template:
+        form = await request.form()
+        try:
+            result = await reading.update_exception(
+                require_actor(request), room_id, exception_id, _exception_in(form)
+            )
+        except DomainError as error:
+            return await self._editor(
+                request,
+                room_id,
+                400,
+                values=dict(form),
+                editing=f"exception-{exception_id}",
+                **form_error(error),
+            )
         return await self._editor(
             request, room_id, affected=result.affected_sessions, saved="exception"
         )

@@ -16,6 +16,7 @@ from service.reading import services as reading
 from service.reading.schemas import (
     PART_LABELS,
     WEEKDAY_LABELS,
+    DemandOut,
     PlanReport,
     RoomReport,
 )
@@ -160,7 +161,6 @@ def room_report_rows(report: RoomReport, room_name: str) -> list[Row]:
     """The room report page's figures as blocks of rows (a header row first)."""
     from service.reports.exports import text_cell
 
-    demand = report.demand
     return [
         [gettext("Figure"), gettext("Value")],
         [gettext("Reading room"), text_cell(room_name)],
@@ -181,6 +181,13 @@ def room_report_rows(report: RoomReport, room_name: str) -> list[Row]:
             for m in report.months
         ),
         [],
+        *demand_rows(report.demand),
+    ]
+
+
+def demand_rows(demand: DemandOut) -> list[Row]:
+    """The demand grid as a block: parts of the day across, weekdays down (both reports)."""
+    return [
         [gettext("When workers could come"), *(gettext(PART_LABELS[p]) for p in demand.parts)],
         *(
             [gettext(WEEKDAY_LABELS[weekday]), *counts]
@@ -225,6 +232,11 @@ def plan_report_rows(report: PlanReport) -> list[Row]:
             ]
             for s in report.sessions
         ),
+        [],
+        [gettext("Month"), gettext("Reading room"), gettext("Hours open")],
+        *([h.month, text_cell(h.room_name), h.hours_open] for h in report.hours_open),
+        [],
+        *demand_rows(report.demand),
     ]
 
 

@@ -285,6 +285,15 @@ class PlanSessionRow(msgspec.Struct):
     notes: int  # notes posted (approved or waiting)
 
 
+class RoomMonthHours(msgspec.Struct):
+    """The hours one room of a plan was open in one month (the room report's figure)."""
+
+    room_id: int
+    room_name: str
+    month: str  # "2026-03"
+    hours_open: float
+
+
 class PlanReport(msgspec.Struct):
     """A study plan's report: its sessions, and the readers across the series."""
 
@@ -296,3 +305,9 @@ class PlanReport(msgspec.Struct):
     repeat_readers: int  # came to 2+ sessions of the plan
     completed_series: int  # came to every session of the plan
     notes: int
+    # Each room the plan's sessions use, for every month from the first session's to the
+    # last one's (whole months, so a figure equals the room report's for that month).
+    hours_open: list[RoomMonthHours]
+    # When the plan's members (joined or came) could come, in the plan's rooms: each
+    # member counted once per weekday and part of the day.
+    demand: DemandOut

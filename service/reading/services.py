@@ -48,6 +48,7 @@ from service.reading.schemas import (
     Registrant,
     RoomDetailOut,
     RoomIn,
+    RoomMonthHours,
     RoomOut,
     RoomReport,
     SeasonIn,
@@ -345,8 +346,8 @@ async def _insert_week(
         await RoomHours.insert(*rows)
 
 
-async def add_season(actor: Actor, room_id: int, data: SeasonIn) -> RoomDetailOut:
-    await _editable_room(actor, room_id)
+def _checked_season(data: SeasonIn) -> tuple[list[list[hours.Interval]], str]:
+    """A season's week and name, or the first thing wrong with it (adding and editing)."""
     if data.ends_on < data.starts_on:
         raise DomainError(
             "validation_error", "The season must end on or after its first day.", field="ends_on"
@@ -354,24 +355,66 @@ async def add_season(actor: Actor, room_id: int, data: SeasonIn) -> RoomDetailOu
     if (data.ends_on - data.starts_on).days >= MAX_SEASON_DAYS:
         raise DomainError("validation_error", "A season lasts at most a year.", field="ends_on")
     week = _checked_days(data.days, field="days")
-    name = plain_text(data.name, field="name", limit=60)
+    return week, plain_text(data.name, field="name", limit=60)
+
+
+async def _refuse_overlap(room_id: int, data: SeasonIn, season_id: int | None = None) -> None:
+    """Seasons of a room never overlap (an edited season may keep its own dates). Called
+    with the room's hours locked."""
+    where = (
+        (RoomSeason.room == room_id)
+        & (RoomSeason.starts_on <= data.ends_on)
+        & (RoomSeason.ends_on >= data.starts_on)
+    )
+    if season_id is not None:
+        where = where & (RoomSeason.id != season_id)
+    if await RoomSeason.count().where(where):
+        raise DomainError(
+            "validation_error",
+            "This season overlaps another season of the room.",
+            field="starts_on",
+        )
+
+
+async def add_season(actor: Actor, room_id: int, data: SeasonIn) -> RoomDetailOut:
+    await _editable_room(actor, room_id)
+    week, name = _checked_season(data)
     async with write_transaction():
         await _lock_hours(room_id)
-        overlapping = await RoomSeason.count().where(
-            (RoomSeason.room == room_id)
-            & (RoomSeason.starts_on <= data.ends_on)
-            & (RoomSeason.ends_on >= data.starts_on)
-        )
-        if overlapping:
-            raise DomainError(
-                "validation_error",
-                "This season overlaps another season of the room.",
-                field="starts_on",
-            )
+        await _refuse_overlap(room_id, data)
         inserted = await RoomSeason.insert(
             RoomSeason(room=room_id, name=name, starts_on=data.starts_on, ends_on=data.ends_on)
         ).returning(RoomSeason.id)
         await _insert_week(room_id, inserted[0]["id"], week)
+        await _changed()
+    return await room_detail(actor, room_id)
+
+
+async def update_season(
+    actor: Actor, room_id: int, season_id: int, data: SeasonIn
+) -> RoomDetailOut:
+    """A season's name, dates and week replaced, checked as a new one is."""
+    await _editable_room(actor, room_id)
+    week, name = _checked_season(data)
+    if season_id > MAX_ID:
+        raise NotFound("This room has no such season.")
+    async with write_transaction():
+        await _lock_hours(room_id)
+        found = await RoomSeason.count().where(
+            (RoomSeason.id == season_id) & (RoomSeason.room == room_id)
+        )
+        if not found:
+            raise NotFound("This room has no such season.")
+        await _refuse_overlap(room_id, data, season_id)
+        await RoomSeason.update(
+            {
+                RoomSeason.name: name,
+                RoomSeason.starts_on: data.starts_on,
+                RoomSeason.ends_on: data.ends_on,
+            }
+        ).where(RoomSeason.id == season_id)
+        await RoomHours.delete().where(RoomHours.season == season_id)
+        await _insert_week(room_id, season_id, week)
         await _changed()
     return await room_detail(actor, room_id)
 
@@ -385,11 +428,9 @@ async def delete_season(actor: Actor, room_id: int, season_id: int) -> RoomDetai
     return await room_detail(actor, room_id)
 
 
-async def add_exception(actor: Actor, room_id: int, data: ExceptionIn) -> ExceptionsOut:
-    """Closed (no intervals) or special hours on each date of a range. A date that already
-    has an exception gets the new one instead. Returns the room's exceptions and the
-    sessions they now leave outside its hours, for the organiser to move or cancel."""
-    await _editable_room(actor, room_id)
+def _checked_exception(data: ExceptionIn) -> tuple[date, date, list[hours.Interval], str]:
+    """An exception's first and last day, special hours and note, or the first thing wrong
+    with them (adding and editing)."""
     first = data.starts_on
     last = data.ends_on or data.starts_on
     if first < _today():
@@ -403,31 +444,98 @@ async def add_exception(actor: Actor, room_id: int, data: ExceptionIn) -> Except
     if (last - first).days >= MAX_EXCEPTION_DAYS:
         raise DomainError("validation_error", "An exception lasts at most a year.", field="ends_on")
     intervals = hours.checked([(i.opens, i.closes) for i in data.intervals], field="intervals")
-    note = plain_text(data.note, field="note", limit=200)
+    return first, last, intervals, plain_text(data.note, field="note", limit=200)
+
+
+async def _write_exception_days(
+    room_id: int,
+    first: date,
+    last: date,
+    intervals: list[hours.Interval],
+    note: str,
+    *,
+    kept_id: int | None = None,
+) -> None:
+    """One exception a day from first to last, replacing those already on these days.
+    An edited exception (`kept_id`) keeps its id and becomes the first day. Called with
+    the room's hours locked."""
+    on_these_days = (
+        (RoomException.room == room_id) & (RoomException.day >= first) & (RoomException.day <= last)
+    )
+    day = first
+    if kept_id is not None:
+        await RoomException.delete().where(on_these_days & (RoomException.id != kept_id))
+        await RoomException.update({RoomException.day: first, RoomException.note: note}).where(
+            RoomException.id == kept_id
+        )
+        await RoomExceptionInterval.delete().where(RoomExceptionInterval.exception == kept_id)
+        if intervals:
+            await RoomExceptionInterval.insert(
+                *[RoomExceptionInterval(exception=kept_id, opens=o, closes=c) for o, c in intervals]
+            )
+        day += timedelta(days=1)
+    else:
+        await RoomException.delete().where(on_these_days)
+    while day <= last:
+        inserted = await RoomException.insert(
+            RoomException(room=room_id, day=day, note=note)
+        ).returning(RoomException.id)
+        if intervals:
+            await RoomExceptionInterval.insert(
+                *[
+                    RoomExceptionInterval(exception=inserted[0]["id"], opens=o, closes=c)
+                    for o, c in intervals
+                ]
+            )
+        day += timedelta(days=1)
+
+
+async def add_exception(actor: Actor, room_id: int, data: ExceptionIn) -> ExceptionsOut:
+    """Closed (no intervals) or special hours on each date of a range. A date that already
+    has an exception gets the new one instead. Returns the room's exceptions and the
+    sessions they now leave outside its hours, for the organiser to move or cancel."""
+    await _editable_room(actor, room_id)
+    first, last, intervals, note = _checked_exception(data)
     async with write_transaction():
         await _lock_hours(room_id)
-        await RoomException.delete().where(
-            (RoomException.room == room_id)
-            & (RoomException.day >= first)
-            & (RoomException.day <= last)
-        )
-        day = first
-        while day <= last:
-            inserted = await RoomException.insert(
-                RoomException(room=room_id, day=day, note=note)
-            ).returning(RoomException.id)
-            if intervals:
-                await RoomExceptionInterval.insert(
-                    *[
-                        RoomExceptionInterval(exception=inserted[0]["id"], opens=o, closes=c)
-                        for o, c in intervals
-                    ]
-                )
-            day += timedelta(days=1)
+        await _write_exception_days(room_id, first, last, intervals, note)
         await _changed()
     return ExceptionsOut(
         exceptions=await _exceptions(room_id),
         affected_sessions=await sessions_outside_hours(room_id, first, last, actor=actor),
+    )
+
+
+async def update_exception(
+    actor: Actor, room_id: int, exception_id: int, data: ExceptionIn
+) -> ExceptionsOut:
+    """One day's exception replaced by what `data` says (its day may move, or grow into a
+    range; it keeps its id as the first day), checked as a new one is. A day already past
+    stays as it was. Returns, as adding does, the sessions now outside the hours, over the
+    old day and the new ones."""
+    await _editable_room(actor, room_id)
+    first, last, intervals, note = _checked_exception(data)
+    if exception_id > MAX_ID:
+        raise NotFound("This room has no such closed day or special hours.")
+    async with write_transaction():
+        await _lock_hours(room_id)
+        found = await RoomException.select(RoomException.day).where(
+            (RoomException.id == exception_id) & (RoomException.room == room_id)
+        )
+        if not found:
+            raise NotFound("This room has no such closed day or special hours.")
+        old_day = _as_date(found[0]["day"])
+        if old_day < _today():
+            raise DomainError(
+                "validation_error", "A day already past cannot be changed.", field="starts_on"
+            )
+        await _write_exception_days(room_id, first, last, intervals, note, kept_id=exception_id)
+        await _changed()
+    return ExceptionsOut(
+        exceptions=await _exceptions(room_id),
+        affected_sessions=await sessions_outside_hours(
+            room_id, min(first, old_day), max(last, old_day), actor=actor
+        ),
     )
 
 
@@ -533,21 +641,6 @@ async def room_detail(actor: Actor, room_id: int) -> RoomDetailOut:
     )
 
 
-def _nearness(actor: Actor, node_path: str) -> int:
-    """How many levels of the tree a room's node shares with the worker's (more: nearer).
-    Paths are "/1/4/9/": the shared levels are the slashes of the common prefix."""
-    mine = actor.node_path
-    if node_path.startswith(mine):
-        return mine.count("/")
-    shared = 0
-    for index, (a, b) in enumerate(zip(mine, node_path, strict=False)):
-        if a != b:
-            break
-        if a == "/":
-            shared = index
-    return node_path[: shared + 1].count("/")
-
-
 def matches(schedule: hours.Schedule, open_filter: str | None, now: datetime, today: date) -> bool:
     """Whether a room passes the list's filter: open now, open this evening (at some
     time between 18:00 and 22:00 today), open at the weekend (the coming Saturday or
@@ -616,7 +709,7 @@ async def list_rooms(actor: Actor, open_filter: str | None = None) -> list[RoomO
     moment = now.timestamp()
     horizon = (now + timedelta(days=HOURS_AHEAD)).timestamp()
     listed = []
-    for row in sorted(state.rows, key=lambda row: -_nearness(actor, row["node_path"])):
+    for row in sorted(state.rows, key=lambda row: -orgs.tree_nearness(actor, row["node_path"])):
         found = state.timelines[row["id"]]
         if open_filter == "now":
             if not hours.open_at(found, moment):
@@ -1296,13 +1389,22 @@ async def demand(actor: Actor, room_id: int) -> DemandOut:
         Demand.room == room_id
     )
     mine = sorted(f"{r['weekday']}:{r['part']}" for r in rows if r["member"] == actor.member_id)
-    grid = [[0] * len(PARTS_OF_DAY) for _ in range(hours.WEEKDAYS)]
-    workers = 0
-    if _may_edit(actor, row["node_path"]):
-        for r in rows:
-            grid[r["weekday"]][PARTS_OF_DAY.index(r["part"])] += 1
-        workers = len({r["member"] for r in rows})
-    return DemandOut(parts=list(PARTS_OF_DAY), grid=grid, mine=mine, workers=workers)
+    return demand_grid(rows if _may_edit(actor, row["node_path"]) else [], mine)
+
+
+def demand_grid(rows: Iterable[Mapping[str, Any]], mine: list[str] | None = None) -> DemandOut:
+    """The weekly demand grid from Demand rows (member, weekday, part): how many workers
+    could come in each weekday's part of the day, a worker counted once per cell however
+    many rooms they marked it for. The one count both the room and the plan reports show."""
+    members: list[list[set[int]]] = [[set() for _ in PARTS_OF_DAY] for _ in range(hours.WEEKDAYS)]
+    for r in rows:
+        members[r["weekday"]][PARTS_OF_DAY.index(r["part"])].add(r["member"])
+    return DemandOut(
+        parts=list(PARTS_OF_DAY),
+        grid=[[len(cell) for cell in day] for day in members],
+        mine=mine or [],
+        workers=len({member for day in members for cell in day for member in cell}),
+    )
 
 
 def open_parts(schedule: hours.Schedule, week_start: date) -> list[list[bool]]:
@@ -1327,12 +1429,44 @@ async def open_parts_this_week(room_id: int) -> list[list[bool]]:
 # --- report per room ----------------------------------------------------------------------
 
 
+def _months(first: date, last: date) -> list[tuple[date, date]]:
+    """The whole months from first's to last's: (first day, last day) of each."""
+    spans = []
+    start = first.replace(day=1)
+    while start <= last:
+        following = (start + timedelta(days=31)).replace(day=1)
+        spans.append((start, following - timedelta(days=1)))
+        start = following
+    return spans
+
+
+async def hours_open_by_month(
+    room_ids: Sequence[int], first: date, last: date
+) -> dict[int, list[tuple[str, float]]]:
+    """Each room's hours open in every whole month from first's month to last's, as
+    ("2026-03", 91.0), exceptions and holidays applied: the one figure the room and the
+    plan reports show. One schedule read for all the rooms."""
+    spans = _months(first, last)
+    if not room_ids or not spans:
+        return {room_id: [] for room_id in room_ids}
+    found = await schedules(list(room_ids), spans[0][0], spans[-1][1])
+    return {
+        room_id: [
+            (
+                f"{start.year}-{start.month:02d}",
+                round(hours.open_minutes(found[room_id], start, end) / 60, 1),
+            )
+            for start, end in spans
+        ]
+        for room_id in room_ids
+    }
+
+
 async def room_report(actor: Actor, room_id: int, year: int) -> RoomReport:
     row = await _editable_room(actor, room_id)
     if not 2000 <= year <= 2100:
         raise DomainError("validation_error", "Choose a year.", field="year")
     first, last = date(year, 1, 1), date(year, 12, 31)
-    schedule = (await schedules([room_id], first, last))[room_id]
     ids = [
         r["activity"]
         for r in await SessionDetails.select(SessionDetails.activity).where(
@@ -1347,17 +1481,14 @@ async def room_report(actor: Actor, room_id: int, year: int) -> RoomReport:
     ]
     admitted = await checkin.admitted_members([item.id for item in held])
     month_of = {item.id: item.starts_at.astimezone(zone).month for item in held}
+    open_hours = (await hours_open_by_month([room_id], first, last))[room_id]
     months = []
     for month in range(1, 13):
-        month_first = date(year, month, 1)
-        month_last = (
-            date(year, 12, 31) if month == 12 else date(year, month + 1, 1) - timedelta(days=1)
-        )
         in_month = [item for item in held if month_of[item.id] == month]
         months.append(
             MonthRow(
                 month=f"{year}-{month:02d}",
-                hours_open=round(hours.open_minutes(schedule, month_first, month_last) / 60, 1),
+                hours_open=open_hours[month - 1][1],
                 sessions=len(in_month),
                 seats_offered=sum(item.capacity or 0 for item in in_month),
                 attendance=sum(1 for a, _ in admitted if month_of.get(a) == month),
@@ -1448,6 +1579,24 @@ async def plan_report(actor: Actor, plan_id: int) -> PlanReport:
             )
         )
     held = {item.id for item in series if item.status != "cancelled"}
+    # The rooms the held sessions use, in the order the series first reaches them.
+    room_names: dict[int, str] = {}
+    for item in series:
+        room = rooms_of.get(item.id, {})
+        if item.id in held and room.get("room") is not None:
+            room_names.setdefault(room["room"], room["room_name"])
+    days = [item.starts_at.astimezone(_zone()).date() for item in series if item.id in held]
+    open_hours = (
+        await hours_open_by_month(list(room_names), min(days), max(days)) if room_names else {}
+    )
+    members = joined_members | set(came)
+    demand_rows = (
+        await Demand.select(Demand.member, Demand.weekday, Demand.part).where(
+            Demand.room.is_in(list(room_names)) & Demand.member.is_in(list(members))
+        )
+        if room_names and members
+        else []
+    )
     return PlanReport(
         plan_id=plan_id,
         name=plans[0]["name"],
@@ -1457,6 +1606,12 @@ async def plan_report(actor: Actor, plan_id: int) -> PlanReport:
         repeat_readers=sum(1 for sessions in came.values() if len(sessions) >= 2),
         completed_series=sum(1 for sessions in came.values() if held and held <= sessions),
         notes=sum(row.notes for row in rows),
+        hours_open=[
+            RoomMonthHours(room_id=room_id, room_name=name, month=month, hours_open=figure)
+            for room_id, name in room_names.items()
+            for month, figure in open_hours[room_id]
+        ],
+        demand=demand_grid(demand_rows),
     )
 
 

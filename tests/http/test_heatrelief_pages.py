@@ -9,11 +9,15 @@ import re
 
 import httpx
 
+from service import clock
 from service.heatrelief import services as relief
 from service.heatrelief.schemas import ItemIn, MovementIn, SiteIn
+from service.orgs import services as orgs
 from tests.conftest import Org, add_member, post_form, sign_in
 from tests.http.activity_helpers import browser
+from tests.http.helpers import field_error, new_client, zh
 from tests.http.test_heatrelief_api import campaign
+from tests.service.test_heatrelief import NOW, sites_in_districts
 
 
 async def test_an_organiser_sets_up_a_campaign_and_a_team_member_delivers(
@@ -157,3 +161,68 @@ async def test_posters_print_one_site_or_all_with_a_scannable_code(
     async with browser(app, "203.0.113.10") as other:
         await sign_in(other, org.phones["organiser_b"])
         assert (await other.get(f"/organise/activities/{activity_id}/posters")).status_code == 404
+
+
+async def test_a_worker_sees_the_sites_near_them_and_picks_a_district_without_javascript(
+    app: object, client: httpx.AsyncClient, org: Org
+) -> None:
+    activity_id, _ = await sites_in_districts(org)
+    phone = "13700000043"
+    await add_member(phone, "职工己", "ent-a3", ["worker"])  # no site of its own
+    await sign_in(client, phone)
+    page_url = f"/activities/{activity_id}"
+    with clock.frozen_at(NOW):
+        unknown = await client.get(page_url)
+        assert unknown.status_code == 200
+        assert (
+            zh(
+                "We do not know which district you work in, so all sites are shown by when they "
+                "are next planned. Choose your district to see its sites first."
+            )
+            in unknown.text
+        )
+        assert site_names(unknown.text) == [
+            "城关二号",
+            "开发区厂房",
+            "城南工地",
+            "城关一号",
+            "开发区驿站",
+        ]
+        assert '<option value="开发区" >开发区</option>' in unknown.text
+
+        no_token = await client.post("/heat-relief/district", data={"district": "开发区"})
+        assert no_token.status_code == 403
+        bad = await post_form(
+            client, "/heat-relief/district", {"district": "火星街道", "activity_id": activity_id}
+        )
+        assert bad.status_code == 400
+        assert field_error(bad.text, "district") == zh("Choose your district from the list.")
+        picked = await post_form(
+            client, "/heat-relief/district", {"district": "开发区", "activity_id": activity_id}
+        )
+        assert picked.status_code in (302, 303)
+        assert picked.headers["location"] == f"/activities/{activity_id}#heat-relief"
+        near = await client.get(page_url)
+        assert (
+            zh(
+                "Sites in %(district)s, your district, come first; then those nearest your union.",
+                district="开发区",
+            )
+            in near.text
+        )
+        assert site_names(near.text)[:2] == ["开发区厂房", "开发区驿站"]
+        assert '<option value="开发区" selected>开发区</option>' in near.text
+        await post_form(client, "/language", {"language": "en", "next": "/"})
+        english = await client.get(page_url)
+    assert "Sites in 开发区, your district, come first" in english.text
+    async with new_client(app) as anonymous:
+        refused = await anonymous.post("/heat-relief/district", data={"district": "城关街道"})
+    assert refused.status_code in (401, 403)
+    worker = await orgs.actor_for_member(await orgs.member_id_for_phone(phone) or 0)
+    assert worker is not None
+    assert await relief.picked_district(worker) == "开发区"
+
+
+def site_names(html: str) -> list[str]:
+    sites = html.split('<ul class="members sites">')[1].split("</ul>")[0]
+    return re.findall(r"<strong>([^<]+)</strong>", sites)

@@ -378,3 +378,173 @@ async def test_raising_places_above_the_room_s_seats_answers_400_api_and_form(
     )
     assert at_seats.status_code == 200
     assert at_seats.json()["capacity"] == 12
+
+
+SUMMER = {"name": "夏季", "starts_on": "2026-07-01", "ends_on": "2026-08-31"}
+EVENINGS = {"days": [[{"opens": "18:00", "closes": "21:00"}]] * 7}
+
+
+async def test_a_season_is_edited_with_the_checks_of_a_new_one(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    organiser = await bearer(org.phones["organiser_a"])
+    other = await bearer(org.phones["organiser_b"])
+    worker = await bearer(org.phones["worker_a1"])
+    with clock.frozen_at(NOW):
+        room_id = await new_room(client, organiser)
+        base = f"/api/v1/reading-rooms/{room_id}/seasons"
+        summer = await client.post(base, json={**SUMMER, **SEED_WEEK}, headers=organiser)
+        winter = {"name": "冬季", "starts_on": "2026-12-01", "ends_on": "2027-02-28"}
+        assert (await client.post(base, json={**winter, **SEED_WEEK}, headers=organiser)).is_success
+        [summer_id, winter_id] = [s["id"] for s in summer.json()["seasons"]] + [
+            s["id"]
+            for s in (
+                await client.get(f"/api/v1/reading-rooms/{room_id}", headers=organiser)
+            ).json()["seasons"]
+            if s["name"] == "冬季"
+        ]
+        url = f"{base}/{summer_id}"
+        longer = {**SUMMER, "name": "暑期", "ends_on": "2026-09-15", **EVENINGS}
+        edited = await client.put(url, json=longer, headers=organiser)
+        assert edited.status_code == 200, edited.text
+        [season, _] = edited.json()["seasons"]
+        assert (season["id"], season["name"], season["ends_on"]) == (
+            summer_id,
+            "暑期",
+            "2026-09-15",
+        )
+        assert season["days"][0] == [{"opens": "18:00", "closes": "21:00"}]
+        assert season["days"][1] == season["days"][0]  # the old Tuesday hours are gone
+        # Keeping its own dates is no overlap; reaching into winter is.
+        assert (await client.put(url, json=longer, headers=organiser)).status_code == 200
+        bad_cases: list[tuple[Any, str | None]] = [
+            ({**longer, "ends_on": "2026-12-01"}, "starts_on"),  # overlaps the winter
+            ({**longer, "ends_on": "2026-06-30"}, "ends_on"),  # ends before it starts
+            ({**longer, "ends_on": "2027-07-05"}, "ends_on"),  # longer than a year
+            ({**longer, "name": "夏" * 61}, "name"),  # oversized
+            ({**longer, "days": [[]] * 6}, "days"),
+            (
+                {**longer, "days": [[{"opens": "21:00", "closes": "18:00"}]] + [[]] * 6},
+                "days.0",
+            ),
+            ({**longer, "starts_on": "July"}, None),  # malformed
+            ({"name": "x"}, None),  # fields missing
+        ]
+        for body, field in bad_cases:
+            refused = await client.put(url, json=body, headers=organiser)
+            assert refused.status_code == 400, (body, refused.text)
+            if field:
+                assert refused.json()["field"] == field, body
+        not_json = await client.put(
+            url, content=b"{oops", headers={**organiser, "content-type": "application/json"}
+        )
+        assert not_json.status_code == 400
+        huge = await client.put(url, json={**longer, "name": "夏" * 200_000}, headers=organiser)
+        assert huge.status_code in (400, 413)
+        assert (await client.put(url, json=longer)).status_code == 401
+        assert (await client.put(url, json=longer, headers=worker)).status_code == 403
+        assert (await client.put(url, json=longer, headers=other)).status_code == 403
+        # Another room's season, or none at all, is not found through this room.
+        other_room = await new_room(client, organiser, name="乙镇职工书屋")
+        for missing in (
+            f"/api/v1/reading-rooms/{other_room}/seasons/{summer_id}",
+            f"{base}/{2**40}",
+        ):
+            assert (await client.put(missing, json=longer, headers=organiser)).status_code == 404
+        after = (await client.get(f"/api/v1/reading-rooms/{room_id}", headers=organiser)).json()
+    assert [(s["id"], s["name"], s["ends_on"]) for s in after["seasons"]] == [
+        (summer_id, "暑期", "2026-09-15"),
+        (winter_id, "冬季", "2027-02-28"),
+    ]
+    assert after["seasons"][0]["days"][1] == [{"opens": "18:00", "closes": "21:00"}]
+
+
+async def test_an_exception_is_edited_and_names_the_sessions_it_now_hits(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    organiser = await bearer(org.phones["organiser_a"])
+    other = await bearer(org.phones["organiser_b"])
+    with clock.frozen_at(NOW):
+        room_id = await new_room(client, organiser)
+        created = await client.post(
+            "/api/v1/activities",
+            json={
+                "kind": "reading_session",
+                "title": "周四读书会",
+                "starts_at": at(date(2026, 3, 12), 14),
+                "ends_at": at(date(2026, 3, 12), 16),
+                "capacity": 10,
+                "details": {"room_id": room_id},
+            },
+            headers=organiser,
+        )
+        assert created.status_code == 201, created.text
+        session_id = created.json()["id"]
+        base = f"/api/v1/reading-rooms/{room_id}/exceptions"
+        added = await client.post(
+            base, json={"starts_on": "2026-03-10", "note": "盘点"}, headers=organiser
+        )
+        assert added.json()["affected_sessions"] == []
+        [exception] = added.json()["exceptions"]
+        url = f"{base}/{exception['id']}"
+        # The closure moves to the Thursday of the session: the answer names it.
+        moved = await client.put(
+            url, json={"starts_on": "2026-03-12", "note": "盘点改期"}, headers=organiser
+        )
+        assert moved.status_code == 200, moved.text
+        assert [(e["date"], e["closed"], e["note"]) for e in moved.json()["exceptions"]] == [
+            ("2026-03-12", True, "盘点改期")
+        ]
+        assert [s["activity_id"] for s in moved.json()["affected_sessions"]] == [session_id]
+        assert moved.json()["exceptions"][0]["id"] == exception["id"]  # the same exception
+        # Special hours that still hold the session: nothing to move.
+        special = await client.put(
+            url,
+            json={"starts_on": "2026-03-12", "intervals": [{"opens": "13:00", "closes": "17:00"}]},
+            headers=organiser,
+        )
+        assert special.status_code == 200, special.text
+        assert special.json()["affected_sessions"] == []
+        bad_cases: list[tuple[Any, str | None]] = [
+            ({"starts_on": "2026-03-01"}, "starts_on"),  # in the past
+            ({"starts_on": "2026-03-12", "ends_on": "2026-03-11"}, "ends_on"),
+            ({"starts_on": "2026-03-12", "ends_on": "2027-03-20"}, "ends_on"),  # over a year
+            (
+                {
+                    "starts_on": "2026-03-12",
+                    "intervals": [
+                        {"opens": "09:00", "closes": "12:00"},
+                        {"opens": "11:00", "closes": "13:00"},
+                    ],
+                },
+                "intervals",
+            ),
+            ({"starts_on": "2026-03-12", "note": "注" * 201}, "note"),  # oversized
+            ({"starts_on": "12/03/2026"}, None),  # malformed
+        ]
+        for body, field in bad_cases:
+            refused = await client.put(url, json=body, headers=organiser)
+            assert refused.status_code == 400, (body, refused.text)
+            if field:
+                assert refused.json()["field"] == field, body
+        assert (await client.put(url, json={"starts_on": "2026-03-13"})).status_code == 401
+        forbidden = await client.put(url, json={"starts_on": "2026-03-13"}, headers=other)
+        assert forbidden.status_code == 403
+        missing = await client.put(
+            f"{base}/{2**40}", json={"starts_on": "2026-03-13"}, headers=organiser
+        )
+        assert missing.status_code == 404
+        after = (await client.get(f"/api/v1/reading-rooms/{room_id}", headers=organiser)).json()
+    assert [(e["date"], e["intervals"]) for e in after["exceptions"]] == [
+        ("2026-03-12", [{"opens": "13:00", "closes": "17:00"}])
+    ]
+    # A day already past stays as it was.
+    with clock.frozen_at(datetime(2026, 3, 13, 9, tzinfo=ZONE)):
+        past = await client.put(url, json={"starts_on": "2026-03-20"}, headers=organiser)
+    assert (past.status_code, past.json()["field"]) == (400, "starts_on")
+
+
+async def test_openapi_documents_the_season_and_exception_edits(client: httpx.AsyncClient) -> None:
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    assert "put" in paths["/api/v1/reading-rooms/{room_id}/seasons/{season_id}"]
+    assert "put" in paths["/api/v1/reading-rooms/{room_id}/exceptions/{exception_id}"]

@@ -14,7 +14,7 @@ from service import clock
 from service.activities import services as activities
 from service.checkin import services as checkin
 from service.reading import services as reading
-from service.reading.schemas import IntervalIn, PlanIn, RoomIn, WeekIn
+from service.reading.schemas import ExceptionIn, IntervalIn, PlanIn, RoomIn, SeasonIn, WeekIn
 from service.reading.tables import Demand, Holiday
 from tests.conftest import Org, post_form, sign_in
 from tests.http.helpers import field_error, zh
@@ -205,3 +205,92 @@ async def test_the_activity_form_carries_the_session_s_room_and_books(
     assert edit.status_code == 200
     assert f'name="details.room_id" value="{room_id}"' in edit.text
     assert "甲镇职工书屋" in edit.text
+
+
+async def test_the_organiser_edits_a_season_and_a_closed_day_without_javascript(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    room_id = await seed_room(org)
+    evening = [IntervalIn("18:00", "21:00")]
+    with clock.frozen_at(TUESDAY_MORNING):
+        summer = await reading.add_season(
+            org.organiser_a,
+            room_id,
+            SeasonIn(
+                name="夏季",
+                starts_on=date(2026, 7, 1),
+                ends_on=date(2026, 8, 31),
+                days=[evening] * 7,
+            ),
+        )
+        await reading.add_season(
+            org.organiser_a,
+            room_id,
+            SeasonIn(
+                name="冬季", starts_on=date(2026, 12, 1), ends_on=date(2027, 1, 31), days=[[]] * 7
+            ),
+        )
+        closed = await reading.add_exception(
+            org.organiser_a, room_id, ExceptionIn(starts_on=date(2026, 3, 10), note="盘点")
+        )
+    season_id = summer.seasons[0].id
+    exception_id = closed.exceptions[0].id
+    editor = f"/organise/reading-rooms/{room_id}"
+    await sign_in(client, org.phones["organiser_a"])
+    with clock.frozen_at(TUESDAY_MORNING):
+        page = await client.get(editor)
+        assert f'action="{editor}/seasons/{season_id}/edit"' in page.text
+        assert (
+            f'id="season-{season_id}-day0" name="season_day0" maxlength="200" value="18:00-21:00"'
+            in page.text
+        )
+        assert f'action="{editor}/exceptions/{exception_id}/edit"' in page.text
+        assert (
+            f'id="exception-{exception_id}-note" name="note" maxlength="200" value="盘点"'
+            in page.text
+        )
+        season_form = {
+            "season_name": "暑期",
+            "season_starts_on": "2026-07-01",
+            "season_ends_on": "2026-12-15",  # into the winter
+            **{f"season_day{d}": "19:00-21:00" for d in range(7)},
+        }
+        refused = await post_form(client, f"{editor}/seasons/{season_id}/edit", season_form)
+        assert refused.status_code == 400
+        # The message stands in the season's own form, opened, with what was typed kept.
+        own = refused.text.split(f'id="season-{season_id}"')[1].split("</li>")[0]
+        assert zh("This season overlaps another season of the room.") in own
+        assert '<details class="edit" open>' in own
+        assert 'value="2026-12-15"' in own
+        assert field_error(refused.text, "starts_on") is None  # not beside the add form
+        saved = await post_form(
+            client,
+            f"{editor}/seasons/{season_id}/edit",
+            {**season_form, "season_ends_on": "2026-09-15"},
+        )
+        assert saved.status_code in (302, 303)
+        # Closed on Thursday instead of Tuesday, then shown in English.
+        moved = await post_form(
+            client,
+            f"{editor}/exceptions/{exception_id}/edit",
+            {"starts_on": "2026-03-12", "ends_on": "", "intervals": "", "note": "盘点改期"},
+        )
+        assert moved.status_code == 200
+        assert "2026-03-12" in moved.text and "盘点改期" in moved.text
+        bad = await post_form(
+            client,
+            f"{editor}/exceptions/{exception_id}/edit",
+            {"starts_on": "2026-03-12", "intervals": "18:00-09:00"},
+        )
+        assert bad.status_code == 400
+        own = bad.text.split(f'id="exception-{exception_id}"')[1].split("</li>")[0]
+        assert 'role="alert"' in own and 'value="18:00-09:00"' in own  # same id, typed kept
+        await post_form(client, "/language", {"language": "en", "next": "/"})
+        english = await client.get(editor)
+        detail = await reading.room_detail(org.organiser_a, room_id)
+    assert [(s.name, s.ends_on) for s in detail.seasons] == [
+        ("暑期", date(2026, 9, 15)),
+        ("冬季", date(2027, 1, 31)),
+    ]
+    assert detail.seasons[0].days[2][0].opens == "19:00"
+    assert "Save changes" in english.text and "Change" in english.text

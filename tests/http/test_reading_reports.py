@@ -99,6 +99,14 @@ async def test_the_plan_report_files_carry_the_page_s_figures(
         [str(s["joined"]), str(s["attended"]), str(s["notes"])] for s in report["sessions"]
     ]
     assert [row[6] for row in sessions] == ["1", "1", "0", "0"]
+    hours_rows = block(rows, zh("Month"))
+    assert hours_rows == [
+        [h["month"], h["room_name"], str(h["hours_open"])] for h in report["hours_open"]
+    ]
+    assert hours_rows == [["2026-03", "甲镇职工书屋", "91.0"]]  # 13 open days x 7 h
+    demand = block(rows, zh("When workers could come"))
+    assert [[int(cell) for cell in row[1:]] for row in demand] == report["demand"]["grid"]
+    assert report["demand"]["grid"][1][2] == report["demand"]["grid"][5][0] == 1
 
     await sign_in(client, phone)
     page = await client.get(f"/organise/study-plans/{plan_id}/report")
@@ -115,9 +123,24 @@ async def test_the_plan_report_files_carry_the_page_s_figures(
             "Notes posted",
         )
     ]
+    hours_part = page.text.split('id="rooms-hours"')[1].split('class="grid"')[0]
+    shown = [
+        [month, room, figure]
+        for room, table in re.findall(r"<h3>([^<]+)</h3>(.*?)</table>", hours_part, re.S)
+        for month, figure in re.findall(
+            r'<td class="month">([\d-]+)</td><td class="num">([\d.]+)</td>', table
+        )
+    ]
+    assert shown == hours_rows
+    grid_part = page.text.split('class="grid"')[1].split("</table>")[0]
+    cells = [cell.strip() for cell in re.findall(r"<td[^>]*>([^<]*)</td>", grid_part)]
+    assert [int(cell or 0) for cell in cells] == [
+        n for row in report["demand"]["grid"] for n in row
+    ]
     await post_form(client, "/language", {"language": "en", "next": "/"})
     english = await client.get(f"/organise/study-plans/{plan_id}/report")
     assert "Completed the whole series" in english.text
+    assert "When workers could come" in english.text
 
 
 async def test_the_room_report_page_offers_both_reports_as_files(

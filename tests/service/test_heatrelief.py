@@ -29,8 +29,9 @@ from service.heatrelief.schemas import (
     SiteOut,
     TeamIn,
 )
-from service.heatrelief.tables import WAREHOUSE, Delivery, LedgerEntry, Stock
-from service.orgs.schemas import Actor
+from service.heatrelief.tables import WAREHOUSE, Delivery, LedgerEntry, Site, Stock
+from service.orgs import services as orgs
+from service.orgs.schemas import SYSTEM, Actor, NodeIn
 from service.seams import SEAMS
 from tests.conftest import Org, add_member
 
@@ -651,3 +652,131 @@ async def test_a_campaign_not_running_takes_no_receipts(org: Org) -> None:
     )
     assert answer.result == "not_open"
     assert await relief.acknowledgements_by_site(draft.id) == {}
+
+
+# --- the campaign's page: the sites near the worker first -----------------------------------
+
+
+async def sites_in_districts(org: Org) -> tuple[int, dict[str, int]]:
+    """Five sites in three districts: 城关街道 (two, union-a), 城南街道 (ent-a1, the
+    enterprise of worker_a1), 开发区 (two, ent-a2, another enterprise of union-a); planned
+    on the 20th, 16th, 18th, 17th of July and not at all. ent-a3 has no site."""
+    for code, name in (("ent-a2", "甲二环卫所"), ("ent-a3", "甲三物业")):
+        await orgs.create_node(
+            SYSTEM, NodeIn(code=code, name=name, kind="enterprise", parent="union-a")
+        )
+    activity_id = await campaign(org)
+    ids = {
+        "城关一号": await site(org, activity_id, "城关一号", node="union-a", district="城关街道"),
+        "城关二号": await site(org, activity_id, "城关二号", node="union-a", district="城关街道"),
+        "城南工地": await site(org, activity_id, "城南工地", node="ent-a1", district="城南街道"),
+        "开发区厂房": await site(org, activity_id, "开发区厂房", node="ent-a2", district="开发区"),
+        "开发区驿站": await site(org, activity_id, "开发区驿站", node="ent-a2", district="开发区"),
+    }
+    team_id = await team(org, activity_id, name="一队")
+    with clock.frozen_at(NOW):
+        for name, day in (("城关一号", 20), ("城关二号", 16), ("城南工地", 18), ("开发区厂房", 17)):
+            await relief.plan_delivery(
+                org.organiser_a,
+                activity_id,
+                DeliveryIn(site_id=ids[name], team_id=team_id, planned_date=date(2026, 7, day)),
+            )
+    return activity_id, ids
+
+
+async def seen_by(actor: Actor, activity_id: int) -> tuple[list[str], dict[str, object]]:
+    with clock.frozen_at(NOW):
+        view = (await relief.campaign_summaries([activity_id], 30, viewer=actor))[activity_id]
+    return [site["name"] for site in view["sites"]], view["near"]
+
+
+async def test_two_workers_in_different_districts_see_their_own_district_s_sites_first(
+    org: Org,
+) -> None:
+    activity_id, _ = await sites_in_districts(org)
+    east = org.worker_a1  # ent-a1, under union-a
+    west = await add_member("13700000041", "环卫工老张", "ent-a2", ["worker"])
+    await relief.pick_district(east, "城关街道")
+    await relief.pick_district(west, "开发区")
+
+    east_sites, east_near = await seen_by(east, activity_id)
+    west_sites, west_near = await seen_by(west, activity_id)
+
+    # Their district first (by when next planned), then the rest by how near in the tree
+    # their node is (ent-a1's own site before the union's), then by when next planned.
+    assert east_sites == ["城关二号", "城关一号", "城南工地", "开发区厂房", "开发区驿站"]
+    assert west_sites == ["开发区厂房", "开发区驿站", "城关二号", "城南工地", "城关一号"]
+    assert (east_near["district"], east_near["source"]) == ("城关街道", "picked")
+    assert (west_near["district"], west_near["source"]) == ("开发区", "picked")
+    assert east_near["districts"] == sorted(["城关街道", "城南街道", "开发区"])
+    # Everyone else (the API's details) still gets route order, no viewer in it.
+    plain = (await relief.campaign_summaries([activity_id], 30))[activity_id]
+    assert "near" not in plain
+
+
+async def test_without_a_pick_the_worker_s_own_sites_tell_the_district_else_plan_time(
+    org: Org,
+) -> None:
+    activity_id, _ = await sites_in_districts(org)
+    # worker_a1's enterprise has one site, in 城南街道: that district comes first.
+    sites, near = await seen_by(org.worker_a1, activity_id)
+    assert (near["district"], near["source"]) == ("城南街道", "organisation")
+    assert sites == ["城南工地", "城关二号", "开发区厂房", "城关一号", "开发区驿站"]
+    # A worker of an enterprise with no site, who picked none: all by plan time.
+    nowhere = await add_member("13700000042", "职工戊", "ent-a3", ["worker"])
+    sites, near = await seen_by(nowhere, activity_id)
+    assert (near["district"], near["source"]) == (None, None)
+    assert sites == ["城关二号", "开发区厂房", "城南工地", "城关一号", "开发区驿站"]
+    # Clearing a pick goes back to what the organisation tells.
+    await relief.pick_district(org.worker_a1, "开发区")
+    assert (await seen_by(org.worker_a1, activity_id))[0][0] == "开发区厂房"
+    await relief.pick_district(org.worker_a1, "")
+    assert (await seen_by(org.worker_a1, activity_id))[1]["source"] == "organisation"
+
+
+async def test_a_district_pick_takes_only_a_district_of_the_sites(org: Org) -> None:
+    await sites_in_districts(org)
+    await relief.pick_district(org.worker_a1, "城关街道")
+    for bad in ("火星街道", "城" * 61, "城关街道" * 20):
+        with pytest.raises(DomainError) as caught:
+            await relief.pick_district(org.worker_a1, bad)
+        assert (caught.value.code, caught.value.field) == ("validation_error", "district")
+    assert await relief.picked_district(org.worker_a1) == "城关街道"  # nothing written
+    with pytest.raises(DomainError) as refused:
+        await relief.pick_district(SYSTEM, "城关街道")
+    assert refused.value.code == "forbidden"
+
+
+async def test_the_sites_near_a_worker_cost_the_same_reads_for_five_sites_or_twenty(
+    org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No read per site or per delivery: the page's query count does not grow with them."""
+    activity_id, _ = await sites_in_districts(org)
+    await relief.pick_district(org.worker_a1, "城关街道")
+    engine = type(Site._meta.db)
+    original = engine.run_querystring
+    reads: list[str] = []
+
+    async def counted(self: object, querystring: object, *args: object, **kwargs: object) -> object:
+        reads.append(str(querystring))
+        return await original(self, querystring, *args, **kwargs)  # type: ignore[arg-type]
+
+    async def reads_for_the_page() -> int:
+        reads.clear()
+        with monkeypatch.context() as patch:
+            patch.setattr(engine, "run_querystring", counted)
+            await seen_by(org.worker_a1, activity_id)
+        return len(reads)
+
+    few = await reads_for_the_page()
+    team_id = await team(org, activity_id, name="二队")
+    for number in range(15):
+        added = await site(org, activity_id, f"新站点{number}", district="城南街道")
+        with clock.frozen_at(NOW):
+            await relief.plan_delivery(
+                org.organiser_a,
+                activity_id,
+                DeliveryIn(site_id=added, team_id=team_id, planned_date=date(2026, 7, 21)),
+            )
+    assert 3 <= few <= 5  # sites, deliveries, nodes, the pick
+    assert await reads_for_the_page() == few

@@ -16,6 +16,7 @@ from service.activities.schemas import ActivityIn
 from service.activities.tables import Activity
 from service.checkin import services as checkin
 from service.errors import DomainError
+from service.orgs import services as orgs
 from service.reading import hours
 from service.reading import services as reading
 from service.reading.schemas import (
@@ -565,5 +566,5 @@ def test_the_nearest_rooms_come_first() -> None:
 
     actor = Actor(member_id=1, node_id=9, node_path="/1/4/9/", roles=frozenset({"worker"}))
     paths = ["/2/", "/1/", "/1/4/12/", "/1/4/9/", "/1/40/"]
-    ordered = sorted(paths, key=lambda path: -reading._nearness(actor, path))
+    ordered = sorted(paths, key=lambda path: -orgs.tree_nearness(actor, path))
     assert ordered == ["/1/4/9/", "/1/4/12/", "/1/", "/1/40/", "/2/"]
