@@ -268,6 +268,13 @@ async def run_sql(sql: str, *params: Any) -> list[dict[str, Any]]:
     return list(await engine().run_querystring(QueryString(sql, *params)))
 
 
+def qmark(sql: str) -> str:
+    """A `{}` statement (run_sql's placeholders) in sqlite3's own `?` placeholders, for
+    work run on the SQLite writer's thread (TunedSQLiteEngine.write_in_thread), which
+    bypasses Piccolo's QueryString."""
+    return sql.replace("{}", "?")
+
+
 def is_postgres() -> bool:
     return isinstance(engine(), PostgresEngine)
 

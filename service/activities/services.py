@@ -33,6 +33,7 @@ from service.db import (
     engine,
     is_postgres,
     is_unique_violation,
+    qmark,
     run_sql,
     write_transaction,
 )
@@ -817,11 +818,6 @@ REGISTRATION_INSERT = (
 )
 
 
-def _qmark(sql: str) -> str:
-    """A `{}` statement in sqlite3's own placeholders, for the writer's thread."""
-    return sql.replace("{}", "?")
-
-
 async def _sign_up(
     times: ActivityTimes, member_id: int, schedule: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -839,20 +835,20 @@ async def _sign_up(
 
     def write(connection: sqlite3.Connection) -> dict[str, Any]:
         # On the writer's thread, inside BEGIN IMMEDIATE … COMMIT (db.write_in_thread).
-        seat = bool(connection.execute(_qmark(SEAT_UPDATE), (activity_id,)).fetchall())
+        seat = bool(connection.execute(qmark(SEAT_UPDATE), (activity_id,)).fetchall())
         queue_no = None
         if not seat:
-            (counter,) = connection.execute(_qmark(QUEUE_UPDATE), (activity_id,)).fetchall()
+            (counter,) = connection.execute(qmark(QUEUE_UPDATE), (activity_id,)).fetchall()
             queue_no = int(counter["queue_counter"])
         status = "confirmed" if seat else "waitlisted"
         ((inserted,)) = connection.execute(
-            _qmark(REGISTRATION_INSERT), (activity_id, member_id, status, queue_no, now, now)
+            qmark(REGISTRATION_INSERT), (activity_id, member_id, status, queue_no, now, now)
         ).fetchall()
         messages = [confirmed if seat else waitlisted]
         if seat:
             # Read here, inside the transaction: SQLite serialises writers, so the
             # schedule is exactly the one an organiser's change would have to wait for.
-            rules = connection.execute(_qmark(outbox.RULES_READ), (activity_id,)).fetchall()
+            rules = connection.execute(qmark(outbox.RULES_READ), (activity_id,)).fetchall()
             messages += outbox.reminders_due(times, outbox.rules_from(times.kind, rules))
         sql, params = outbox.messages_insert(
             messages,
@@ -860,18 +856,18 @@ async def _sign_up(
             activity_id=activity_id,
             registration_id=int(inserted["id"]),
         )
-        connection.execute(_qmark(sql), params).fetchall()
+        connection.execute(qmark(sql), params).fetchall()
         written = _new_registration(int(inserted["id"]), activity_id, status, queue_no, now)
         # What the answer shows (the waitlist position, the ticket's counter), read here
         # rather than by two more statements after the commit: on this thread they are
         # two index look-ups, where a statement of its own costs the event loop a hand-off
         # to a reader (QUALITY.md B2). Read as of this commit.
         if seat:
-            found = connection.execute(_qmark(tickets.REISSUE_READ), (written["id"],)).fetchall()
+            found = connection.execute(qmark(tickets.REISSUE_READ), (written["id"],)).fetchall()
             written["reissue"] = int(found[0]["reissue"]) if found else 0
         else:
             (counted,) = connection.execute(
-                _qmark(WAITLIST_POSITION), (activity_id, queue_no)
+                qmark(WAITLIST_POSITION), (activity_id, queue_no)
             ).fetchall()
             written["position"] = int(counted["ahead"])
         return written

@@ -20,6 +20,7 @@ APP_CONFIG = AppConfig(
     migration_dependencies=[
         "service.orgs.piccolo_app",
         "service.checkin.piccolo_app",
+        "service.scans.piccolo_app",  # booth scans use the shared client-id log and audit
         "service.activities.piccolo_app",
     ],
 )

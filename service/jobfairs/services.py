@@ -6,9 +6,13 @@ The funnel's rules, in one place:
 - stages move forward only (consulted → resume → interview → intent → signed, or
   declined from any of them); a later scan moving back is refused (stage_backwards);
 - one lead per worker and booth: re-scanning updates it, never adds another;
-- a scan's client id makes it idempotent: a resend answers the first result;
+- a scan's client id makes it idempotent: a resend answers the first result (the booth is
+  a scan point type of service/scans, whose client-id log, batch runner and undo audit
+  it uses);
 - an offline scan of a lower stage (a batch, or a scan made before the lead's current
   stage) is "superseded": the furthest stage stays, so two devices never fight;
+- two phones writing one lead at once: the write that read an older version of it is
+  decided again, so the furthest stage stays and there is one lead per worker and booth;
 - the last stage change may be undone within UNDO_WINDOW, and the undo is logged;
 - a worker never admitted at the entrance may still be recorded, flagged as such.
 """
@@ -17,9 +21,9 @@ from __future__ import annotations
 
 import io
 import math
-import re
+import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,8 +33,17 @@ from qrcode.constants import ERROR_CORRECT_M
 
 from service import clock, signing
 from service.activities import services as activities
-from service.activities.schemas import DoorActivity
-from service.db import is_unique_violation, lock_key, run_sql, write_transaction
+from service.activities.schemas import DoorActivity, DoorRegistration
+from service.db import (
+    TunedSQLiteEngine,
+    engine,
+    is_postgres,
+    is_unique_violation,
+    lock_key,
+    qmark,
+    run_sql,
+    write_transaction,
+)
 from service.errors import DomainError, Forbidden, NotFound
 from service.i18n import gettext, localtime
 from service.jobfairs.schemas import (
@@ -69,16 +82,15 @@ from service.orgs import access
 from service.orgs import services as orgs
 from service.orgs.schemas import WORKER_GROUPS, Actor
 from service.reports.services import ADMITTED
+from service.scans import points
+from service.scans import services as scanning
+from service.scans.points import ScanContext
 from service.text import plain_text
-from service.tickets import services as tickets
 from service.tickets import tokens
+from service.tickets.tokens import TicketToken
 
 KIND = "job_fair"
 UNDO_WINDOW = timedelta(minutes=5)
-# An offline scanner's clock is trusted for ordering, within reason (as at the door).
-MAX_CLOCK_PAST = timedelta(hours=24)
-MAX_CLOCK_FUTURE = timedelta(minutes=2)
-CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 PAGE_SIZE = 20
 MAX_PUBLIC_LIST = 500
 MAX_PAY = 1_000_000
@@ -837,31 +849,106 @@ async def checked_in_registrations(activity_id: int) -> set[int]:
     return {row["registration_id"] for row in await run_sql(CHECKED_IN_SQL, activity_id)}
 
 
-async def _is_checked_in(activity_id: int, registration_id: int) -> bool:
-    rows = await run_sql(
-        CHECKED_IN_SQL + " AND s.registration_id = {}", activity_id, registration_id
+# --- the booth as a scan point (service/scans) ----------------------------------------------
+
+# The booth's code among scan point types: stored in the shared client-id log and undo
+# audit, and quoted by the writes below, which log a scan's client id themselves.
+BOOTH = "booth"
+# A write of a lead changes it only while its version is the one the scan read
+# (compare-and-set). A scan that lost to another phone's write is decided again on a fresh
+# read, this many times in all, and then answered conflict with nothing written.
+MAX_TRIES = 5
+
+# Everything a booth scan is decided on, in one statement: the booth and its fair, whether
+# the scanner may record there (access.may_sql, the SQL form of access.may), the ticket's
+# registration, holder and reissue counter, whether it was admitted at the entrance (the
+# reports room's ADMITTED, as CHECKED_IN_SQL quotes it), the worker's lead at this booth
+# with its version, and the posting named. It reads the activities', orgs', tickets' and
+# checkin's tables itself, as the door's SCAN_READ does, for speed (QUALITY.md B9). Every
+# file that must change with it: this statement, _reading_of and the rules it feeds
+# (_worker, _posting_of, _judge), and tests/service/test_booth_scan_read.py, its parity
+# test against the rooms' own services (activities.door_registration,
+# tickets.current_reissue, orgs.actor_for_member, checked_in_registrations, access.may,
+# and the Lead and Posting tables read through Piccolo).
+BOOTH_SCAN_READ = (
+    "SELECT b.id, b.activity_id, b.employer_id, a.kind, "  # noqa: S608 (constants only)
+    + access.may_sql("record_booth", "booth", owner_path="o.path", scope_id="b.id")
+    + " AS may_record, r.id AS registration_id, r.activity AS registration_activity, "
+    "r.member AS registration_member, r.status AS registration_status, "
+    "r.updated_at AS registration_updated_at, m.name AS holder_name, "
+    "m.phone AS holder_phone, m.worker_group AS holder_group, t.reissue, "
+    "EXISTS (SELECT 1 FROM checkin_scan s WHERE s.activity_id = b.activity_id "
+    "AND s.registration_id = r.id AND " + ADMITTED + ") AS checked_in, "
+    "l.id AS lead_id, l.version AS lead_version, l.stage AS lead_stage, "
+    "l.peak AS lead_peak, l.stage_at AS lead_stage_at, l.posting_id AS lead_posting_id, "
+    "l.rating AS lead_rating, l.note AS lead_note, l.name AS lead_name, "
+    "l.phone_masked AS lead_phone_masked, l.worker_group AS lead_group, "
+    "l.checked_in AS lead_checked_in, "
+    "p.activity_id AS posting_activity, p.employer_id AS posting_employer "
+    "FROM jobfair_booth b JOIN activity a ON a.id = b.activity_id "
+    "JOIN org_node o ON o.id = a.owner "
+    "LEFT JOIN activity_registration r ON r.id = {} "
+    "LEFT JOIN org_member m ON m.id = r.member "
+    "LEFT JOIN ticket_state t ON t.registration_id = r.id "
+    "LEFT JOIN jobfair_lead l ON l.booth_id = b.id AND l.registration_id = r.id "
+    "LEFT JOIN jobfair_posting p ON p.id = {} "
+    "WHERE b.id = {}"
+)
+
+# The writes of a decided scan. A new lead is inserted unless another phone's first scan of
+# the worker got there first (one lead per booth and registration: jobfair_lead_once); a
+# lead is changed only at the version read. Either way no row comes back when it lost,
+# and the scan is decided again.
+INSERT_LEAD = (
+    "INSERT INTO jobfair_lead (activity_id, booth_id, registration_id, member_id, "
+    "posting_id, stage, peak, stage_at, rating, note, name, phone_masked, worker_group, "
+    "checked_in, created_at, version) "
+    "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 0) "
+    "ON CONFLICT (booth_id, registration_id) DO NOTHING RETURNING id"
+)
+UPDATE_LEAD = (
+    "UPDATE jobfair_lead SET posting_id = {}, stage = {}, peak = {}, stage_at = {}, "
+    "rating = {}, note = {}, checked_in = {}, version = version + 1 "
+    "WHERE id = {} AND version = {} RETURNING id"
+)
+STAGE_SCAN_COLUMNS = (
+    "activity_id, booth_id, client_id, result, stage, posting_id, scanned_at, recorded_at, "
+    "actor_id, actor_name, before_stage, before_peak, before_stage_at, before_posting_id, "
+    "lead_id, action"
+)
+INSERT_STAGE_SCAN = (
+    f"INSERT INTO jobfair_stage_scan ({STAGE_SCAN_COLUMNS}) "  # noqa: S608 (a constant)
+    "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 'scan') RETURNING id"
+)
+# PostgreSQL: the lead's write, the stage scan and its client id's row of the shared log
+# in one statement (one round trip, no BEGIN/COMMIT). A lead write that lost writes
+# nothing else; a client id sent before fails the whole statement on a unique index.
+# Constants only are formatted in (the columns, the booth's code): no input.
+_RECORD_PG = (
+    "WITH lead AS ({lead}), "  # noqa: S608
+    f"scan AS (INSERT INTO jobfair_stage_scan ({STAGE_SCAN_COLUMNS}) "
+    "SELECT {}::integer, {}::integer, {}::varchar, {}::varchar, {}::varchar, {}::integer, "
+    "{}::timestamptz, {}::timestamptz, {}::integer, {}::varchar, {}::varchar, {}::integer, "
+    "{}::timestamptz, {}::integer, lead.id, 'scan' FROM lead "
+    "RETURNING id, booth_id, client_id, actor_id, recorded_at), "
+    f"logged AS (INSERT INTO scan_client_log ({scanning.CLIENT_LOG_COLUMNS}) "
+    f"SELECT '{BOOTH}', booth_id, client_id, actor_id, id, recorded_at FROM scan "
+    "WHERE client_id IS NOT NULL) "
+    "SELECT lead.id AS lead_id, scan.id AS scan_id FROM lead JOIN scan ON true"
+)
+RECORD_NEW_LEAD_PG = _RECORD_PG.replace("{lead}", INSERT_LEAD)
+RECORD_LEAD_PG = _RECORD_PG.replace("{lead}", UPDATE_LEAD)
+
+
+class _LeadMoved(Exception):
+    """Another phone's write changed the lead between this scan's read and its write:
+    nothing was written, and the scan is decided again on a fresh read."""
+
+
+def _lead_moved() -> DomainError:
+    return DomainError(
+        "conflict", "Another phone changed this worker's stage at the same moment. Try again."
     )
-    return bool(rows)
-
-
-def _client_id(client_id: str | None) -> str:
-    if not client_id or not CLIENT_ID.match(client_id):
-        raise DomainError(
-            "validation_error",
-            "client_id must be 8 to 64 letters, digits or - _ . :",
-            field="client_id",
-        )
-    return client_id
-
-
-def _scan_time(scanned_at: datetime | None, now: datetime) -> datetime:
-    if scanned_at is None:
-        return now
-    if scanned_at.tzinfo is None:
-        raise DomainError(
-            "validation_error", "Give scanned_at with its time zone.", field="scanned_at"
-        )
-    return min(max(scanned_at, now - MAX_CLOCK_PAST), now + MAX_CLOCK_FUTURE)
 
 
 @dataclass(frozen=True)
@@ -873,51 +960,404 @@ class _Worker:
     group: str
 
 
-async def _worker_of(activity_id: int, code: str) -> _Worker:
-    """The confirmed registration a ticket code stands for at this fair (the ticket
-    verifier checks the signature; the reissue counter catches revoked codes)."""
-    try:
-        token = tokens.verify_ticket(code if isinstance(code, str) else "")
-    except tokens.BadToken:
-        raise DomainError("invalid_ticket", "This is not a valid ticket.", field="code") from None
+@dataclass(frozen=True)
+class _Lead:
+    """A worker's lead at a booth, as read with the version its write must still find."""
+
+    id: int
+    version: int
+    stage: str
+    peak: int
+    stage_at: datetime
+    posting_id: int | None
+    rating: int | None
+    note: str
+    name: str
+    phone_masked: str
+    group: str
+    checked_in: bool
+
+
+@dataclass(frozen=True)
+class _BoothScan:
+    """What a phone sent to a booth: the verified ticket (None: not a good code), the
+    stage and its details. `opened`: a batch has checked who scans there once already."""
+
+    token: TicketToken | None
+    stage: str
+    posting_id: int | None
+    rating: int | None
+    note: str
+    opened: bool = False
+
+
+@dataclass(frozen=True)
+class _BoothReading:
+    """The one read of a booth scan (BOOTH_SCAN_READ), with what was sent."""
+
+    sent: _BoothScan
+    booth_id: int
+    activity_id: int
+    employer_id: int
+    registration: DoorRegistration | None
+    reissue: int
+    group: str  # the ticket holder's worker group
+    checked_in: bool  # admitted at the entrance
+    lead: _Lead | None
+    posting: tuple[int, int] | None  # the named posting's fair and employer
+
+
+@dataclass(frozen=True)
+class _LeadAfter:
+    """The lead as a scan leaves it."""
+
+    stage: str
+    peak: int
+    stage_at: datetime
+    posting_id: int | None
+    rating: int | None
+    note: str
+    checked_in: bool
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    result: str  # recorded | already | superseded
+    worker: _Worker
+    posting_id: int | None  # the posting this scan named (checked)
+    after: _LeadAfter
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """A scan refused: nothing is written (a resend of a recorded scan still replays)."""
+
+    error: DomainError
+
+
+def _reading_of(row: dict[str, Any], sent: _BoothScan) -> _BoothReading:
+    registration = None
+    if row["registration_id"] is not None:
+        registration = DoorRegistration(
+            id=row["registration_id"],
+            activity_id=row["registration_activity"],
+            member_id=row["registration_member"],
+            status=row["registration_status"],
+            name=row["holder_name"],
+            phone_masked=orgs.mask_phone(row["holder_phone"]),
+            updated_at=_as_datetime(row["registration_updated_at"]),
+        )
+    lead = None
+    if row["lead_id"] is not None:
+        lead = _Lead(
+            id=row["lead_id"],
+            version=int(row["lead_version"]),
+            stage=row["lead_stage"],
+            peak=int(row["lead_peak"]),
+            stage_at=_as_datetime(row["lead_stage_at"]),
+            posting_id=row["lead_posting_id"],
+            rating=row["lead_rating"],
+            note=row["lead_note"],
+            name=row["lead_name"],
+            phone_masked=row["lead_phone_masked"],
+            group=row["lead_group"],
+            checked_in=bool(row["lead_checked_in"]),
+        )
+    posting = None
+    if row["posting_activity"] is not None:
+        posting = (row["posting_activity"], row["posting_employer"])
+    return _BoothReading(
+        sent=sent,
+        booth_id=row["id"],
+        activity_id=row["activity_id"],
+        employer_id=row["employer_id"],
+        registration=registration,
+        reissue=int(row["reissue"] or 0),
+        group=row["holder_group"] or "other",
+        checked_in=bool(row["checked_in"]),
+        lead=lead,
+        posting=posting,
+    )
+
+
+def _worker(
+    activity_id: int,
+    token: TicketToken | None,
+    registration: DoorRegistration | None,
+    reissue: int,
+    group: str,
+) -> _Worker:
+    """The confirmed registration a ticket stands for at this fair, or the refusal (the
+    signature was checked by the ticket verifier; the reissue counter catches revoked
+    codes)."""
+    if token is None:
+        raise DomainError("invalid_ticket", "This is not a valid ticket.", field="code")
     if token.activity_id != activity_id:
         raise DomainError("wrong_activity", "This ticket is for another activity.", field="code")
-    registration = await activities.door_registration(token.ticket_id)
     if (
         registration is None
         or registration.activity_id != activity_id
         or registration.status != "confirmed"
-        or token.reissue != await tickets.current_reissue(token.ticket_id)
+        or token.reissue != reissue
     ):
         raise DomainError("invalid_ticket", "This ticket is no longer valid.", field="code")
-    member = await orgs.actor_for_member(registration.member_id)
     return _Worker(
         registration_id=registration.id,
         member_id=registration.member_id,
         name=registration.name,
         phone_masked=registration.phone_masked,
-        group=member.group if member else "other",
+        group=group,
     )
 
 
-async def _checked_posting(booth: dict[str, Any], posting_id: int | None) -> int | None:
+def _posting_of(reading: _BoothReading) -> int | None:
+    """The posting a scan named, if it is one of this booth's employer at this fair."""
+    posting_id = reading.sent.posting_id
     if posting_id is None:
         return None
-    row = (
-        await Posting.select(Posting.activity_id, Posting.employer_id)
-        .where(Posting.id == posting_id)
-        .first()
-        .run()
-    )
-    if row is None or row["activity_id"] != booth["activity_id"]:
+    if reading.posting is None or reading.posting[0] != reading.activity_id:
         raise DomainError(
             "validation_error", "This job is not offered at this fair.", field="posting_id"
         )
-    if row["employer_id"] != booth["employer_id"]:
+    if reading.posting[1] != reading.employer_id:
         raise DomainError(
             "validation_error", "This job is not offered at this booth.", field="posting_id"
         )
     return posting_id
+
+
+def _judge(scan: ScanContext, reading: _BoothReading) -> _Verdict:
+    """The funnel's rules (see the top of this module), from the reading alone."""
+    sent = reading.sent
+    if sent.stage not in STAGES:
+        raise DomainError("validation_error", "Choose a stage from the list.", field="stage")
+    if sent.rating is not None and not 1 <= sent.rating <= 5:
+        raise DomainError("validation_error", "Rate from 1 to 5.", field="rating")
+    note = plain_text(sent.note, field="note", limit=200)
+    worker = _worker(
+        reading.activity_id, sent.token, reading.registration, reading.reissue, reading.group
+    )
+    posting_id = _posting_of(reading)
+    rank = RANK[sent.stage]
+    peak_of = rank if sent.stage in POSITIVE_STAGES else 0
+    lead = reading.lead
+    if lead is None:
+        after = _LeadAfter(
+            stage=sent.stage,
+            peak=peak_of,
+            stage_at=scan.at,
+            posting_id=posting_id,
+            rating=sent.rating,
+            note=note,
+            checked_in=reading.checked_in,
+        )
+        return _Verdict("recorded", worker, posting_id, after)
+    kept = _LeadAfter(
+        stage=lead.stage,
+        peak=lead.peak,
+        stage_at=lead.stage_at,
+        posting_id=lead.posting_id,
+        rating=sent.rating if sent.rating is not None else lead.rating,
+        note=note or lead.note,
+        checked_in=reading.checked_in or lead.checked_in,
+    )
+    current = RANK[lead.stage]
+    if rank == current:
+        if posting_id is not None:
+            kept = replace(kept, posting_id=posting_id)
+        return _Verdict("already", worker, posting_id, kept)
+    if rank > current:
+        moved = replace(
+            kept,
+            stage=sent.stage,
+            peak=max(lead.peak, peak_of),
+            stage_at=scan.at,
+            posting_id=posting_id if posting_id is not None else lead.posting_id,
+        )
+        return _Verdict("recorded", worker, posting_id, moved)
+    if scan.offline or scan.at < lead.stage_at:
+        return _Verdict("superseded", worker, posting_id, kept)
+    raise DomainError(
+        "stage_backwards",
+        "Already at %(stage)s since %(time)s: stages only move forward. "
+        "Undo the last stage within 5 minutes instead.",
+        field="stage",
+        stage=stage_label(lead.stage),
+        time=localtime(lead.stage_at, short=True),
+    )
+
+
+def _lead_write(reading: _BoothReading, verdict: _Verdict, now: datetime) -> tuple[Any, ...]:
+    """The parameters of INSERT_LEAD (no lead yet) or UPDATE_LEAD."""
+    after, lead, worker = verdict.after, reading.lead, verdict.worker
+    if lead is None:
+        return (
+            reading.activity_id,
+            reading.booth_id,
+            worker.registration_id,
+            worker.member_id,
+            after.posting_id,
+            after.stage,
+            after.peak,
+            after.stage_at,
+            after.rating,
+            after.note,
+            worker.name[:50],
+            worker.phone_masked,
+            worker.group,
+            after.checked_in,
+            now,
+        )
+    return (
+        after.posting_id,
+        after.stage,
+        after.peak,
+        after.stage_at,
+        after.rating,
+        after.note,
+        after.checked_in,
+        lead.id,
+        lead.version,
+    )
+
+
+def _stage_scan(
+    scan: ScanContext, reading: _BoothReading, verdict: _Verdict, now: datetime
+) -> tuple[Any, ...]:
+    """The parameters of the stage scan's row, but its lead's id (INSERT_STAGE_SCAN)."""
+    lead = reading.lead
+    return (
+        reading.activity_id,
+        reading.booth_id,
+        scan.client_id,
+        verdict.result,
+        reading.sent.stage,
+        verdict.posting_id,
+        scan.at,
+        now,
+        scan.scanner_id,
+        scan.scanner_name,
+        lead.stage if lead else None,
+        lead.peak if lead else 0,
+        lead.stage_at if lead else None,
+        lead.posting_id if lead else None,
+    )
+
+
+async def _write(
+    scan: ScanContext, reading: _BoothReading, verdict: _Verdict
+) -> tuple[int, int] | None:
+    """Write a decided scan: the lead, the stage scan and its client id's row of the
+    shared log, all or nothing. (lead id, stage scan id); None when the lead's write lost
+    to another phone's (nothing written)."""
+    now = clock.now()
+    lead_params = _lead_write(reading, verdict, now)
+    scan_params = _stage_scan(scan, reading, verdict, now)
+    if is_postgres():
+        statement = RECORD_NEW_LEAD_PG if reading.lead is None else RECORD_LEAD_PG
+        rows = await run_sql(statement, *lead_params, *scan_params)
+        return (int(rows[0]["lead_id"]), int(rows[0]["scan_id"])) if rows else None
+    lead_sql = qmark(INSERT_LEAD if reading.lead is None else UPDATE_LEAD)
+
+    def write(connection: sqlite3.Connection) -> tuple[int, int] | None:
+        # On the writer's thread, inside BEGIN IMMEDIATE … COMMIT (db.write_in_thread):
+        # one hand-off for the three statements; a unique index refusing the client id
+        # rolls all of them back.
+        won = connection.execute(lead_sql, lead_params).fetchall()
+        if not won:
+            return None
+        lead_id = int(won[0]["id"])
+        (row,) = connection.execute(qmark(INSERT_STAGE_SCAN), (*scan_params, lead_id)).fetchall()
+        scan_id = int(row["id"])
+        if scan.client_id is not None:
+            connection.execute(
+                qmark(scanning.INSERT_CLIENT_LOG),
+                (BOOTH, reading.booth_id, scan.client_id, scan.scanner_id, scan_id, now),
+            )
+        return lead_id, scan_id
+
+    db = engine()
+    assert isinstance(db, TunedSQLiteEngine)
+    return await db.write_in_thread(write)
+
+
+class BoothPoint:
+    """A job-fair booth (point id: the booth's id). A scan moves one worker's lead there
+    forward; a lower stage made earlier or offline is kept as superseded, a refused scan
+    writes nothing. A booth takes scans while it exists (a device link ends with the fair)."""
+
+    code = BOOTH
+    duplicate_results = frozenset({"already", "superseded"})
+    # Its write logs the client id in the same statement (transaction on SQLite).
+    logs_client_ids = True
+
+    async def read(self, scan: ScanContext, sent: _BoothScan) -> _BoothReading:
+        actor: Scanner = scan.actor
+        if isinstance(actor, BoothDevice) and actor.booth_id != scan.point_id:
+            raise Forbidden("This phone is signed in for another booth.")
+        # A device's booth is its own (checked above); a batch checked its scanner once.
+        checks_staff = not sent.opened and not isinstance(actor, BoothDevice)
+        rows = await run_sql(
+            BOOTH_SCAN_READ,
+            *access.may_sql_params(actor if checks_staff else None, "record_booth", "booth"),
+            sent.token.ticket_id if sent.token else None,
+            sent.posting_id,
+            scan.point_id,
+        )
+        if not rows:
+            raise NotFound("There is no such booth.")
+        if rows[0]["kind"] != KIND:
+            raise NotFound("There is no such job fair.")
+        if checks_staff and not rows[0]["may_record"]:
+            raise Forbidden("You are not on the staff of this booth.")
+        return _reading_of(rows[0], sent)
+
+    def is_open(self, reading: _BoothReading) -> bool:
+        return True
+
+    def decide(self, scan: ScanContext, reading: _BoothReading) -> _Verdict | _Refusal:
+        try:
+            return _judge(scan, reading)
+        except DomainError as refusal:
+            return _Refusal(refusal)
+
+    async def record(
+        self, scan: ScanContext, reading: _BoothReading, verdict: _Verdict | _Refusal
+    ) -> tuple[int, dict[str, Any]]:
+        if isinstance(verdict, _Refusal):
+            # A resend answers as the first time, even when the same scan would be refused
+            # now (the lead moved on since, the ticket was cancelled since).
+            replayed = await scanning.replay(self, scan)
+            if replayed is not None:
+                return int(replayed["scan_id"]), replayed
+            raise verdict.error
+        written = await _write(scan, reading, verdict)
+        if written is None:
+            raise _LeadMoved()
+        lead_id, scan_id = written
+        lead, after = reading.lead, verdict.after
+        # The answer from what is in hand (a resend reads the same values back: _answer).
+        return scan_id, {
+            "result": verdict.result,
+            "client_id": scan.client_id,
+            "scan_id": scan_id,
+            "lead_id": lead_id,
+            "stage": after.stage,
+            "since": after.stage_at,
+            "name": lead.name if lead else verdict.worker.name[:50],
+            "phone_masked": lead.phone_masked if lead else verdict.worker.phone_masked,
+            "group": lead.group if lead else verdict.worker.group,
+            "checked_in": after.checked_in,
+        }
+
+    async def answer(self, scan: ScanContext, record_id: int) -> dict[str, Any]:
+        return await _answer(record_id)
+
+    def result_of(self, answer: dict[str, Any]) -> str:
+        return str(answer["result"])
+
+
+BOOTH_POINT = points.register(BoothPoint())
 
 
 async def _answer(scan_id: int) -> dict[str, Any]:
@@ -949,20 +1389,45 @@ def _answer_of(scan: dict[str, Any], lead: dict[str, Any] | None) -> dict[str, A
     return answer
 
 
-async def _replayed(client_id: str, booth_id: int) -> dict[str, Any] | None:
-    row = (
-        await StageScan.select(StageScan.id, StageScan.booth_id)
-        .where(StageScan.client_id == client_id)
-        .first()
-        .run()
-    )
-    if row is None:
+def _ticket(code: Any) -> TicketToken | None:
+    try:
+        return tokens.verify_ticket(code if isinstance(code, str) else "")
+    except tokens.BadToken:
         return None
-    if row["booth_id"] != booth_id:
-        raise DomainError(
-            "validation_error", "This client id was used for another scan.", field="client_id"
-        )
-    return await _answer(row["id"])
+
+
+def _scan_context(
+    actor: Scanner,
+    booth_id: int,
+    client_id: str | None,
+    scanned_at: datetime | None,
+    *,
+    offline: bool,
+) -> ScanContext:
+    """A booth scan's context, its cheap checks done: every booth scan needs its client
+    id (a phone retries a scan it got no answer to)."""
+    return scanning.context(
+        BOOTH,
+        booth_id,
+        actor,
+        scanner_id=actor.member_id,
+        scanner_name=actor.name,
+        client_id=scanning.client_id_of(client_id, required=True),
+        scanned_at=scanned_at,
+        offline=offline,
+    )
+
+
+async def _decided(scan: ScanContext, sent: _BoothScan) -> dict[str, Any]:
+    """One scan through the shared mechanism (read, decide, record), decided again on a
+    fresh read while its write loses to another phone's, MAX_TRIES times at most."""
+    for _ in range(MAX_TRIES):
+        try:
+            answer: dict[str, Any] = await scanning.decide(scan, sent)
+        except _LeadMoved:
+            continue
+        return answer
+    raise _lead_moved()
 
 
 async def _scannable_booth(actor: Scanner, booth_id: int) -> dict[str, Any]:
@@ -994,252 +1459,83 @@ async def record_stage(
 ) -> dict[str, Any]:
     """Record a worker's stage at a booth; returns the answer (see BoothScanOut).
 
+    Two statements in all: the ticket's signature is checked without the database, one
+    read brings the booth, the scanner's place on its staff, the ticket, the entrance and
+    the worker's lead (BOOTH_SCAN_READ), and one write records the lead, the scan and its
+    client id (one statement on PostgreSQL, one hand-off to the writer on SQLite).
+
     `offline` (the batch form) settles a lower stage as "superseded" instead of refusing
     it: two devices that recorded different stages offline end at the furthest one.
     """
-    client_id = _client_id(client_id)
-    booth = await _scannable_booth(actor, booth_id)
-    return await _record(
-        actor, booth, code, posting_id, stage, client_id, rating, note, scanned_at, offline
-    )
-
-
-async def _record(
-    actor: Scanner,
-    booth: dict[str, Any],
-    code: str,
-    posting_id: int | None,
-    stage: str,
-    client_id: str,
-    rating: int | None,
-    note: str,
-    scanned_at: datetime | None,
-    offline: bool,
-) -> dict[str, Any]:
-    booth_id = booth["id"]
-    # A resend answers as the first time (only to those who may scan at that booth).
-    replay = await _replayed(client_id, booth_id)
-    if replay is not None:
-        return replay
-    if stage not in STAGES:
-        raise DomainError("validation_error", "Choose a stage from the list.", field="stage")
-    if rating is not None and not 1 <= rating <= 5:
-        raise DomainError("validation_error", "Rate from 1 to 5.", field="rating")
-    note = plain_text(note, field="note", limit=200)
-    now = clock.now()
-    at = _scan_time(scanned_at, now)
-    worker = await _worker_of(booth["activity_id"], code)
-    posting_id = await _checked_posting(booth, posting_id)
-    checked_in = await _is_checked_in(booth["activity_id"], worker.registration_id)
-    try:
-        async with write_transaction():
-            await lock_key(f"jobfair-lead:{booth_id}:{worker.registration_id}")
-            replay = await _replayed(client_id, booth_id)
-            if replay is not None:
-                return replay
-            return await _decide(
-                actor,
-                booth,
-                worker,
-                posting_id,
-                stage,
-                rating,
-                note,
-                at,
-                now,
-                client_id,
-                checked_in=checked_in,
-                offline=offline,
-            )
-    except Exception as error:
-        # Two requests with one client id (or two first scans of one worker) at once on
-        # PostgreSQL: the unique indexes refuse the second; answer as a resend would.
-        if not is_unique_violation(error):
-            raise
-    return await _record(
-        actor, booth, code, posting_id, stage, client_id, rating, note, scanned_at, offline
-    )
-
-
-async def _decide(
-    actor: Scanner,
-    booth: dict[str, Any],
-    worker: _Worker,
-    posting_id: int | None,
-    stage: str,
-    rating: int | None,
-    note: str,
-    at: datetime,
-    now: datetime,
-    client_id: str,
-    *,
-    checked_in: bool,
-    offline: bool,
-) -> dict[str, Any]:
-    lead = (
-        await Lead.select()
-        .where((Lead.booth_id == booth["id"]) & (Lead.registration_id == worker.registration_id))
-        .first()
-        .run()
-    )
-    rank = RANK[stage]
-    peak_of = rank if stage in POSITIVE_STAGES else 0
-    log: dict[str, Any] = {
-        "activity_id": booth["activity_id"],
-        "booth_id": booth["id"],
-        "client_id": client_id,
-        "action": "scan",
-        "stage": stage,
-        "posting_id": posting_id,
-        "scanned_at": at,
-        "recorded_at": now,
-        "actor_id": actor.member_id,
-        "actor_name": actor.name[:50],
-    }
-    if lead is None:
-        rows = await Lead.insert(
-            Lead(
-                activity_id=booth["activity_id"],
-                booth_id=booth["id"],
-                registration_id=worker.registration_id,
-                member_id=worker.member_id,
-                posting_id=posting_id,
-                stage=stage,
-                peak=peak_of,
-                stage_at=at,
-                rating=rating,
-                note=note,
-                name=worker.name[:50],
-                phone_masked=worker.phone_masked,
-                worker_group=worker.group,
-                checked_in=checked_in,
-                created_at=now,
-            )
-        ).returning(Lead.id)
-        lead_id = rows[0]["id"]
-        log.update(lead_id=lead_id, result="recorded")
-    else:
-        lead_id = lead["id"]
-        current = RANK[lead["stage"]]
-        log.update(
-            lead_id=lead_id,
-            before_stage=lead["stage"],
-            before_peak=lead["peak"],
-            before_stage_at=lead["stage_at"],
-            before_posting_id=lead["posting_id"],
-        )
-        extras: dict[Any, Any] = {}
-        if rating is not None:
-            extras[Lead.rating] = rating
-        if note:
-            extras[Lead.note] = note
-        if checked_in and not lead["checked_in"]:
-            extras[Lead.checked_in] = True
-        if rank == current:
-            log["result"] = "already"
-            if posting_id is not None:
-                extras[Lead.posting_id] = posting_id
-        elif rank > current:
-            log["result"] = "recorded"
-            extras.update(
-                {
-                    Lead.stage: stage,
-                    Lead.stage_at: at,
-                    Lead.peak: max(lead["peak"], peak_of),
-                    Lead.posting_id: posting_id if posting_id is not None else lead["posting_id"],
-                }
-            )
-        elif offline or at < lead["stage_at"]:
-            log["result"] = "superseded"
-        else:
-            raise DomainError(
-                "stage_backwards",
-                "Already at %(stage)s since %(time)s: stages only move forward. "
-                "Undo the last stage within 5 minutes instead.",
-                field="stage",
-                stage=stage_label(lead["stage"]),
-                time=localtime(lead["stage_at"], short=True),
-            )
-        if extras:
-            await Lead.update(extras).where(Lead.id == lead_id).run()
-    scan_rows = await StageScan.insert(StageScan(**log)).returning(StageScan.id)
-    # The answer from what is in hand (a resend reads the same values back: _answer).
-    kept = log["result"] in ("already", "superseded")
-    return {
-        "result": log["result"],
-        "client_id": client_id,
-        "scan_id": scan_rows[0]["id"],
-        "lead_id": lead_id,
-        "stage": lead["stage"] if kept and lead else stage,
-        "since": lead["stage_at"] if kept and lead else at,
-        "name": lead["name"] if lead else worker.name[:50],
-        "phone_masked": lead["phone_masked"] if lead else worker.phone_masked,
-        "group": lead["worker_group"] if lead else worker.group,
-        "checked_in": checked_in or bool(lead and lead["checked_in"]),
-    }
+    scan = _scan_context(actor, booth_id, client_id, scanned_at, offline=offline)
+    return await _decided(scan, _BoothScan(_ticket(code), stage, posting_id, rating, note))
 
 
 async def record_batch(
     actor: Scanner, booth_id: int, scans: Sequence[BoothScanItem]
 ) -> list[dict[str, Any]]:
-    """An offline device's queue, settled earliest first; each scan gets its own answer
-    (an error code for a bad one), and a resent batch writes nothing new."""
-    if len(scans) > MAX_BATCH:
-        raise DomainError(
-            "validation_error", "Send at most %(n)s scans at once.", field="scans", n=MAX_BATCH
+    """An offline device's queue, settled by the shared batch runner earliest first; each
+    scan gets its own answer (an error code for a bad one), and a resent batch writes
+    nothing new. Every queued scan needs its client id (or the whole batch is refused)."""
+
+    async def decide_one(booth: dict[str, Any], item: BoothScanItem) -> dict[str, Any]:
+        sent = _BoothScan(
+            _ticket(item.code), item.stage, item.posting_id, item.rating, item.note, opened=True
         )
-    booth = await _scannable_booth(actor, booth_id)  # the whole batch, or none of it
-    now = clock.now()
-    order = sorted(
-        range(len(scans)),
-        key=lambda i: (
-            scans[i].scanned_at.timestamp()
-            if scans[i].scanned_at and scans[i].scanned_at.tzinfo
-            else now.timestamp()
-        ),
-    )
-    answers: list[dict[str, Any] | None] = [None] * len(scans)
-    for index in order:
-        scan = scans[index]
         try:
-            answers[index] = await _record(
-                actor,
-                booth,
-                scan.code,
-                scan.posting_id,
-                scan.stage,
-                _client_id(scan.client_id),
-                scan.rating,
-                scan.note,
-                scan.scanned_at,
-                True,
-            )
+            scan = _scan_context(actor, booth["id"], item.client_id, item.scanned_at, offline=True)
+            return await _decided(scan, sent)
         except DomainError as error:
-            answers[index] = {
+            return {
                 "result": error.code,
-                "client_id": scan.client_id,
+                "client_id": item.client_id,
                 "message": gettext(error.message, **error.params),
             }
-    return [answer for answer in answers if answer is not None]
+
+    settled = await scanning.run_batch(
+        BOOTH,
+        scans,
+        open_point=lambda: _scannable_booth(actor, booth_id),  # the whole batch, or none
+        decide_one=decide_one,
+        scanned_at=lambda item: item.scanned_at,
+        client_id=lambda item: item.client_id,
+        limit=MAX_BATCH,
+    )
+    return settled.answers
+
+
+RESTORE_LEAD = (
+    "UPDATE jobfair_lead SET stage = {}, peak = {}, stage_at = {}, posting_id = {}, "
+    "version = version + 1 WHERE id = {} AND version = {} RETURNING id"
+)
+DROP_LEAD = "DELETE FROM jobfair_lead WHERE id = {} AND version = {} RETURNING id"
 
 
 async def undo_stage(actor: Scanner, scan_id: int) -> UndoOut:
     """Undo a booth scan's stage change within UNDO_WINDOW of recording it, if it is the
-    lead's latest change; the undo is logged beside the scan."""
+    lead's latest change; the undo is kept beside the scan and in the shared undo audit.
+    Like a scan, it changes the lead only at the version it read."""
     scan = await StageScan.select().where(StageScan.id == scan_id).first().run()
     if scan is None or scan["action"] != "scan":
         raise NotFound("There is no such scan.")
     await booth_for(actor, scan["booth_id"])
+    for _ in range(MAX_TRIES):
+        try:
+            return await _undo(actor, scan_id)
+        except _LeadMoved:
+            continue
+    raise _lead_moved()
+
+
+async def _undo(actor: Scanner, scan_id: int) -> UndoOut:
     now = clock.now()
     async with write_transaction():
-        lead = await Lead.select().where(Lead.id == scan["lead_id"]).first().run()
-        if lead is not None:
-            await lock_key(f"jobfair-lead:{lead['booth_id']}:{lead['registration_id']}")
         fresh = await StageScan.select().where(StageScan.id == scan_id).first().run()
         if fresh is None or fresh["undone_at"] is not None or fresh["result"] != "recorded":
             raise DomainError("conflict", "This scan has nothing left to undo.")
         if now - fresh["recorded_at"] > UNDO_WINDOW:
             raise DomainError("conflict", "A stage can be undone only within 5 minutes.")
+        lead = await Lead.select().where(Lead.id == fresh["lead_id"]).first().run()
         latest = (
             await StageScan.select(StageScan.id)
             .where(
@@ -1253,23 +1549,21 @@ async def undo_stage(actor: Scanner, scan_id: int) -> UndoOut:
         )
         if lead is None or latest is None or latest["id"] != scan_id:
             raise DomainError("conflict", "Only the latest stage can be undone.")
-        if fresh["before_stage"] is None:
-            await Lead.delete().where(Lead.id == lead["id"]).run()
-            stage = None
+        stage = fresh["before_stage"]
+        if stage is None:
+            won = await run_sql(DROP_LEAD, lead["id"], lead["version"])
         else:
-            await (
-                Lead.update(
-                    {
-                        Lead.stage: fresh["before_stage"],
-                        Lead.peak: fresh["before_peak"],
-                        Lead.stage_at: fresh["before_stage_at"],
-                        Lead.posting_id: fresh["before_posting_id"],
-                    }
-                )
-                .where(Lead.id == lead["id"])
-                .run()
+            won = await run_sql(
+                RESTORE_LEAD,
+                stage,
+                fresh["before_peak"],
+                fresh["before_stage_at"],
+                fresh["before_posting_id"],
+                lead["id"],
+                lead["version"],
             )
-            stage = fresh["before_stage"]
+        if not won:
+            raise _LeadMoved()  # a scan of the worker came in between: read again
         await StageScan.update({StageScan.undone_at: now}).where(StageScan.id == scan_id).run()
         await StageScan.insert(
             StageScan(
@@ -1286,6 +1580,15 @@ async def undo_stage(actor: Scanner, scan_id: int) -> UndoOut:
                 undo_of=scan_id,
             )
         ).run()
+        await scanning.audit_undo(
+            BOOTH,
+            fresh["booth_id"],
+            scan_id,
+            action="undo_stage",
+            actor_id=actor.member_id,
+            actor_name=actor.name,
+            reason="",
+        )
     return UndoOut(scan_id=scan_id, lead_id=fresh["lead_id"], stage=stage)
 
 

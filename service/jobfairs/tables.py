@@ -98,11 +98,16 @@ class Lead(Table, tablename="jobfair_lead"):
     worker_group = Varchar(length=20, default="other")
     checked_in = Boolean(default=False)  # admitted at the entrance when first scanned
     created_at = Timestamptz(default=TimestamptzNow())
+    # Bumped by every write of the lead (a scan, an undo): a write decided on a read of
+    # the lead changes it only while the version is still the one read (compare-and-set),
+    # so two phones racing never lose the furthest stage (services: the booth's record).
+    version = Integer(default=0)
 
 
 class StageScan(Table, tablename="jobfair_stage_scan"):
     """Every stage scan and undo, with what the lead was before (for undo and audit).
-    client_id is unique: a resent scan answers its first result and writes nothing."""
+    client_id is unique, and also in the shared client-id log (service/scans), where a
+    resent scan is answered from: its first result, nothing written."""
 
     activity_id = Integer(index=True)
     booth_id = Integer(index=True)

@@ -8,7 +8,9 @@ role that may hold it (a staff member demoted to worker no longer scans).
 
 Every file that must change with this rule: this module (`may`, `may_sql`,
 `may_sql_params`), the callers that quote `may_sql` (service/checkin/services.py
-SCAN_READ), and tests/service/test_access_rule.py, the parity test of the two forms.
+SCAN_READ, service/jobfairs/services.py BOOTH_SCAN_READ), and
+tests/service/test_access_rule.py, the parity test of the two forms (with
+tests/service/test_booth_scan_read.py for the booth's read).
 
 A scope kind's room registers it with one line (`register_scope_kind`: how to find the
 node that owns one of its scopes; service/activities/services.py registers "activity"),

@@ -1,6 +1,7 @@
-"""The registry of scan point types. A point type (`door`, later `booth`,
-`delivery_site`) says how one scan at one of its points is read, decided, recorded and
-answered again; services.decide runs those steps the same way for every type."""
+"""The registry of scan point types. A point type (`door`, `booth`, `delivery_site`,
+each registered by its own room's services.py) says how one scan at one of its points is
+read, decided, recorded and answered again; services.decide runs those steps the same
+way for every type."""
 
 from __future__ import annotations
 

@@ -47,10 +47,13 @@ P = TypeVar("P")
 # --- cheap checks ---------------------------------------------------------------------------
 
 
-def client_id_of(client_id: str | None) -> str | None:
-    """A scanner's id for one scan (None when it sent none), or validation_error."""
+def client_id_of(client_id: str | None, *, required: bool = False) -> str | None:
+    """A scanner's id for one scan (None when it sent none and none is `required`), or
+    validation_error."""
     if client_id is None or client_id == "":
-        return None
+        if not required:
+            return None
+        client_id = ""  # refused below, with the same message as a malformed one
     if not CLIENT_ID.match(client_id):
         raise DomainError(
             "validation_error",
