@@ -2,7 +2,7 @@
 // with no signal once opened: a member's tickets and the door scanner. Pages are private
 // to the signed-in member, so only those are kept, and they are dropped at sign-out (the
 // page posts "forget"). Any other page, offline, is the app's own offline page.
-const VERSION = "v11"; // with service/app.py STATIC_VERSION
+const VERSION = "v12"; // with service/app.py STATIC_VERSION
 const STATIC = `static-${VERSION}`;
 const PRIVATE = "private-pages";
 const LANGUAGES = ["zh-CN", "en"];
