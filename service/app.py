@@ -9,7 +9,6 @@ from typing import Any
 from jinja2 import Environment
 from litestar import Litestar, Request, Response, get
 from litestar.config.compression import CompressionConfig
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -25,7 +24,7 @@ from service.health import healthz
 from service.http import (
     EXCEPTION_HANDLERS,
     HOOKS,
-    BearerAwareCSRFMiddleware,
+    CSRFMiddleware,
     Identity,
     add_security_headers,
     local_input,
@@ -121,12 +120,6 @@ def install_room_hooks() -> None:
 
 def create_app() -> Litestar:
     install_room_hooks()
-    csrf = CSRFConfig(
-        secret=secret_key("csrf").hex(),
-        cookie_httponly=True,
-        cookie_samesite="lax",
-        cookie_name="uh_csrf",
-    )
     return Litestar(
         route_handlers=[
             *rooms.route_handlers(),
@@ -144,13 +137,12 @@ def create_app() -> Litestar:
         ),
         middleware=[
             ConditionalCachingMiddleware,
-            DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf),
+            DefineMiddleware(CSRFMiddleware, key=secret_key("csrf")),
         ],
         # gzip for pages, CSS, JS and JSON: a phone on a slow network pays for every byte.
         compression_config=CompressionConfig(
             backend="gzip", minimum_size=500, gzip_compress_level=6
         ),
-        csrf_config=None,
         guards=[reject_out_of_range_integers],
         before_request=resolve_request,
         after_request=add_headers,

@@ -9,6 +9,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "validation_error": 400,
     "not_signed_in": 401,
     "forbidden": 403,
+    "csrf_failed": 403,  # an unsafe request without its page's token (service/http.py)
     "not_attended": 403,
     "not_found": 404,
     "conflict": 409,

@@ -3,8 +3,11 @@ and how errors come back (JSON on /api, a page in the user's language elsewhere)
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import re
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,17 +19,16 @@ from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import MediaType, Request, Response
 from litestar.background_tasks import BackgroundTask
 from litestar.connection import ASGIConnection
-from litestar.datastructures import MutableScopeHeaders
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.exceptions import (
     HTTPException,
     NotFoundException,
-    PermissionDeniedException,
     ValidationException,
 )
 from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware.csrf import CSRFMiddleware
 from litestar.response import File, Redirect, Stream, Template
-from litestar.types import Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.utils.scope.state import ScopeState
 
 from service import kinds
 from service.errors import DomainError
@@ -311,13 +313,6 @@ HTTP_MESSAGES: dict[int, tuple[str, str]] = {
 
 def http_error_handler(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     status = error.status_code
-    if isinstance(error, PermissionDeniedException) and "CSRF" in str(error.detail):
-        return _error_response(
-            request,
-            403,
-            "csrf_failed",
-            "This form has expired. Go back, reload the page and try again.",
-        )
     if status == 400 and is_api(request):
         # Litestar's validation detail says which field is wrong; keep it for API callers.
         extra = getattr(error, "extra", None)
@@ -377,24 +372,100 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
 
 # --- CSRF -------------------------------------------------------------------------------
 
+CSRF_COOKIE = "uh_csrf"  # a visitor's random id, before sign-in
+CSRF_HEADER = "x-csrftoken"
+CSRF_FIELD = "_csrf_token"  # the hidden field of a form that posts without JavaScript
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-class BearerAwareCSRFMiddleware(CSRFMiddleware):
-    """CSRF on every cookie-authenticated request; a bearer-token request carries no
-    ambient credentials, so it has nothing to forge and skips the check."""
+
+def csrf_token_for(key: bytes, session: str | None, visitor: str | None) -> str | None:
+    """The token a page carries: an HMAC of the session cookie once signed in, of the
+    visitor cookie before. Bound to the session, it changes at sign-in (the session id
+    rotates) and a token read from another browser's page is worth nothing here."""
+    if session:
+        material = b"session:" + session.encode()
+    elif visitor:
+        material = b"visitor:" + visitor.encode()
+    else:
+        return None
+    return hmac.new(key, material, hashlib.sha256).hexdigest()
+
+
+class CSRFMiddleware:
+    """Every unsafe request that carries cookies must show the token of those cookies, in
+    the x-csrftoken header (htmx, fetch) or the `_csrf_token` field (a form without JS).
+
+    A bearer-token request carries no ambient credential, so it has nothing to forge and
+    skips the check, and so does an API call without a session cookie (anonymous: it gets
+    its 401). Pages read the token as `csrf_token()` / `csrf_input` (Litestar's template
+    callables read it from the scope state). A visitor with neither cookie gets a random
+    visitor cookie with the first page, such as the one with the sign-in form."""
+
+    def __init__(self, app: ASGIApp, key: bytes) -> None:
+        self.app = app
+        self.key = key
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            headers = dict(scope.get("headers", []))
-            bearer = headers.get(b"authorization", b"")[:7].lower() == b"bearer "
-            # An API call without a session cookie has no ambient credential to forge: it
-            # is either a bearer call or anonymous (and gets a 401, not a CSRF message).
-            cookieless_api = scope["path"].startswith(API_PREFIX) and (
-                SESSION_COOKIE.encode() not in headers.get(b"cookie", b"")
-            )
-            if bearer or cookieless_api:
-                await self.app(scope, receive, send)
-                return
-        await super().__call__(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request: Request[Any, Any, Any] = scope["litestar_app"].request_class(
+            scope=scope, receive=receive
+        )
+        if bearer_token(request) is not None:
+            await self.app(scope, receive, send)
+            return
+        session = request.cookies.get(SESSION_COOKIE)
+        visitor = request.cookies.get(CSRF_COOKIE)
+        unsafe = request.method in UNSAFE_METHODS
+        new_visitor = None
+        if not (session or visitor or unsafe) and not scope["path"].startswith(NO_NAV_PREFIXES):
+            # Only with a page: a static file may be kept by a shared cache, cookie and all.
+            new_visitor = visitor = secrets.token_urlsafe(32)
+        expected = csrf_token_for(self.key, session, visitor)
+        ScopeState.from_scope(scope).csrf_token = expected or ""
+        if unsafe and (session or not scope["path"].startswith(API_PREFIX)):
+            supplied = await _supplied_csrf_token(request)
+            # As bytes: compare_digest refuses a str with non-ASCII characters (a 500).
+            if not (
+                expected
+                and supplied
+                and hmac.compare_digest(supplied.encode(), expected.encode())
+            ):
+                raise DomainError(
+                    "csrf_failed", "This form has expired. Go back, reload the page and try again."
+                )
+        if new_visitor is None:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_visitor_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                cookie = Cookie(
+                    key=CSRF_COOKIE,
+                    value=new_visitor,
+                    path="/",
+                    httponly=True,
+                    samesite="lax",
+                    secure=scope.get("scheme") == "https",
+                )
+                MutableScopeHeaders.from_message(message).add(
+                    "set-cookie", cookie.to_header(header="")
+                )
+            await send(message)
+
+        await self.app(scope, receive, send_with_visitor_cookie)
+
+
+async def _supplied_csrf_token(request: Request[Any, Any, Any]) -> str | None:
+    supplied = request.headers.get(CSRF_HEADER)
+    if supplied:
+        return supplied
+    if request.content_type[0] in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+        # Litestar keeps the parsed form for the handler.
+        field = (await request.form()).get(CSRF_FIELD)
+        return field if isinstance(field, str) else None
+    return None
 
 
 # --- integers the database cannot hold --------------------------------------------------
@@ -496,32 +567,20 @@ SECURITY_HEADERS = (
     ("x-frame-options", "DENY"),
 )
 STRICT_TRANSPORT_SECURITY = "max-age=31536000"
-CSRF_COOKIE = "uh_csrf"
 
 
 async def add_security_headers(message: Message, scope: Scope) -> None:
     """before_send, so every response has them: pages, API, static files, and the error
     answers (an unknown path, a 405, a 500) that never reach a handler's after_request.
-    Over TLS also HSTS, and the CSRF cookie (set by Litestar's middleware with one fixed
-    `secure` for every request) is marked Secure."""
+    Over TLS also HSTS."""
     if message["type"] != "http.response.start" or scope["type"] != "http":
         return
     headers = MutableScopeHeaders.from_message(message)
     for name, value in SECURITY_HEADERS:
         if name not in headers:
             headers[name] = value
-    if scope.get("scheme") != "https":
-        return
-    headers["strict-transport-security"] = STRICT_TRANSPORT_SECURITY
-    cookies = headers.getall("set-cookie", [])
-    if any(_needs_secure(cookie) for cookie in cookies):
-        del headers["set-cookie"]
-        for cookie in cookies:
-            headers.add("set-cookie", f"{cookie}; Secure" if _needs_secure(cookie) else cookie)
-
-
-def _needs_secure(cookie: str) -> bool:
-    return cookie.startswith(f"{CSRF_COOKIE}=") and "secure" not in cookie.lower()
+    if scope.get("scheme") == "https":
+        headers["strict-transport-security"] = STRICT_TRANSPORT_SECURITY
 
 
 # --- files --------------------------------------------------------------------------------

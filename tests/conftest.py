@@ -215,15 +215,22 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def csrf_token(client: httpx.AsyncClient) -> str:
-    token = client.cookies.get("uh_csrf")
-    assert token, "GET a page first: the CSRF cookie comes with it"
+    """The token this browser's pages carry now (data-csrf-token, `_csrf_token`): bound to
+    its session cookie once signed in, to its visitor cookie before."""
+    from service.http import csrf_token_for
+    from service.keys import secret_key
+
+    token = csrf_token_for(
+        secret_key("csrf"), client.cookies.get("uh_session"), client.cookies.get("uh_csrf")
+    )
+    assert token, "GET a page first: the visitor cookie comes with it"
     return token
 
 
 async def post_form(
     client: httpx.AsyncClient, url: str, data: dict[str, Any], **kwargs: Any
 ) -> Any:
-    if "uh_csrf" not in client.cookies:
+    if "uh_csrf" not in client.cookies and "uh_session" not in client.cookies:
         await client.get("/signin")
     return await client.post(url, data={**data, "_csrf_token": csrf_token(client)}, **kwargs)
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from service.activities import services as activities
@@ -85,7 +86,16 @@ class ActivityApi(Controller):
     async def roster(self, request: AnyRequest, activity_id: FromPath[int]) -> list[RosterEntry]:
         return await activities.roster(require_actor(request), activity_id)
 
-    @post("/activities/{activity_id:int}/registrations")
+    @post(
+        "/activities/{activity_id:int}/registrations",
+        responses={
+            200: ResponseSpec(
+                data_container=RegistrationOut,
+                description="Already registered: the registration there is",
+                generate_examples=False,
+            )
+        },
+    )
     async def register(
         self, request: AnyRequest, activity_id: FromPath[int]
     ) -> Response[RegistrationOut]:

@@ -11,6 +11,7 @@ import pytest
 from playwright.async_api import expect
 
 from service.i18n import gettext, language
+from service.orgs.tables import Member
 from tests.conftest import ENGINE, Org
 
 pytestmark = [
@@ -210,3 +211,32 @@ async def test_the_fullest_nav_fits_360_px_in_both_languages(phone_page: Any, or
         assert not label["overflows"] and label["lines"] <= 2, str(label)
         assert label["px"] >= 16, label
     await snap(page, "nav-admin-360-en")
+
+
+async def test_a_form_posted_right_after_sign_in_carries_the_new_sessions_token(
+    phone_page: Any, server: str, org: Org
+) -> None:
+    """Issue 16: the CSRF token is bound to the session, so it changes at sign-in. The
+    sign-in and the pages after it are boosted (no full load), so the next page's token
+    must reach boot.js, which sends it with the next htmx request."""
+    page = phone_page
+    await page.goto("/signin")
+    token = "document.querySelector('script[data-csrf-token]').dataset.csrfToken"
+    before = await page.evaluate(token)
+    await page.evaluate("window.loadedOnce = true")  # gone if the page is ever fully loaded
+
+    await sign_in(page, org.phones["worker_a1"])
+    await page.locator("header.top").get_by_role("link", name=zh("Me"), exact=True).click()
+    await expect(page).to_have_url(f"{server}/profile")
+    after = await page.evaluate(token)
+    assert after and after != before
+
+    await page.locator("#name").fill("签到后改名")
+    async with page.expect_request(
+        lambda request: request.method == "POST" and request.url.endswith("/profile")
+    ) as posted:
+        await page.get_by_role("button", name=zh("Save")).first.click()
+    await expect(page.locator("p.ok")).to_have_text(zh("Saved."))
+    assert (await posted.value).headers.get("x-csrftoken") == after
+    assert await page.evaluate("window.loadedOnce === true"), "the page was reloaded"
+    assert await Member.exists().where(Member.name == "签到后改名")

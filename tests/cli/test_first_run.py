@@ -118,8 +118,10 @@ def test_an_empty_postgres_reaches_a_signed_in_admin(
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.3)
         with httpx.Client(base_url=base) as browser:
-            browser.get("/signin")
-            csrf = browser.cookies["uh_csrf"]
+            form = browser.get("/signin")
+            token = re.search(r'data-csrf-token="([^"]+)"', form.text)
+            assert token, form.text
+            csrf = token.group(1)
             asked = browser.post(
                 "/signin", data={"phone": ADMIN_PHONE, "next": "/", "_csrf_token": csrf}
             )

@@ -90,7 +90,8 @@ async def verify(
 
 
 def csrf_headers(client: httpx.AsyncClient) -> dict[str, str]:
-    """What htmx sends for a cookie-authenticated request (base.html's hx-headers)."""
+    """What htmx sends for a cookie-authenticated request (boot.js, from the page's
+    data-csrf-token)."""
     return {"x-csrftoken": csrf_token(client)}
 
 

@@ -14,7 +14,7 @@ from service.db import write_transaction
 from service.reminders import delivery, services
 from service.reminders.tables import Notification
 from service.settings import get_settings
-from tests.conftest import Org, sign_in
+from tests.conftest import Org, csrf_token, sign_in
 from tests.http.activity_helpers import START, bearer, browser, new_published
 from tests.http.helpers import csrf_headers, zh
 
@@ -176,7 +176,7 @@ async def test_the_page_in_english(client: httpx.AsyncClient, org: Org) -> None:
     await sign_in(client, org.phones["worker_a1"])
     await client.post(
         "/language",
-        data={"language": "en", "next": "/", "_csrf_token": client.cookies["uh_csrf"]},
+        data={"language": "en", "next": "/", "_csrf_token": csrf_token(client)},
     )
     page = await client.get("/me/notifications")
     assert "<h1>Inbox</h1>" in page.text
@@ -194,7 +194,7 @@ async def test_the_inbox_reads_in_the_readers_current_language(
     assert zh("Changed: %(title)s", title="春风行动招聘会") in chinese.text
     await client.post(
         "/language",
-        data={"language": "en", "next": "/", "_csrf_token": client.cookies["uh_csrf"]},
+        data={"language": "en", "next": "/", "_csrf_token": csrf_token(client)},
     )
     page = await client.get("/me/notifications")
     assert "Changed: 春风行动招聘会" in page.text

@@ -1,7 +1,8 @@
-// Every page: register the service worker; signed out, drop what it kept of the member's
-// private pages and the door's offline data. Offer to install the app right after a sign-up,
-// and say when a new version has taken over. A file, not an inline script, so that the
-// Content-Security-Policy can refuse every inline script.
+// Every page: send the page's CSRF token with every htmx request; register the service
+// worker; signed out, drop what it kept of the member's private pages and the door's
+// offline data. Offer to install the app right after a sign-up, and say when a new version
+// has taken over. A file, not an inline script, so that the Content-Security-Policy can
+// refuse every inline script.
 (function () {
   var signedOut = document.currentScript && document.currentScript.dataset.signedOut === "1";
   // hx-boost runs this script again on every boosted page: the listeners are added once.
@@ -26,6 +27,13 @@
   }).catch(function () {});
 
   function listenOnce() {
+    // The token is bound to the session, so it changes at sign-in: read it from the page
+    // shown now (a boosted page replaces this script tag with its own), never remember it.
+    // push.js reads the same attribute for its fetch calls.
+    document.addEventListener("htmx:configRequest", function (event) {
+      var tag = document.querySelector("script[data-csrf-token]");
+      if (tag) event.detail.headers["x-csrftoken"] = tag.getAttribute("data-csrf-token");
+    });
     // The browser's install prompt is kept for the moment it makes sense (after a sign-up).
     window.addEventListener("beforeinstallprompt", function (event) {
       event.preventDefault();

@@ -12,10 +12,10 @@
     say("unsupported");
     return;
   }
+  // The page's CSRF token, as boot.js reads it for htmx (the boot.js script tag carries it).
   const headers = () => {
-    let csrf = {};
-    try { csrf = JSON.parse(document.body.getAttribute("hx-headers") || "{}"); } catch (e) { csrf = {}; }
-    return Object.assign({ "Content-Type": "application/json" }, csrf);
+    const tag = document.querySelector("script[data-csrf-token]");
+    return { "Content-Type": "application/json", "x-csrftoken": tag ? tag.getAttribute("data-csrf-token") : "" };
   };
   const keyBytes = (text) => {
     const base64 = (text + "=".repeat((4 - (text.length % 4)) % 4)).replace(/-/g, "+").replace(/_/g, "/");
