@@ -40,10 +40,28 @@ class TicketPages(Controller):
             reissued=bool(reissued),
         )
 
+    @get("/me/tickets/{registration_id:int}/reissue")
+    async def confirm_reissue(
+        self, request: AnyRequest, registration_id: FromPath[int]
+    ) -> Template:
+        """Asks first: the old code stops working at once (a screenshot, a printout, the
+        copy another phone kept offline), which cannot be taken back. Works without JS."""
+        return await self._confirm_reissue(request, registration_id)
+
     @post("/me/tickets/{registration_id:int}/reissue")
-    async def reissue(self, request: AnyRequest, registration_id: FromPath[int]) -> Redirect:
-        await activities.reissue_ticket(require_actor(request), registration_id)
+    async def reissue(
+        self, request: AnyRequest, registration_id: FromPath[int]
+    ) -> Template | Redirect:
+        actor = require_actor(request)
+        if (await request.form()).get("confirm") != "yes":
+            # A post that did not come from the confirmation page asks first too.
+            return await self._confirm_reissue(request, registration_id)
+        await activities.reissue_ticket(actor, registration_id)
         return Redirect(f"/me/tickets/{registration_id}?reissued=1")
+
+    async def _confirm_reissue(self, request: AnyRequest, registration_id: int) -> Template:
+        ticket = await activities.my_ticket(require_actor(request), registration_id)
+        return page(request, "tickets/confirm_reissue.html", ticket=ticket)
 
 
 ROUTES = [TicketPages]

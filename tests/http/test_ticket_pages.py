@@ -49,7 +49,19 @@ async def test_reissue_gives_a_new_code_and_the_old_one_is_revoked(
     await sign_in(client, person.phone)
     before = (await client.get(f"/api/v1/registrations/{registration.id}")).json()["ticket_code"]
 
-    done = await post_form(client, f"/me/tickets/{registration.id}/reissue", {})
+    # The ticket page's button asks first: the old code stops working at once.
+    ticket = await client.get(f"/me/tickets/{registration.id}")
+    assert f'href="/me/tickets/{registration.id}/reissue"' in ticket.text
+    asked = await client.get(f"/me/tickets/{registration.id}/reissue")
+    assert asked.status_code == 200 and zh("Get a new code?") in asked.text
+    assert 'name="confirm" value="yes"' in asked.text
+    # A post without the confirmation (an old page, a stray tap) only asks again.
+    unconfirmed = await post_form(client, f"/me/tickets/{registration.id}/reissue", {})
+    assert unconfirmed.status_code == 200 and zh("Get a new code?") in unconfirmed.text
+    unchanged = (await client.get(f"/api/v1/registrations/{registration.id}")).json()
+    assert unchanged["ticket_code"] == before
+
+    done = await post_form(client, f"/me/tickets/{registration.id}/reissue", {"confirm": "yes"})
     assert done.status_code in (302, 303)
     page = await client.get(done.headers["location"])
     assert zh("A new code was issued. The old one no longer works.") in page.text
