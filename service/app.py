@@ -32,7 +32,15 @@ from service.http import (
     reject_out_of_range_integers,
     resolve_request,
 )
-from service.i18n import LANGUAGES, current_language, gettext, local_span, localtime, ngettext
+from service.i18n import (
+    LANGUAGES,
+    current_language,
+    gettext,
+    local_span,
+    localdate,
+    localtime,
+    ngettext,
+)
 from service.keys import secret_key
 from service.openapi import document_errors
 from service.redis_client import close_redis
@@ -51,6 +59,7 @@ def configure_jinja(engine: JinjaTemplateEngine) -> None:
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["static_version"] = STATIC_VERSION
     env.filters["localtime"] = localtime
+    env.filters["localdate"] = localdate
     env.globals["local_span"] = local_span
     env.filters["localinput"] = local_input
 

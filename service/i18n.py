@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
 
 from service.settings import PROJECT_ROOT, get_settings
@@ -100,6 +100,12 @@ def localtime(moment: datetime | None, *, short: bool = False) -> str:
     zh = current_language.get() == "zh-CN"
     pattern = "HH:mm" if short else ("M月d日 EEE HH:mm" if zh else "EEE d MMM HH:mm")
     return format_datetime(moment, pattern, tzinfo=get_settings().zone, locale=_babel_locale(zh))
+
+
+def localdate(day: date) -> str:
+    """A calendar day as `localtime` writes its date part: 12月6日 周日, Sun 6 Dec."""
+    zh = current_language.get() == "zh-CN"
+    return format_date(day, "M月d日 EEE" if zh else "EEE d MMM", locale=_babel_locale(zh))
 
 
 @cache

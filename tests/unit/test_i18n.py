@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 
@@ -9,6 +10,7 @@ from service.i18n import (
     from_accept_language,
     gettext,
     language,
+    localdate,
     ngettext,
     normalise_language,
 )
@@ -87,3 +89,10 @@ def test_a_span_names_the_end_date_only_when_it_is_another_day() -> None:
         assert local_span(start, datetime(2026, 6, 3, 3, 0, tzinfo=UTC)) == (
             "Mon 1 Jun 09:00 – Wed 3 Jun 11:00"
         )
+
+
+def test_a_day_reads_like_the_date_part_of_a_time_in_both_languages() -> None:
+    with language("zh-CN"):
+        assert localdate(date(2026, 12, 6)) == "12月6日 周日"
+    with language("en"):
+        assert localdate(date(2026, 12, 6)) == "Sun 6 Dec"
