@@ -64,7 +64,9 @@ async def test_organiser_edits_one_episodes_rundown(phone_page: Any, org: Org, w
     await page.locator("#details-rundown").scroll_into_view_if_needed()
     await snap(page, f"livestream-rundown-error-360-{suffix}")
     await page.locator("#details-rundown").fill("开场 | 5 | 主持人\n劳模访谈 | 60 | 张师傅")
-    await page.get_by_role("button", name=words("Save")).click()
+    # Wait for the save to answer (leaving the edit page): a goto before that aborts it.
+    async with page.expect_navigation(url=lambda url: "/edit" not in url):
+        await page.get_by_role("button", name=words("Save")).click()
     await page.goto(f"/organise/livestreams/{channel.id}#episodes")
     first = page.locator(".episodes > li").first
     await expect(first).to_contain_text(words("Rundown longer than the slot"))
