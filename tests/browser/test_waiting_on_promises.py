@@ -5,7 +5,9 @@ the worker had kept the ticket, and failed about one run in three)."""
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,3 +39,25 @@ async def test_wait_for_function_does_not_wait_on_a_promise_and_wait_for_promise
     assert await wait_for_promise(page, TRUE_LATER) is True
     assert await page.evaluate("performance.now()") > 800
     assert time.monotonic() - started < 5
+
+
+PROMISE_SIGNS = ("caches.", ".then(", "Promise", "async ", "await ", "fetch(")
+
+
+def test_no_test_waits_on_a_promise_with_wait_for_function() -> None:
+    """The mistake cannot come back unnoticed: no call of wait_for_function in the tests
+    is given JavaScript that makes a Promise (it would return at once)."""
+    tests = Path(__file__).resolve().parents[1]
+    wrong = []
+    for path in sorted(tests.rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        for call in re.finditer(r"\.wait_for_function\(", source):
+            # The call's arguments: up to the next statement of the test.
+            arguments = re.split(
+                r"\n\s*(?:await |assert |return |[A-Za-z_]+ = )", source[call.end() :]
+            )[0]
+            if any(sign in arguments for sign in PROMISE_SIGNS):
+                wrong.append(
+                    f"{path.relative_to(tests)}:{source.count(chr(10), 0, call.start()) + 1}"
+                )
+    assert not wrong, f"use wait_for_promise for a Promise: {wrong}"
