@@ -8,6 +8,7 @@ rate limits between tests).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -41,6 +42,7 @@ PHONE = {
     "locale": "zh-CN",
 }
 STARTUP_TIMEOUT_SECONDS = 30.0
+PROMISE_POLL_SECONDS = 0.05
 
 
 def free_port() -> int:
@@ -159,3 +161,21 @@ async def _phone(browser: Any, server: str) -> AsyncIterator[Any]:
         yield page
     finally:
         await context.close()
+
+
+async def wait_for_promise(
+    page: Any, function: str, arg: Any = None, within_seconds: float = 10.0
+) -> Any:
+    """Wait until `function` (JavaScript, may return a Promise) gives a truthy value.
+
+    page.wait_for_function cannot wait on a Promise: it tests the Promise object itself,
+    which is always truthy, so it returns at its first poll whatever the Promise would
+    resolve to. page.evaluate awaits the Promise, so it is polled here instead."""
+    deadline = asyncio.get_running_loop().time() + within_seconds
+    while True:
+        value = await page.evaluate(function, arg)
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"still falsy ({value!r}) after {within_seconds} s: {function}")
+        await asyncio.sleep(PROMISE_POLL_SECONDS)

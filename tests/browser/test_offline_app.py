@@ -12,7 +12,7 @@ from playwright.async_api import expect
 
 from service.activities import services as activities
 from service.app import STATIC_VERSION
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, wait_for_promise
 from tests.browser.test_signin_phone import en, sign_in, snap, zh
 from tests.browser.test_waitlist_phone import one_place_activity
 from tests.conftest import ENGINE, Org
@@ -22,9 +22,10 @@ pytestmark = [
     pytest.mark.skipif(ENGINE != "sqlite", reason="the browser tests run in the SQLite pass"),
 ]
 
-KEPT_PAGES = (
-    "caches.open('private-pages').then((c) => c.keys())"
-    ".then((k) => k.map((r) => new URL(r.url).pathname))"
+# A page's Promise, awaited by wait_for_promise (page.wait_for_function would not wait).
+KEEPS_PAGE = (
+    "(path) => caches.open('private-pages').then((c) => c.keys())"
+    ".then((k) => k.map((r) => new URL(r.url).pathname).includes(path))"
 )
 
 
@@ -53,11 +54,14 @@ async def first_page_ever_is_the_ticket(browser: Any, server: str, state: Any, t
     response = await page.goto(ticket)
     assert response is not None and not response.from_service_worker  # truly the first
     await page.wait_for_function("() => navigator.serviceWorker.controller !== null")
-    await page.wait_for_function(f"{KEPT_PAGES}.then((kept) => kept.includes('{ticket}'))")
+    # The worker keeps it with a fetch of its own after boot.js's "opened" message: going
+    # offline before that fetch is done would leave nothing to open.
+    await wait_for_promise(page, KEEPS_PAGE, arg=ticket)
     # The page's language is stored beside it, by the same message: wait for it too, or
     # the offline page may be looked up before the worker has written it.
     lang = await page.evaluate("document.documentElement.lang")
-    await page.wait_for_function(
+    await wait_for_promise(
+        page,
         "(lang) => caches.match('/offline-language')"
         ".then((hit) => (hit ? hit.text() : '')).then((text) => text === lang)",
         arg=lang,
@@ -111,7 +115,7 @@ async def test_offline_with_nothing_kept_says_so_instead_of_the_browser_error(
     try:
         await page.goto("/")
         await page.evaluate("navigator.serviceWorker.ready")
-        await page.wait_for_function(f"caches.has('static-v{STATIC_VERSION}')")
+        await wait_for_promise(page, f"() => caches.has('static-v{STATIC_VERSION}')")
         await context.set_offline(True)
         await page.goto("/profile")
         await expect(page.locator("h1")).to_have_text(zh("You are offline"))

@@ -19,7 +19,7 @@ from service.checkin import services as checkin
 from service.demo import PEOPLE, load_demo
 from service.orgs import services as orgs
 from service.orgs.schemas import Actor
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, wait_for_promise
 from tests.browser.test_offline_app import first_page_ever_is_the_ticket, signed_in_cookies
 from tests.browser.test_signin_phone import en, expect_fits, sign_in, zh
 from tests.conftest import ENGINE
@@ -164,7 +164,8 @@ async def test_screens_to_look_at(browser: Any, server: str, words: Any) -> None
     context, page = await first_page_ever_is_the_ticket(browser, server, state, ticket)
     try:
         # As the offline test does: the kept ticket itself opens first with no signal.
-        await page.wait_for_function(
+        await wait_for_promise(
+            page,
             "(path) => caches.open('private-pages').then((c) => c.match(path, "
             "{ignoreVary: true})).then((hit) => (hit ? hit.text() : '')).then((t) => t.length > 0)",
             arg=ticket,
