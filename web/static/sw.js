@@ -102,7 +102,8 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname.startsWith("/static/")) {
     event.respondWith(
       caches.match(request).then((hit) => hit || fetch(request).then((response) => {
-        keepStatic(request, response.clone());
+        // waitUntil: the worker is not stopped before the copy is written.
+        event.waitUntil(keepStatic(request, response.clone()));
         return response;
       }))
     );
@@ -117,7 +118,7 @@ self.addEventListener("fetch", (event) => {
     // Network first, so a reissued code replaces the old one; the copy when offline.
     event.respondWith(
       fetch(request).then((response) => {
-        keepPage(url.pathname, response.clone());
+        event.waitUntil(keepPage(url.pathname, response.clone()));
         rememberLanguage(response);
         return response;
       }).catch(() => caches.match(url.pathname, { ignoreVary: true }).then((hit) => hit || offlinePage()))
